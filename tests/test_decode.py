@@ -1,0 +1,98 @@
+"""One conformance suite that every frame source passes, on the same files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from framepick.decode import RateGate, iter_chunks, read_frames, scaled_size
+from framepick.errors import VideoError
+
+from videos import scene_frame
+
+BACKENDS = ["pyav", "decord"]
+
+
+def decode_all(path, backend, **options):
+    chunks = list(iter_chunks(path, backend=backend, **options))
+    starts = [c.start for c in chunks]
+    assert starts == list(np.cumsum([0] + [len(c.times_s) for c in chunks[:-1]]))
+    return (
+        np.concatenate([c.times_s for c in chunks]),
+        np.concatenate([c.indices for c in chunks]),
+        np.concatenate([c.frames for c in chunks]),
+    )
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+def test_every_frame_in_order_with_true_times(cut_video, backend):
+    times, indices, frames = decode_all(cut_video[0], backend, chunk_frames=16)
+    np.testing.assert_array_equal(indices, np.arange(125))
+    np.testing.assert_allclose(times, np.arange(125) / 25, atol=1e-6)
+    assert frames.shape == (125, 76, 128, 3) and frames.dtype == np.uint8
+
+
+def test_frames_are_the_encoded_pictures(cut_video, backend):
+    _, _, frames = decode_all(cut_video[0], backend, size=None)
+    expected = scene_frame(2, 5, width=160, height=96)  # frame 55: scene 2 starts at 50
+    assert np.abs(frames[55].astype(int) - expected).mean() < 4
+
+
+def test_backends_agree(cut_video, bikes):
+    for path in (cut_video[0], bikes):
+        times_a, _, frames_a = decode_all(path, "pyav", fast=False)
+        times_b, _, frames_b = decode_all(path, "decord")
+        np.testing.assert_allclose(times_a, times_b, atol=1e-3)
+        assert frames_a.shape == frames_b.shape
+        assert np.abs(frames_a.astype(int) - frames_b).mean() < 3
+
+
+def test_rate_gate_keeps_the_same_frames(cut_video, backend):
+    _, indices, frames = decode_all(cut_video[0], backend, keep=RateGate(2.0))
+    # 25 fps, 2 per second: the first frame of every half second
+    np.testing.assert_array_equal(indices, [0, 13, 25, 38, 50, 63, 75, 88, 100, 113])
+    assert len(frames) == 10
+
+
+def test_variable_frame_rate_times_come_from_timestamps(vfr_video, backend):
+    path, expected = vfr_video
+    times, _, _ = decode_all(path, backend)
+    np.testing.assert_allclose(times, expected, atol=1e-3)
+
+
+def test_rotation_is_applied(rotated_video, backend):
+    _, _, frames = decode_all(rotated_video, backend, size=None)
+    upright = np.rot90(scene_frame(0, 0, width=160, height=96))
+    assert frames.shape[1:] == upright.shape == (160, 96, 3)
+    assert np.abs(frames[0].astype(int) - upright).mean() < 4
+
+
+def test_odd_size_is_scaled_to_even(odd_size_video, backend):
+    _, _, frames = decode_all(odd_size_video, backend, size=64)
+    assert frames.shape == (24, *scaled_size(99, 57, 64)[::-1], 3) == (24, 36, 64, 3)
+
+
+def test_read_frames_returns_exactly_the_wanted(cut_video, backend):
+    got = list(read_frames(cut_video[0], [99, 3, 50, 3], backend=backend))
+    assert [index for index, _, _ in got] == [3, 50, 99]
+    assert [time_s for _, time_s, _ in got] == pytest.approx([0.12, 2.0, 3.96])
+    assert all(frame.shape == (96, 160, 3) for _, _, frame in got)
+    expected = scene_frame(3, 14, width=160, height=96)  # frame 99: scene 3 starts at 85
+    assert np.abs(got[2][2].astype(int) - expected).mean() < 4
+
+
+@pytest.mark.parametrize("kind", ["missing", "not a video", "audio-only", "zero frames"])
+def test_bad_input_raises_video_error(bad_videos, backend, kind):
+    with pytest.raises(VideoError, match=str(bad_videos[kind])):
+        decode_all(bad_videos[kind], backend)
+
+
+def test_scaled_size():
+    assert scaled_size(1920, 1080, 128) == (128, 72)
+    assert scaled_size(1080, 1920, 128) == (72, 128)
+    assert scaled_size(640, 272, 128) == (128, 54)
+    assert scaled_size(100, 60, 128) == (100, 60)  # never enlarged

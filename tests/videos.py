@@ -1,0 +1,135 @@
+"""Small synthetic videos with known cuts, written with PyAV, for the tests.
+
+Every scene has its own hue, brightness, gradient direction and a square drifting across it, so consecutive
+scenes differ strongly while frames inside a scene change a little. The first frame of every scene
+but the first is a known cut.
+"""
+
+from __future__ import annotations
+
+import colorsys
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+GOLDEN = 0.618033988749895
+
+
+def scene_frame(scene: int, step: int, *, width: int, height: int) -> np.ndarray:
+    """RGB frame ``step`` of scene number ``scene``, uint8 array of shape (height, width, 3)."""
+    hue = (scene * GOLDEN) % 1.0
+    value = 0.35 + 0.6 * ((scene * 0.382) % 1.0)
+    base = np.array(colorsys.hsv_to_rgb(hue, 0.75, value)) * 255.0
+    other = np.array(colorsys.hsv_to_rgb((hue + 0.5) % 1.0, 0.6, 1.3 - value)) * 255.0
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    ramp = (xx / width) if scene % 2 == 0 else (yy / height)
+    frame = base * (1.0 - ramp[..., None]) + other * ramp[..., None]
+    side = max(4, min(width, height) // 4)
+    x0 = (step * 2 + scene * 37) % max(1, width - side)
+    y0 = (scene * 23) % max(1, height - side)
+    frame[y0 : y0 + side, x0 : x0 + side] = 255.0 - base
+    return frame.astype(np.uint8)
+
+
+def write_video(
+    path: Path,
+    scene_lengths: Sequence[int],
+    *,
+    fps: int = 25,
+    width: int = 160,
+    height: int = 96,
+    codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
+    rotation: int = 0,
+    frame_durations_ms: Sequence[int] | None = None,
+    audio: bool = False,
+    gop: int = 50,
+) -> list[int]:
+    """Encode a video made of scenes of the given lengths (in frames) and return its cuts.
+
+    Parameters
+    ----------
+    path : Path
+        Output file; the container is chosen from its suffix.
+    scene_lengths : sequence of int
+        Frames in each scene.
+    fps : int
+        Nominal frame rate (frames per second).
+    width, height : int
+        Coded size in pixels.
+    codec : str
+        FFmpeg encoder name (``libx264``, ``libx265``, ``libvpx-vp9``, ``libaom-av1``, ...).
+    pix_fmt : str
+        Pixel format of the encoded stream.
+    rotation : int
+        Display rotation to store in the metadata, degrees counter-clockwise.
+    frame_durations_ms : sequence of int, optional
+        Duration of every frame in milliseconds, for variable frame rate files.
+    audio : bool
+        Also write a silent AAC/Opus audio stream.
+    gop : int
+        Keyframe interval in frames.
+
+    Returns
+    -------
+    list of int
+        First frame index of every scene but the first.
+    """
+    total = int(sum(scene_lengths))
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = pix_fmt
+        stream.codec_context.gop_size = gop
+        if frame_durations_ms is not None:
+            stream.codec_context.time_base = Fraction(1, 1000)
+            stream.time_base = Fraction(1, 1000)
+            pts = np.concatenate([[0], np.cumsum(frame_durations_ms)[:-1]]).astype(np.int64)
+        else:
+            pts = None
+        if rotation:
+            stream.set_display_rotation(rotation)
+        audio_stream = _add_silent_audio(container, path) if audio else None
+        index = 0
+        for scene, length in enumerate(scene_lengths):
+            for step in range(length):
+                frame = av.VideoFrame.from_ndarray(
+                    scene_frame(scene, step, width=width, height=height), format="rgb24"
+                )
+                if pts is not None:
+                    frame.pts = int(pts[index])
+                    frame.time_base = Fraction(1, 1000)
+                container.mux(stream.encode(frame))
+                index += 1
+        container.mux(stream.encode())
+        if audio_stream is not None:
+            _write_silence(container, audio_stream, seconds=total / fps)
+    return [int(c) for c in np.cumsum(scene_lengths)[:-1]]
+
+
+def write_audio_only(path: Path, *, seconds: float = 2.0) -> None:
+    """Write a file with one silent audio stream and no video."""
+    with av.open(str(path), "w") as container:
+        _write_silence(container, _add_silent_audio(container, path), seconds=seconds)
+
+
+def _add_silent_audio(container: av.container.OutputContainer, path: Path) -> av.AudioStream:
+    codec = "libopus" if Path(path).suffix in {".webm", ".mkv"} else "aac"
+    stream = container.add_stream(codec, rate=48000)
+    stream.layout = "mono"
+    return stream
+
+
+def _write_silence(container, stream, *, seconds: float) -> None:
+    samples = 960
+    for start in range(0, int(seconds * 48000), samples):
+        frame = av.AudioFrame.from_ndarray(
+            np.zeros((1, samples), dtype=np.float32), format="fltp", layout="mono"
+        )
+        frame.sample_rate = 48000
+        frame.pts = start
+        container.mux(stream.encode(frame))
+    container.mux(stream.encode())

@@ -1,0 +1,56 @@
+"""framepick: a few well-chosen frames from long videos for vision-language models.
+
+>>> import framepick
+>>> analysis = framepick.analyze(framepick.sample_video())       # doctest: +SKIP
+>>> picks = framepick.select(analysis, "adaptive", frames=16)    # doctest: +SKIP
+
+Importing the package is cheap: the decoders, PySceneDetect, Numba kernels, matplotlib and
+ipywidgets load when a function that needs them is first called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, DecodeTimeout, FramepickError, VideoError
+from .types import Analysis, AnalysisConfig, Selection, VideoInfo
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it, imported on first access
+_LAZY = {
+    "analyze": "analysis",
+    "probe": "probe",
+    "select": "select",
+    "compare": "metrics",
+}
+
+__all__ = [
+    "Analysis",
+    "AnalysisConfig",
+    "ConfigError",
+    "DecodeTimeout",
+    "FramepickError",
+    "Selection",
+    "VideoError",
+    "VideoInfo",
+    "sample_video",
+    *_LAZY,
+]
+
+
+def sample_video() -> Path:
+    """Path of the bundled sample: 30 s of *Big Buck Bunny* (CC-BY 3.0, Blender Foundation)."""
+    return Path(__file__).parent / "data" / "big_buck_bunny_0_30.webm"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'framepick' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,99 @@
+"""On-disk cache of analyses, keyed by the file's identity and the analysis settings.
+
+A cache file is an ``.npz`` holding the analysis arrays and a JSON header. It is found by a hash
+of (absolute path, size, modification time, settings, format version) and trusted only if its
+header repeats exactly that identity; anything unreadable or stale is ignored (and recomputed by
+the caller). Files are written under a temporary name and renamed into place.
+
+The folder is ``$FRAMEPICK_CACHE`` if set, else the user cache dir (platformdirs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .types import Analysis, AnalysisConfig, VideoInfo
+
+__all__ = ["cache_dir", "cache_path", "load", "save"]
+
+FORMAT_VERSION = 1
+_ARRAYS = ("frame_times_s", "score_indices", "score", "luma_diff", "hist_diff", "scenes",
+           "thumb_indices", "thumbs")
+
+
+def cache_dir() -> Path:
+    """Folder of the analysis cache (``$FRAMEPICK_CACHE`` or the user cache dir)."""
+    override = os.environ.get("FRAMEPICK_CACHE")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("framepick"))
+
+
+def _identity(path: str | os.PathLike, config: AnalysisConfig) -> dict[str, Any]:
+    resolved = Path(path).resolve()
+    stat = resolved.stat()
+    return {
+        "version": FORMAT_VERSION,
+        "path": str(resolved),
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "config": config.key(),
+    }
+
+
+def cache_path(path: str | os.PathLike, config: AnalysisConfig) -> Path:
+    """Where the analysis of ``path`` with ``config`` is cached."""
+    digest = hashlib.sha256(json.dumps(_identity(path, config), sort_keys=True).encode()).hexdigest()
+    return cache_dir() / f"{Path(path).stem[:40]}-{digest[:20]}.npz"
+
+
+def load(path: str | os.PathLike, config: AnalysisConfig) -> Analysis | None:
+    """The cached analysis of ``path`` with ``config``, or None if absent, stale or unreadable."""
+    try:
+        target = cache_path(path, config)
+        with open(target, "rb") as handle, np.load(handle, allow_pickle=False) as data:
+            header = json.loads(str(data["header"]))
+            if header["identity"] != _identity(path, config):
+                return None
+            arrays = {name: data[name] for name in _ARRAYS}
+        return Analysis(
+            info=VideoInfo.from_dict(header["info"]),
+            config=AnalysisConfig.from_dict(header["config"]),
+            decoder=header["decoder"],
+            elapsed_s=float(header["elapsed_s"]),
+            **arrays,
+        )
+    except Exception:  # missing, truncated zip, wrong keys or types: never trusted, recomputed
+        return None
+
+
+def save(analysis: Analysis) -> Path:
+    """Write ``analysis`` to the cache atomically and return the cache file's path."""
+    target = cache_path(analysis.info.path, analysis.config)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    header = {
+        "identity": _identity(analysis.info.path, analysis.config),
+        "info": analysis.info.to_dict(),
+        "config": analysis.config.to_dict(),
+        "decoder": analysis.decoder,
+        "elapsed_s": analysis.elapsed_s,
+    }
+    arrays = {name: getattr(analysis, name) for name in _ARRAYS}
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, header=np.asarray(json.dumps(header)), **arrays)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

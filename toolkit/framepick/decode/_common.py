@@ -1,0 +1,107 @@
+"""Pieces every frame source shares: chunk type, analysis size, the analysis-rate gate."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Chunk", "ChunkBuilder", "RateGate", "scaled_size"]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of consecutive decoded frames, some of them kept as pixels.
+
+    Attributes
+    ----------
+    start : int
+        Frame index of the first frame the chunk covers.
+    times_s : float64 array, shape (n,)
+        Presentation time in seconds of every frame ``start .. start + n - 1``, relative to the
+        first frame of the video.
+    indices : int64 array, shape (m,)
+        Frame indices of the kept frames, a sorted subset of the covered ones.
+    frames : uint8 array, shape (m, h, w, 3)
+        The kept frames, RGB, upright, at the requested size.
+    """
+
+    start: int
+    times_s: np.ndarray
+    indices: np.ndarray
+    frames: np.ndarray
+
+
+class ChunkBuilder:
+    """Collects frame times and kept frames, handing out a :class:`Chunk` every ``chunk_frames``
+    kept frames."""
+
+    def __init__(self, *, chunk_frames: int) -> None:
+        self.chunk_frames = chunk_frames
+        self._start = 0
+        self._times: list[float] = []
+        self._indices: list[int] = []
+        self._frames: list[np.ndarray] = []
+
+    @property
+    def next_index(self) -> int:
+        """Frame index the next added frame gets."""
+        return self._start + len(self._times)
+
+    def add(self, time_s: float, frame: np.ndarray | None) -> Chunk | None:
+        """Record one decoded frame (``frame`` is None if it is not kept); return a full chunk."""
+        if frame is not None:
+            self._indices.append(self.next_index)
+            self._frames.append(frame)
+        self._times.append(time_s)
+        return self.flush() if len(self._frames) >= self.chunk_frames else None
+
+    def flush(self) -> Chunk | None:
+        """Hand out what has been collected, if anything."""
+        if not self._times:
+            return None
+        chunk = Chunk(
+            start=self._start,
+            times_s=np.asarray(self._times, dtype=np.float64),
+            indices=np.asarray(self._indices, dtype=np.int64),
+            frames=np.stack(self._frames) if self._frames else np.empty((0, 0, 0, 3), np.uint8),
+        )
+        self._start += len(self._times)
+        self._times, self._indices, self._frames = [], [], []
+        return chunk
+
+
+class RateGate:
+    """Decides which frames an analysis at ``rate_fps`` keeps, from their timestamps alone.
+
+    A frame is kept when it is the first one whose time falls in a new ``1 / rate_fps`` second
+    interval, so every backend keeps the same frames and variable frame rate is handled.
+    ``rate_fps=None`` keeps every frame.
+    """
+
+    def __init__(self, rate_fps: float | None) -> None:
+        self.rate_fps = rate_fps
+        self._last_slot = -math.inf
+
+    def __call__(self, index: int, time_s: float) -> bool:
+        """Whether frame ``index``, shown at ``time_s`` seconds, is analysed."""
+        if self.rate_fps is None:
+            return True
+        slot = math.floor(time_s * self.rate_fps + 1e-9)
+        if slot > self._last_slot:
+            self._last_slot = slot
+            return True
+        return False
+
+
+def scaled_size(width: int, height: int, longer_side: int) -> tuple[int, int]:
+    """(width, height) in pixels with the longer side ``longer_side`` and the aspect ratio kept,
+    both rounded to even numbers (chroma-subsampled formats and JPEG like even sizes). Never
+    enlarges."""
+    scale = min(1.0, longer_side / max(width, height))
+    return _even(width * scale), _even(height * scale)
+
+
+def _even(value: float) -> int:
+    return max(2, 2 * round(value / 2))

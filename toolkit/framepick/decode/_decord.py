@@ -1,0 +1,86 @@
+"""decord frame source: random access, scaling inside decord; holds the whole file in memory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from ..errors import VideoError
+from ._common import Chunk, scaled_size
+
+__all__ = ["decord_chunks", "decord_reader"]
+
+
+def decord_reader(path: str | os.PathLike, *, width: int, height: int, threads: int):
+    """A ``decord.VideoReader`` of ``path`` giving upright RGB frames of ``width`` x ``height``.
+
+    decord applies the rotation metadata itself, and its ``width``/``height`` are display sizes.
+    """
+    import decord  # heavy; only this module imports it
+
+    try:
+        return decord.VideoReader(os.fspath(path), ctx=decord.cpu(0), width=width, height=height,
+                                  num_threads=threads)
+    except decord.DECORDError as exc:
+        raise VideoError(path, f"decord cannot open it: {_first_line(exc)}") from exc
+
+
+def decord_chunks(
+    path: str | os.PathLike,
+    *,
+    display_size: tuple[int, int],
+    size: int | None,
+    keep: Callable[[int, float], bool],
+    threads: int,
+    chunk_frames: int = 64,
+) -> Iterator[Chunk]:
+    """Decode ``path`` with decord in ``get_batch`` calls of ``chunk_frames`` kept frames.
+
+    Parameters
+    ----------
+    display_size : (int, int)
+        Upright (width, height) of the video in pixels, from :func:`framepick.probe.probe`.
+    size, keep, threads, chunk_frames
+        As for :func:`framepick.decode.iter_chunks`.
+    """
+    import decord
+
+    width, height = scaled_size(*display_size, size or max(display_size))
+    reader = decord_reader(path, width=width, height=height, threads=threads)
+    times = reader.get_frame_timestamp(range(len(reader)))[:, 0]
+    times_s = times - times[0]
+    kept = np.asarray([i for i, t in enumerate(times_s) if keep(i, float(t))], dtype=np.int64)
+    start = 0
+    for first in range(0, len(kept), chunk_frames):
+        indices = kept[first:first + chunk_frames]
+        frames = _read_batch(reader, indices, decord.DECORDError)
+        if len(frames) < len(indices):  # decord's len() counted frames that do not decode
+            indices = indices[: len(frames)]
+            end = int(indices[-1]) + 1 if len(indices) else start
+            if end == 0:
+                raise VideoError(path, "video stream has zero decodable frames")
+            yield Chunk(start, times_s[start:end], indices, frames)
+            return
+        end = len(times_s) if first + chunk_frames >= len(kept) else int(indices[-1]) + 1
+        yield Chunk(start, times_s[start:end], indices, frames)
+        start = end
+
+
+def _read_batch(reader, indices: np.ndarray, error: type[Exception]) -> np.ndarray:
+    """Frames at ``indices``; on a decode error, the frames before the first one that fails."""
+    try:
+        return reader.get_batch(indices).asnumpy()
+    except error:
+        frames = []
+        for index in indices:
+            try:
+                frames.append(reader[int(index)].asnumpy())
+            except error:
+                break
+        return np.stack(frames) if frames else np.empty((0, 0, 0, 3), np.uint8)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,40 @@
+"""One error hierarchy for everything framepick raises on purpose.
+
+Every message is one line that names the file (where there is one) and the cause, so that a batch
+log or a CLI error is readable without a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["FramepickError", "VideoError", "ConfigError", "DecodeTimeout"]
+
+
+class FramepickError(Exception):
+    """Base class of every error framepick raises on purpose."""
+
+
+class VideoError(FramepickError):
+    """A video cannot be used: missing, not a video, truncated, zero frames, audio-only, ...
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The offending file.
+    cause : str
+        What is wrong with it, in a few words.
+    """
+
+    def __init__(self, path: str | os.PathLike, cause: str) -> None:
+        self.path = os.fspath(path)
+        self.cause = " ".join(str(cause).split())  # always one line
+        super().__init__(f"{self.path}: {self.cause}")
+
+
+class ConfigError(FramepickError, ValueError):
+    """A parameter or a configuration value is out of range or of the wrong kind."""
+
+
+class DecodeTimeout(FramepickError):
+    """Decoding one video took longer than its wall-clock limit."""

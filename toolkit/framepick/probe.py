@@ -1,0 +1,145 @@
+"""What a video file is, before anything is decoded in bulk.
+
+:func:`probe` opens the file with PyAV (FFmpeg), picks the video stream FFmpeg itself would pick,
+decodes the first frame (to prove the stream decodes and to read its rotation) and, optionally,
+reads every packet header (no decoding) for the frame count, timestamps and keyframes.
+Anything that makes the file unusable raises :class:`~framepick.errors.VideoError` naming the file
+and the cause.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from .errors import VideoError
+from .types import VideoInfo
+
+__all__ = ["probe", "open_video", "display_rotation"]
+
+
+@contextmanager
+def open_video(path: str | os.PathLike) -> Iterator[tuple[av.container.InputContainer, av.VideoStream]]:
+    """Open ``path`` and yield ``(container, stream)`` for its default video stream.
+
+    The stream is the one ``av_find_best_stream`` chooses, as the ``ffmpeg`` command line does.
+
+    Raises
+    ------
+    VideoError
+        If the file is missing, unreadable, not a media file, or has no video stream.
+    """
+    path = os.fspath(path)
+    if not Path(path).is_file():
+        raise VideoError(path, "file not found" if not Path(path).exists() else "not a regular file")
+    try:
+        container = av.open(path, metadata_errors="ignore")
+    except av.error.EOFError as exc:
+        raise VideoError(path, "no video data: zero frames, or truncated") from exc
+    except av.error.FFmpegError as exc:
+        raise VideoError(path, f"not a readable video (truncated, corrupt or not a video): {exc.strerror}") from exc
+    try:
+        stream = container.streams.best("video")
+        if stream is None:
+            kinds = ", ".join(sorted({s.type for s in container.streams})) or "no streams at all"
+            raise VideoError(path, f"no video stream (has {kinds})")
+        yield container, stream
+    finally:
+        container.close()
+
+
+def display_rotation(frame: av.VideoFrame) -> int:
+    """Counter-clockwise rotation in degrees (0, 90, 180 or 270) that shows ``frame`` upright."""
+    return int(round(frame.rotation / 90.0)) % 4 * 90
+
+
+def probe(path: str | os.PathLike, *, keyframes: bool = True) -> VideoInfo:
+    """Describe the default video stream of ``path``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The video file.
+    keyframes : bool
+        Read every packet header to count frames exactly and list the keyframes. Without it the
+        frame count is the container's estimate (``duration * fps``) and ``keyframes`` is empty.
+
+    Returns
+    -------
+    VideoInfo
+        ``frames``, ``duration_s`` and ``keyframes`` come from packet timestamps (demuxing only);
+        the analysis pass later replaces them with what the decoder really delivers.
+
+    Raises
+    ------
+    VideoError
+        Missing file, not a video, audio-only, undecodable stream or zero frames.
+    """
+    with open_video(path) as (container, stream):
+        first = _first_frame(os.fspath(path), container, stream)
+        rotation = display_rotation(first)
+        fps = float(stream.average_rate or stream.guessed_rate or stream.base_rate or 0) or 25.0
+        if keyframes:
+            container.seek(0, stream=stream)
+            pts, is_key, duration_s = _scan_packets(container, stream)
+        else:
+            pts, is_key, duration_s = np.empty(0, np.int64), np.empty(0, bool), _declared_duration_s(container, stream)
+        frames = len(pts) if keyframes else max(1, round(duration_s * fps))
+        if frames == 0:
+            raise VideoError(path, "video stream has zero frames")
+        coded_w, coded_h = first.width, first.height
+        width, height = (coded_h, coded_w) if rotation in (90, 270) else (coded_w, coded_h)
+        return VideoInfo(
+            path=os.fspath(path),
+            frames=frames,
+            fps=fps,
+            duration_s=duration_s,
+            width=width,
+            height=height,
+            codec=stream.codec_context.name,
+            rotation=rotation,
+            stream_index=stream.index,
+            keyframes=tuple(int(i) for i in np.flatnonzero(is_key)),
+        )
+
+
+def _first_frame(path: str, container, stream) -> av.VideoFrame:
+    try:
+        for frame in container.decode(stream):
+            return frame
+    except av.error.FFmpegError as exc:
+        raise VideoError(path, f"video stream does not decode: {exc.strerror}") from exc
+    raise VideoError(path, "video stream has zero decodable frames")
+
+
+def _scan_packets(container, stream) -> tuple[np.ndarray, np.ndarray, float]:
+    """Packet timestamps (in ``stream.time_base``) in presentation order, their keyframe flags,
+    and the span in seconds from the first frame to the end of the last."""
+    pts, keys, durations = [], [], []
+    for packet in container.demux(stream):
+        stamp = packet.pts if packet.pts is not None else packet.dts
+        if stamp is None:
+            continue  # the flushing packet at the end
+        pts.append(stamp)
+        keys.append(packet.is_keyframe)
+        durations.append(packet.duration or 0)
+    order = np.argsort(np.asarray(pts, dtype=np.int64), kind="stable")
+    pts_sorted = np.asarray(pts, dtype=np.int64)[order]
+    if len(pts_sorted) == 0:
+        return pts_sorted, np.empty(0, bool), 0.0
+    tail = durations[order[-1]] or (np.median(np.diff(pts_sorted)) if len(pts_sorted) > 1 else 0)
+    span = (pts_sorted[-1] - pts_sorted[0] + tail) * Fraction(stream.time_base)
+    return pts_sorted, np.asarray(keys, dtype=bool)[order], float(span)
+
+
+def _declared_duration_s(container, stream) -> float:
+    """Duration the container declares for the stream (or for the whole file) in seconds."""
+    if stream.duration:
+        return float(stream.duration * stream.time_base)
+    return (container.duration or 0) / av.time_base

@@ -1,0 +1,109 @@
+"""Scene boundaries from PySceneDetect's own detectors, fed the frames the analysis already decoded.
+
+framepick does not reimplement scene detection: :class:`SceneTracker` hands each analysed frame
+(converted to BGR, as PySceneDetect expects) to a ``scenedetect`` detector and collects its cuts,
+so a video is decoded once for scores, scenes and thumbnails together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError
+
+__all__ = ["make_detector", "SceneTracker", "scenes_from_cuts"]
+
+
+def _detector_classes() -> dict[str, type]:
+    from scenedetect.detectors import (
+        AdaptiveDetector,
+        ContentDetector,
+        HashDetector,
+        HistogramDetector,
+    )
+
+    return {
+        "adaptive": AdaptiveDetector,
+        "content": ContentDetector,
+        "histogram": HistogramDetector,
+        "hash": HashDetector,
+    }
+
+
+def make_detector(name: str, params: dict[str, Any] | None = None):
+    """A new PySceneDetect detector ``name`` built with ``params`` (its constructor's arguments).
+
+    Parameters
+    ----------
+    name : {"adaptive", "content", "histogram", "hash"}
+        ``AdaptiveDetector``, ``ContentDetector``, ``HistogramDetector`` or ``HashDetector``.
+    params : dict, optional
+        Keyword arguments of that class, e.g. ``{"threshold": 27.0, "min_scene_len": 15}`` for
+        ``content``; ``min_scene_len`` counts analysed frames (or seconds, given as a float).
+
+    Raises
+    ------
+    ConfigError
+        Unknown detector or a parameter the detector does not take or rejects.
+    """
+    classes = _detector_classes()
+    if name not in classes:
+        raise ConfigError(f"unknown scene detector {name!r}; choose one of {sorted(classes)}")
+    try:
+        return classes[name](**(params or {}))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"bad parameters for the {name} detector {params!r}: {exc}") from exc
+
+
+class SceneTracker:
+    """Feeds analysed frames to a detector and turns its cuts into ``[start, end)`` scenes.
+
+    Parameters
+    ----------
+    detector : str
+        Detector name, see :func:`make_detector`.
+    params : dict
+        Detector parameters.
+    fps : float
+        Rate of the analysed frames (the video's fps, or the analysis rate when subsampled), which
+        gives the detector its notion of time.
+    """
+
+    def __init__(self, detector: str, params: dict[str, Any], *, fps: float) -> None:
+        from scenedetect import FrameTimecode
+
+        self._timecode = FrameTimecode
+        self._detector = make_detector(detector, params)
+        self._fps = fps
+        self._indices: list[int] = []  # frame index of every analysed frame, by position
+        self._cut_positions: list[int] = []
+
+    def update(self, indices: np.ndarray, frames: np.ndarray) -> None:
+        """Process analysed frames (uint8 RGB, (n, h, w, 3)) with their frame ``indices``."""
+        for index, frame in zip(indices, frames):
+            position = self._timecode(len(self._indices), fps=self._fps)
+            self._indices.append(int(index))
+            bgr = np.ascontiguousarray(frame[..., ::-1])
+            self._cut_positions += [cut.frame_num for cut in self._detector.process_frame(position, bgr)]
+
+    def scenes(self, total_frames: int) -> np.ndarray:
+        """Finish detection and return the scenes tiling ``[0, total_frames)`` (int64, (k, 2))."""
+        if self._indices:
+            last = self._timecode(len(self._indices) - 1, fps=self._fps)
+            self._cut_positions += [cut.frame_num for cut in self._detector.post_process(last)]
+        cuts = [self._indices[p] for p in self._cut_positions if 0 < p < len(self._indices)]
+        return scenes_from_cuts(np.asarray(cuts, dtype=np.int64), total_frames)
+
+
+def scenes_from_cuts(cuts: np.ndarray, total_frames: int) -> np.ndarray:
+    """``[start, end)`` scenes (int64, (k, 2)) tiling ``[0, total_frames)`` split at ``cuts``.
+
+    Cuts are first frames of new scenes; duplicates and cuts outside ``(0, total_frames)`` are
+    dropped.
+    """
+    cuts = np.unique(np.asarray(cuts, dtype=np.int64))
+    cuts = cuts[(cuts > 0) & (cuts < total_frames)]
+    bounds = np.concatenate([[0], cuts, [total_frames]]).astype(np.int64)
+    return np.stack([bounds[:-1], bounds[1:]], axis=1)

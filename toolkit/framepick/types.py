@@ -1,0 +1,253 @@
+"""Result types shared by every step: what a video is, how it was analysed, what was selected.
+
+Units are in the names: ``*_frames`` and ``index`` are frame indices (0-based, in decode order of the
+chosen video stream), ``*_s`` are seconds. Scenes are ``[start, end)`` frame ranges everywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError
+
+__all__ = [
+    "BACKENDS",
+    "DETECTORS",
+    "VideoInfo",
+    "AnalysisConfig",
+    "Analysis",
+    "Selection",
+    "usable_cores",
+]
+
+BACKENDS = ("auto", "pyav", "decord")
+DETECTORS = ("adaptive", "content", "histogram", "hash")
+
+
+def usable_cores() -> int:
+    """Number of CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video is, as far as framepick needs to know.
+
+    ``width`` and ``height`` are the *display* size in pixels, after the rotation metadata is
+    applied (a phone video recorded upright has ``height > width``). ``frames`` is the number of
+    frames the decoder delivers, ``fps`` their average rate, ``duration_s`` the span from the
+    first frame's time to the end of the last frame. ``keyframes`` are frame indices.
+    """
+
+    path: str
+    frames: int
+    fps: float
+    duration_s: float
+    width: int
+    height: int
+    codec: str
+    rotation: int = 0
+    stream_index: int = 0
+    keyframes: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict of every field."""
+        out = dataclasses.asdict(self)
+        out["keyframes"] = list(self.keyframes)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VideoInfo:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**{**data, "keyframes": tuple(int(k) for k in data.get("keyframes", ()))})
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """Parameters of the analysis pass; together with the file's identity they key the cache.
+
+    Parameters
+    ----------
+    size : int
+        Longer side of the analysis frames in pixels (the shorter side keeps the aspect ratio and
+        is rounded to an even number).
+    rate_fps : float or None
+        Analysed frames per second; ``None`` analyses every frame. Every frame is still decoded
+        (codecs need it) and timed, but only the analysed ones are scaled and scored.
+    backend : {"auto", "pyav", "decord"}
+        Frame source. ``"auto"`` picks PyAV, which streams in flat memory (see reports/analysis.md).
+    detector : {"adaptive", "content", "histogram", "hash"}
+        PySceneDetect detector; ``detector_params`` are passed to its constructor as they are.
+    thumb_fps : float
+        Thumbnails kept per second of video (for widgets and metrics).
+    thumb_size : int
+        Longer side of the thumbnails in pixels.
+    threads : int
+        Decoder and kernel threads; 0 means one per core.
+    """
+
+    size: int = 128
+    rate_fps: float | None = None
+    backend: str = "auto"
+    detector: str = "adaptive"
+    detector_params: dict[str, Any] = field(default_factory=dict)
+    thumb_fps: float = 1.0
+    thumb_size: int = 64
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.size, int) or self.size < 16:
+            raise ConfigError(f"analysis size must be an integer >= 16 pixels, got {self.size!r}")
+        if self.rate_fps is not None and not self.rate_fps > 0:
+            raise ConfigError(f"rate_fps must be positive or None, got {self.rate_fps!r}")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"unknown backend {self.backend!r}; choose one of {BACKENDS}")
+        if self.detector not in DETECTORS:
+            raise ConfigError(f"unknown detector {self.detector!r}; choose one of {DETECTORS}")
+        if not self.thumb_fps > 0:
+            raise ConfigError(f"thumb_fps must be positive, got {self.thumb_fps!r}")
+        if not isinstance(self.thumb_size, int) or self.thumb_size < 8:
+            raise ConfigError(f"thumb_size must be an integer >= 8 pixels, got {self.thumb_size!r}")
+        if not isinstance(self.threads, int) or self.threads < 0:
+            raise ConfigError(f"threads must be an integer >= 0, got {self.threads!r}")
+
+    @property
+    def thread_count(self) -> int:
+        """``threads`` with 0 resolved to the number of usable cores."""
+        return self.threads or usable_cores()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict of every field."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnalysisConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are a :class:`ConfigError`."""
+        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown analysis settings: {sorted(unknown)}")
+        return cls(**data)
+
+    def key(self) -> str:
+        """Canonical JSON of the settings that change the result (``threads`` does not)."""
+        data = self.to_dict()
+        del data["threads"]
+        return json.dumps(data, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Everything one streaming decode pass learns about a video.
+
+    Attributes
+    ----------
+    info : VideoInfo
+    config : AnalysisConfig
+    decoder : str
+        The backend that decoded the frames (``"pyav"`` or ``"decord"``).
+    frame_times_s : float64 array, shape (info.frames,)
+        Presentation time of every frame in seconds, from the decoder's timestamps (true times for
+        variable frame rate), relative to the first frame.
+    score_indices : int64 array, shape (m,)
+        Frame indices that were analysed (all frames unless ``config.rate_fps`` is set).
+    score : float32 array, shape (m,)
+        Change score in [0, 1] of each analysed frame against the previous analysed frame: the mean
+        of ``luma_diff`` and ``hist_diff``. ``score[0]`` is 0.
+    luma_diff : float32 array, shape (m,)
+        Mean absolute luma difference, divided by 255.
+    hist_diff : float32 array, shape (m,)
+        Total-variation distance between colour histograms, in [0, 1].
+    scenes : int64 array, shape (k, 2)
+        ``[start, end)`` frame ranges of the detected scenes; they tile ``[0, info.frames)``.
+    thumb_indices : int64 array, shape (t,)
+        Frame index of each thumbnail.
+    thumbs : uint8 array, shape (t, h, w, 3)
+        RGB thumbnails, longer side ``config.thumb_size``.
+    elapsed_s : float
+        Wall time of the analysis pass in seconds.
+    """
+
+    info: VideoInfo
+    config: AnalysisConfig
+    decoder: str
+    frame_times_s: np.ndarray
+    score_indices: np.ndarray
+    score: np.ndarray
+    luma_diff: np.ndarray
+    hist_diff: np.ndarray
+    scenes: np.ndarray
+    thumb_indices: np.ndarray
+    thumbs: np.ndarray
+    elapsed_s: float = 0.0
+
+    @property
+    def cuts(self) -> np.ndarray:
+        """First frame of every scene but the first (int64, shape (k - 1,))."""
+        return self.scenes[1:, 0].copy()
+
+    def times_of(self, indices: np.ndarray) -> np.ndarray:
+        """Presentation times in seconds of frame ``indices`` (an index equal to ``info.frames``
+        maps to the end of the video)."""
+        ends = np.append(self.frame_times_s, self.info.duration_s)
+        return ends[np.asarray(indices, dtype=np.int64)]
+
+    @property
+    def scene_times_s(self) -> np.ndarray:
+        """``[start, end)`` of every scene in seconds (float64, shape (k, 2))."""
+        return self.times_of(self.scenes)
+
+    def scene_of(self, indices: np.ndarray) -> np.ndarray:
+        """Scene number (0-based) of every frame index in ``indices``."""
+        return np.searchsorted(self.scenes[:, 0], np.asarray(indices), side="right") - 1
+
+
+@dataclass(frozen=True, eq=False)
+class Selection:
+    """Frames chosen by one strategy, with everything needed to reproduce the choice.
+
+    Attributes
+    ----------
+    indices : int64 array, shape (n,)
+        Sorted, unique frame indices.
+    times_s : float64 array, shape (n,)
+        Their presentation times in seconds.
+    strategy : str
+        Name of the strategy that chose them.
+    params : dict
+        The strategy's full parameters, defaults included (JSON-able).
+    """
+
+    indices: np.ndarray
+    times_s: np.ndarray
+    strategy: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict."""
+        return {
+            "strategy": self.strategy,
+            "params": dict(self.params),
+            "indices": [int(i) for i in self.indices],
+            "times_s": [float(t) for t in self.times_s],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Selection:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            indices=np.asarray(data["indices"], dtype=np.int64),
+            times_s=np.asarray(data["times_s"], dtype=np.float64),
+            strategy=data["strategy"],
+            params=dict(data.get("params", {})),
+        )
