@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from framepick.decode import RateGate, iter_chunks, read_frames, scaled_size
+from framepick.decode import iter_chunks, read_frames, scaled_size
 from framepick.errors import VideoError
 
 from videos import scene_frame
@@ -14,7 +14,9 @@ BACKENDS = ["pyav", "decord"]
 
 
 def decode_all(path, backend, **options):
-    chunks = list(iter_chunks(path, backend=backend, **options))
+    stream = iter_chunks(path, backend=backend, fallback=False, **options)
+    chunks = list(stream)
+    assert stream.decoder == backend
     starts = [c.start for c in chunks]
     assert starts == list(np.cumsum([0] + [len(c.times_s) for c in chunks[:-1]]))
     return (
@@ -52,7 +54,7 @@ def test_backends_agree(cut_video, bikes):
 
 
 def test_rate_gate_keeps_the_same_frames(cut_video, backend):
-    _, indices, frames = decode_all(cut_video[0], backend, keep=RateGate(2.0))
+    _, indices, frames = decode_all(cut_video[0], backend, rate_fps=2.0)
     # 25 fps, 2 per second: the first frame of every half second
     np.testing.assert_array_equal(indices, [0, 13, 25, 38, 50, 63, 75, 88, 100, 113])
     assert len(frames) == 10

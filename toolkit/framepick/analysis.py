@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import cache as _cache
-from .decode import RateGate, iter_chunks, resolve_backend, scaled_size
+from .decode import RateGate, iter_chunks, scaled_size
 from .probe import probe
 from .scenes import SceneTracker
 from .score import ChangeScorer, combine
@@ -27,7 +27,7 @@ from .types import Analysis, AnalysisConfig, VideoInfo
 
 __all__ = ["analyze", "summarize"]
 
-_DEFAULT_MIN_SCENE_FRAMES = 15  # PySceneDetect's default min_scene_len
+
 
 
 def analyze(
@@ -89,14 +89,12 @@ def summarize(analysis: Analysis) -> dict[str, Any]:
 def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
     started = time.perf_counter()
     probed = probe(path)
-    analysed_fps = config.rate_fps or probed.fps
     scorer = ChangeScorer()
-    tracker = SceneTracker(config.detector, _detector_params(config, probed.fps), fps=analysed_fps)
+    tracker = SceneTracker(config.detector, config.detector_params, fps=probed.fps)
     thumbs = _Thumbnails(config.thumb_fps, scaled_size(probed.width, probed.height, config.thumb_size))
     times, indices, luma, hist = [], [], [], []
-    decoder = resolve_backend(config.backend)
-    chunks = iter_chunks(path, size=config.size, keep=RateGate(config.rate_fps), backend=decoder,
-                         threads=config.thread_count)
+    chunks = iter_chunks(path, size=config.size, rate_fps=config.rate_fps, backend=config.backend,
+                         threads=config.thread_count, keyframes_only=config.keyframes_only)
     from tqdm.auto import tqdm
 
     with tqdm(total=probed.frames, unit="frame", desc=Path(path).name, file=sys.stderr,
@@ -116,7 +114,7 @@ def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
     return Analysis(
         info=info,
         config=config,
-        decoder=decoder,
+        decoder=chunks.decoder,
         frame_times_s=frame_times_s,
         score_indices=np.concatenate(indices),
         score=combine(luma_diff, hist_diff),
@@ -127,15 +125,6 @@ def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
         thumbs=thumbs.frames(),
         elapsed_s=time.perf_counter() - started,
     )
-
-
-def _detector_params(config: AnalysisConfig, video_fps: float) -> dict[str, Any]:
-    """The detector's parameters. When only some frames are analysed, PySceneDetect's default
-    minimum scene length (15 frames) is given in seconds of the video, so it keeps its meaning."""
-    params = dict(config.detector_params)
-    if config.rate_fps is not None:
-        params.setdefault("min_scene_len", _DEFAULT_MIN_SCENE_FRAMES / video_fps)
-    return params
 
 
 def _decoded_info(probed: VideoInfo, frame_times_s: np.ndarray) -> VideoInfo:

@@ -19,6 +19,8 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--size", type=int, default=128, help="longer side of analysis frames, px (default 128)")
     group.add_argument("--rate", type=float, default=None, metavar="FPS",
                        help="analyse FPS frames per second (default: every frame)")
+    group.add_argument("--keyframes-only", action="store_true",
+                       help="quick look: decode keyframes only (cuts only as fine as keyframe spacing)")
     group.add_argument("--backend", choices=("auto", "pyav", "decord"), default="auto",
                        help="frame source (default auto = pyav, streaming)")
     group.add_argument("--detector", choices=("adaptive", "content", "histogram", "hash"), default="adaptive",
@@ -32,7 +34,8 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
 def _analysis_config(args: argparse.Namespace):
     from .types import AnalysisConfig
 
-    return AnalysisConfig(size=args.size, rate_fps=args.rate, backend=args.backend, detector=args.detector,
+    return AnalysisConfig(size=args.size, rate_fps=args.rate, keyframes_only=args.keyframes_only,
+                          backend=args.backend, detector=args.detector,
                           detector_params=_parse_params(args.detector_param), threads=args.threads)
 
 

@@ -21,14 +21,15 @@ import numpy as np
 from .errors import VideoError
 from .types import VideoInfo
 
-__all__ = ["probe", "open_video", "display_rotation"]
+__all__ = ["probe", "open_video", "default_video_stream", "display_rotation", "scan_packets"]
 
 
 @contextmanager
 def open_video(path: str | os.PathLike) -> Iterator[tuple[av.container.InputContainer, av.VideoStream]]:
     """Open ``path`` and yield ``(container, stream)`` for its default video stream.
 
-    The stream is the one ``av_find_best_stream`` chooses, as the ``ffmpeg`` command line does.
+    The stream is the one the ``ffmpeg`` command line maps by default, see
+    :func:`default_video_stream`.
 
     Raises
     ------
@@ -45,13 +46,36 @@ def open_video(path: str | os.PathLike) -> Iterator[tuple[av.container.InputCont
     except av.error.FFmpegError as exc:
         raise VideoError(path, f"not a readable video (truncated, corrupt or not a video): {exc.strerror}") from exc
     try:
-        stream = container.streams.best("video")
+        stream = default_video_stream(container)
         if stream is None:
             kinds = ", ".join(sorted({s.type for s in container.streams})) or "no streams at all"
             raise VideoError(path, f"no video stream (has {kinds})")
         yield container, stream
     finally:
         container.close()
+
+
+def default_video_stream(container: av.container.InputContainer) -> av.VideoStream | None:
+    """The video stream the ``ffmpeg`` command line picks when no ``-map`` is given.
+
+    Its rule (``map_auto_video`` in fftools): the largest picture (width x height), a stream
+    flagged *default* first, cover art (attached pictures) last; ties go to the lower index.
+    """
+
+    def score(stream: av.VideoStream) -> int:
+        flags = int(stream.disposition)
+        if flags & int(av.stream.Disposition.attached_pic):
+            return 1
+        default = bool(flags & int(av.stream.Disposition.default))
+        return stream.width * stream.height + 5_000_000 * default
+
+    return max(container.streams.video, key=score, default=None)
+
+
+def video_stream_count(container: av.container.InputContainer) -> int:
+    """Number of video streams that are not cover art."""
+    attached = int(av.stream.Disposition.attached_pic)
+    return sum(1 for s in container.streams.video if not int(s.disposition) & attached)
 
 
 def display_rotation(frame: av.VideoFrame) -> int:
@@ -87,7 +111,7 @@ def probe(path: str | os.PathLike, *, keyframes: bool = True) -> VideoInfo:
         fps = float(stream.average_rate or stream.guessed_rate or stream.base_rate or 0) or 25.0
         if keyframes:
             container.seek(0, stream=stream)
-            pts, is_key, duration_s = _scan_packets(container, stream)
+            pts, is_key, duration_s = scan_packets(container, stream)
         else:
             pts, is_key, duration_s = np.empty(0, np.int64), np.empty(0, bool), _declared_duration_s(container, stream)
         frames = len(pts) if keyframes else max(1, round(duration_s * fps))
@@ -105,6 +129,7 @@ def probe(path: str | os.PathLike, *, keyframes: bool = True) -> VideoInfo:
             codec=stream.codec_context.name,
             rotation=rotation,
             stream_index=stream.index,
+            video_streams=video_stream_count(container),
             keyframes=tuple(int(i) for i in np.flatnonzero(is_key)),
         )
 
@@ -118,9 +143,19 @@ def _first_frame(path: str, container, stream) -> av.VideoFrame:
     raise VideoError(path, "video stream has zero decodable frames")
 
 
-def _scan_packets(container, stream) -> tuple[np.ndarray, np.ndarray, float]:
-    """Packet timestamps (in ``stream.time_base``) in presentation order, their keyframe flags,
-    and the span in seconds from the first frame to the end of the last."""
+def scan_packets(container, stream) -> tuple[np.ndarray, np.ndarray, float]:
+    """Read every packet header of ``stream`` from the container's current position (no decoding).
+
+    Returns
+    -------
+    pts : int64 array, shape (n,)
+        Packet timestamps in ``stream.time_base`` units, in presentation order: ``pts[i]`` is
+        frame ``i``'s.
+    is_key : bool array, shape (n,)
+        Whether frame ``i`` is a keyframe.
+    span_s : float
+        Seconds from the first frame to the end of the last.
+    """
     pts, keys, durations = [], [], []
     for packet in container.demux(stream):
         stamp = packet.pts if packet.pts is not None else packet.dts

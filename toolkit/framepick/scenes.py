@@ -67,8 +67,11 @@ class SceneTracker:
     params : dict
         Detector parameters.
     fps : float
-        Rate of the analysed frames (the video's fps, or the analysis rate when subsampled), which
-        gives the detector its notion of time.
+        The video's average frame rate, which gives the detector its notion of time.
+
+    Each frame is given to the detector with its true frame index, so a subsampled analysis (or
+    keyframes only) keeps the detector's frame-based settings, such as ``min_scene_len``, in
+    frames of the video.
     """
 
     def __init__(self, detector: str, params: dict[str, Any], *, fps: float) -> None:
@@ -77,24 +80,23 @@ class SceneTracker:
         self._timecode = FrameTimecode
         self._detector = make_detector(detector, params)
         self._fps = fps
-        self._indices: list[int] = []  # frame index of every analysed frame, by position
-        self._cut_positions: list[int] = []
+        self._last_index: int | None = None
+        self._cuts: list[int] = []
 
     def update(self, indices: np.ndarray, frames: np.ndarray) -> None:
         """Process analysed frames (uint8 RGB, (n, h, w, 3)) with their frame ``indices``."""
         for index, frame in zip(indices, frames):
-            position = self._timecode(len(self._indices), fps=self._fps)
-            self._indices.append(int(index))
+            self._last_index = int(index)
+            timecode = self._timecode(self._last_index, fps=self._fps)
             bgr = np.ascontiguousarray(frame[..., ::-1])
-            self._cut_positions += [cut.frame_num for cut in self._detector.process_frame(position, bgr)]
+            self._cuts += [cut.frame_num for cut in self._detector.process_frame(timecode, bgr)]
 
     def scenes(self, total_frames: int) -> np.ndarray:
         """Finish detection and return the scenes tiling ``[0, total_frames)`` (int64, (k, 2))."""
-        if self._indices:
-            last = self._timecode(len(self._indices) - 1, fps=self._fps)
-            self._cut_positions += [cut.frame_num for cut in self._detector.post_process(last)]
-        cuts = [self._indices[p] for p in self._cut_positions if 0 < p < len(self._indices)]
-        return scenes_from_cuts(np.asarray(cuts, dtype=np.int64), total_frames)
+        if self._last_index is not None:
+            last = self._timecode(self._last_index, fps=self._fps)
+            self._cuts += [cut.frame_num for cut in self._detector.post_process(last)]
+        return scenes_from_cuts(np.asarray(self._cuts, dtype=np.int64), total_frames)
 
 
 def scenes_from_cuts(cuts: np.ndarray, total_frames: int) -> np.ndarray:

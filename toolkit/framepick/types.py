@@ -45,6 +45,8 @@ class VideoInfo:
     applied (a phone video recorded upright has ``height > width``). ``frames`` is the number of
     frames the decoder delivers, ``fps`` their average rate, ``duration_s`` the span from the
     first frame's time to the end of the last frame. ``keyframes`` are frame indices.
+    ``stream_index`` is the container's index of the video stream used, out of ``video_streams``
+    video streams (cover art not counted).
     """
 
     path: str
@@ -56,6 +58,7 @@ class VideoInfo:
     codec: str
     rotation: int = 0
     stream_index: int = 0
+    video_streams: int = 1
     keyframes: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,6 +85,10 @@ class AnalysisConfig:
     rate_fps : float or None
         Analysed frames per second; ``None`` analyses every frame. Every frame is still decoded
         (codecs need it) and timed, but only the analysed ones are scaled and scored.
+    keyframes_only : bool
+        A quick first look: decode and analyse keyframes only (every frame is still timed from its
+        packet header). Much faster on long videos; scores and cuts are only as fine as the
+        keyframe spacing (see reports/keyframe_scan.md).
     backend : {"auto", "pyav", "decord"}
         Frame source. ``"auto"`` picks PyAV, which streams in flat memory (see reports/analysis.md).
     detector : {"adaptive", "content", "histogram", "hash"}
@@ -96,6 +103,7 @@ class AnalysisConfig:
 
     size: int = 128
     rate_fps: float | None = None
+    keyframes_only: bool = False
     backend: str = "auto"
     detector: str = "adaptive"
     detector_params: dict[str, Any] = field(default_factory=dict)
@@ -108,6 +116,8 @@ class AnalysisConfig:
             raise ConfigError(f"analysis size must be an integer >= 16 pixels, got {self.size!r}")
         if self.rate_fps is not None and not self.rate_fps > 0:
             raise ConfigError(f"rate_fps must be positive or None, got {self.rate_fps!r}")
+        if self.keyframes_only and self.rate_fps is not None:
+            raise ConfigError("keyframes_only and rate_fps exclude each other")
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r}; choose one of {BACKENDS}")
         if self.detector not in DETECTORS:

@@ -15,37 +15,97 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, VideoError
 from ..probe import probe
 from ..types import usable_cores
 from ._common import Chunk, RateGate, scaled_size
 
-__all__ = ["Chunk", "RateGate", "iter_chunks", "read_frames", "resolve_backend", "scaled_size"]
+__all__ = ["BACKEND_NAMES", "Chunk", "FrameStream", "RateGate", "iter_chunks", "read_frames",
+           "resolve_backend", "scaled_size"]
+
+BACKEND_NAMES = ("pyav", "decord")
 
 
 def resolve_backend(backend: str) -> str:
     """The concrete backend for ``backend`` (``"auto"`` is PyAV, which streams in flat memory)."""
     if backend == "auto":
         return "pyav"
-    if backend not in ("pyav", "decord"):
+    if backend not in BACKEND_NAMES:
         raise ConfigError(f"unknown backend {backend!r}; choose 'auto', 'pyav' or 'decord'")
     return backend
+
+
+class FrameStream:
+    """Iterable of :class:`Chunk` s from one video; see :func:`iter_chunks`.
+
+    ``decoder`` names the backend that delivered the frames once the first chunk is out.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, backend: str, fallback: bool,
+                 keep_factory: Callable[[], Callable[[int, float], bool]], **options: Any) -> None:
+        first = resolve_backend(backend)
+        self.path = path
+        self.backends = [first, *[b for b in BACKEND_NAMES if b != first and fallback]]
+        self.decoder: str | None = None
+        self._keep_factory = keep_factory
+        self._options = options
+
+    def __iter__(self) -> Iterator[Chunk]:
+        first_error: VideoError | None = None
+        for backend in self.backends:
+            try:
+                chunks = _backend_chunks(backend, self.path, keep=self._keep_factory(), **self._options)
+                head = next(chunks)
+            except VideoError as exc:  # this backend cannot open or decode the file: try the next
+                first_error = first_error or exc
+                continue
+            self.decoder = backend
+            try:
+                yield head
+                yield from chunks
+            finally:
+                chunks.close()
+            return
+        assert first_error is not None
+        raise first_error
+
+
+def _backend_chunks(backend: str, path, *, size, keep, threads, chunk_frames, fast,
+                    keyframes_only) -> Iterator[Chunk]:
+    if backend == "decord":
+        from ._decord import decord_chunks
+
+        info = probe(path, keyframes=False)
+        if info.video_streams > 1:
+            raise VideoError(path, f"decord cannot choose among {info.video_streams} video streams")
+        return decord_chunks(path, display_size=(info.width, info.height), size=size, keep=keep,
+                             threads=threads, chunk_frames=chunk_frames, keyframes_only=keyframes_only)
+    from ._pyav import pyav_chunks
+
+    return pyav_chunks(path, size=size, keep=keep, threads=threads, chunk_frames=chunk_frames, fast=fast,
+                       keyframes_only=keyframes_only)
 
 
 def iter_chunks(
     path: str | os.PathLike,
     *,
     size: int | None = 128,
-    keep: Callable[[int, float], bool] | None = None,
+    rate_fps: float | None = None,
+    indices: np.ndarray | None = None,
     backend: str = "auto",
+    fallback: bool = True,
     threads: int = 0,
     chunk_frames: int = 64,
     fast: bool = True,
-) -> Iterator[Chunk]:
-    """Decode ``path`` front to back and yield :class:`Chunk` s of kept frames.
+    keyframes_only: bool = False,
+) -> FrameStream:
+    """Decode ``path`` front to back and iterate over :class:`Chunk` s of kept frames.
+
+    Every frame is decoded and timed; only kept frames are scaled, converted and handed out.
 
     Parameters
     ----------
@@ -53,35 +113,41 @@ def iter_chunks(
         The video file (its default video stream, as FFmpeg chooses it).
     size : int or None
         Longer side of the kept frames in pixels (never enlarged); None keeps the full size.
-    keep : callable (index, time_s) -> bool, optional
-        Called once per frame, in order; only accepted frames are scaled and handed out.
-        Default: every frame. :class:`RateGate` keeps N frames per second.
+    rate_fps : float, optional
+        Keep the first frame of every ``1 / rate_fps`` seconds (see :class:`RateGate`).
+    indices : int array, optional
+        Keep exactly these frame indices. Default (neither option): keep every frame.
     backend : {"auto", "pyav", "decord"}
-        Frame source.
+        Frame source tried first.
+    fallback : bool
+        If that backend cannot open or decode the file (decord 0.6 cannot open AV1, say), use the
+        other one. The stream's ``decoder`` attribute says which one delivered.
     threads : int
         Decoder threads; 0 means one per usable core.
     chunk_frames : int
         Kept frames per chunk; memory is about ``chunk_frames * h * w * 3`` bytes.
     fast : bool
         PyAV only: skip the deblocking filter (analysis quality, ~20% faster decoding).
+    keyframes_only : bool
+        Decode keyframes only, for a quick first look at very long videos: every frame is still
+        timed (from packet headers), but only keyframes can be kept.
 
     Raises
     ------
     VideoError
-        Missing file, not a video, audio-only, no decodable frames, truncated or corrupt data.
+        While iterating: missing file, not a video, audio-only, no decodable frames, truncated or
+        corrupt data (the first backend's error when no backend can decode the file).
     """
-    keep = keep or (lambda index, time_s: True)
-    threads = threads or usable_cores()
-    if resolve_backend(backend) == "decord":
-        from ._decord import decord_chunks
-
-        info = probe(path, keyframes=False)
-        return decord_chunks(path, display_size=(info.width, info.height), size=size, keep=keep,
-                             threads=threads, chunk_frames=chunk_frames)
-    from ._pyav import pyav_chunks
-
-    return pyav_chunks(path, size=size, keep=keep, threads=threads, chunk_frames=chunk_frames,
-                       fast=fast)
+    if rate_fps is not None and indices is not None:
+        raise ConfigError("give rate_fps or indices, not both")
+    if indices is not None:
+        wanted = frozenset(np.asarray(indices, dtype=np.int64).tolist())
+        keep_factory = lambda: (lambda index, _time_s: index in wanted)  # noqa: E731
+    else:
+        keep_factory = lambda: RateGate(rate_fps)  # noqa: E731
+    return FrameStream(path, backend=backend, fallback=fallback, keep_factory=keep_factory, size=size,
+                       threads=threads or usable_cores(), chunk_frames=chunk_frames, fast=fast,
+                       keyframes_only=keyframes_only)
 
 
 def read_frames(
@@ -107,10 +173,9 @@ def read_frames(
     wanted = np.unique(np.asarray(indices, dtype=np.int64))
     if len(wanted) == 0:
         return
-    wanted_set = set(wanted.tolist())
     last = int(wanted[-1])
-    chunks = iter_chunks(path, size=size, keep=lambda index, _t: index in wanted_set,
-                         backend=backend, threads=threads, chunk_frames=8, fast=False)
+    chunks = iter(iter_chunks(path, size=size, indices=wanted, backend=backend, threads=threads,
+                              chunk_frames=8, fast=False))
     try:
         for chunk in chunks:
             for index, frame in zip(chunk.indices, chunk.frames):

@@ -43,6 +43,12 @@ class ChunkBuilder:
         self._times: list[float] = []
         self._indices: list[int] = []
         self._frames: list[np.ndarray] = []
+        self._last_flushed_time_s = -math.inf
+
+    @property
+    def last_time_s(self) -> float:
+        """Time of the frame added last (seconds), or -inf before the first."""
+        return self._times[-1] if self._times else self._last_flushed_time_s
 
     @property
     def next_index(self) -> int:
@@ -68,6 +74,7 @@ class ChunkBuilder:
             frames=np.stack(self._frames) if self._frames else np.empty((0, 0, 0, 3), np.uint8),
         )
         self._start += len(self._times)
+        self._last_flushed_time_s = self._times[-1]
         self._times, self._indices, self._frames = [], [], []
         return chunk
 

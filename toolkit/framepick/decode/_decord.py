@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -35,6 +36,7 @@ def decord_chunks(
     keep: Callable[[int, float], bool],
     threads: int,
     chunk_frames: int = 64,
+    keyframes_only: bool = False,
 ) -> Iterator[Chunk]:
     """Decode ``path`` with decord in ``get_batch`` calls of ``chunk_frames`` kept frames.
 
@@ -42,7 +44,7 @@ def decord_chunks(
     ----------
     display_size : (int, int)
         Upright (width, height) of the video in pixels, from :func:`framepick.probe.probe`.
-    size, keep, threads, chunk_frames
+    size, keep, threads, chunk_frames, keyframes_only
         As for :func:`framepick.decode.iter_chunks`.
     """
     import decord
@@ -51,7 +53,8 @@ def decord_chunks(
     reader = decord_reader(path, width=width, height=height, threads=threads)
     times = reader.get_frame_timestamp(range(len(reader)))[:, 0]
     times_s = times - times[0]
-    kept = np.asarray([i for i, t in enumerate(times_s) if keep(i, float(t))], dtype=np.int64)
+    candidates = reader.get_key_indices() if keyframes_only else range(len(times_s))
+    kept = np.asarray([i for i in candidates if keep(i, float(times_s[i]))], dtype=np.int64)
     start = 0
     for first in range(0, len(kept), chunk_frames):
         indices = kept[first:first + chunk_frames]
@@ -83,4 +86,7 @@ def _read_batch(reader, indices: np.ndarray, error: type[Exception]) -> np.ndarr
 
 
 def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    """decord's message without its ``[time] source.cc:line: Check failed ...`` preamble."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = re.sub(r"^\[[^\]]*\]\s*\S+:\d+:\s*", "", text)
+    return text.split("ERROR ", 1)[-1]

@@ -9,7 +9,7 @@ import av
 import numpy as np
 
 from ..errors import VideoError
-from ..probe import display_rotation, open_video
+from ..probe import display_rotation, open_video, scan_packets
 from ._common import Chunk, ChunkBuilder, scaled_size
 
 __all__ = ["pyav_chunks"]
@@ -64,6 +64,7 @@ def pyav_chunks(
     threads: int,
     chunk_frames: int = 64,
     fast: bool = True,
+    keyframes_only: bool = False,
 ) -> Iterator[Chunk]:
     """Decode ``path`` front to back, yielding :class:`Chunk` s.
 
@@ -72,7 +73,7 @@ def pyav_chunks(
     size : int or None
         Longer side of the kept frames in pixels; None keeps the full size.
     keep : callable (index, time_s) -> bool
-        Called for every frame in order; frames it accepts are converted and handed out.
+        Called for every decoded frame in order; frames it accepts are converted and handed out.
     threads : int
         FFmpeg decoder threads.
     chunk_frames : int
@@ -80,6 +81,9 @@ def pyav_chunks(
     fast : bool
         Skip the in-loop deblocking filter (``skip_loop_filter=all``): about 20% faster, with
         slightly blockier pixels that do not matter for change scores. Off for extraction.
+    keyframes_only : bool
+        Decode keyframes only (FFmpeg's ``skip_frame=nonkey``); the other frames are timed from
+        their packet headers but never decoded.
     """
     with open_video(path) as (container, stream):
         context = stream.codec_context
@@ -87,28 +91,62 @@ def pyav_chunks(
         context.thread_count = threads
         if fast:
             context.options = {"skip_loop_filter": "all"}
-        scaler = _Scaler(stream, size)
+        frames = _decoded_frames(path, container, stream)
         builder = ChunkBuilder(chunk_frames=chunk_frames)
-        fallback_step = 1.0 / float(stream.average_rate or 25)
-        origin = None
-        last_time = -fallback_step
-        for frame in _decoded_frames(path, container, stream):
-            if frame.time is None:
-                time_s = last_time + fallback_step
+        timed = _keyframes_timed(container, stream, frames) if keyframes_only else _all_timed(stream, frames)
+        scaler = _Scaler(stream, size)
+        for index, time_s, frame in timed:
+            if frame is not None and keep(index, time_s):
+                chunk = builder.add(time_s, scaler(frame))
             else:
-                origin = frame.time if origin is None else origin
-                time_s = frame.time - origin
-            last_time = time_s
-            pixels = scaler(frame) if keep(builder.next_index, time_s) else None
-            chunk = builder.add(time_s, pixels)
+                chunk = builder.add(time_s, None)
             if chunk is not None:
                 yield chunk
         if builder.next_index == 0:
             raise VideoError(path, "video stream has zero decodable frames")
-        _check_complete(path, stream, last_time + fallback_step)
+        _check_complete(path, stream, builder.last_time_s + 1.0 / float(stream.average_rate or 25))
         chunk = builder.flush()
         if chunk is not None:
             yield chunk
+
+
+def _all_timed(stream, frames: Iterator[av.VideoFrame]) -> Iterator[tuple[int, float, av.VideoFrame]]:
+    """``(index, time_s, frame)`` of every decoded frame; time relative to the first frame.
+
+    A frame without a timestamp is placed one average frame interval after the one before.
+    """
+    step = 1.0 / float(stream.average_rate or 25)
+    origin, time_s = None, -step
+    for index, frame in enumerate(frames):
+        if frame.time is None:
+            time_s += step
+        else:
+            origin = frame.time if origin is None else origin
+            time_s = frame.time - origin
+        yield index, time_s, frame
+
+
+def _keyframes_timed(container, stream, frames) -> Iterator[tuple[int, float, av.VideoFrame | None]]:
+    """``(index, time_s, frame or None)`` of every frame, decoding keyframes only.
+
+    Indices and times come from a scan of the packet headers; only keyframes carry pixels.
+    """
+    pts, _, _ = scan_packets(container, stream)
+    container.seek(0, stream=stream)
+    stream.codec_context.skip_frame = "NONKEY"
+    times_s = (pts - pts[0]) * float(stream.time_base) if len(pts) else pts.astype(float)
+    index_of = {int(stamp): index for index, stamp in enumerate(pts)}
+    next_index = 0
+    for frame in frames:
+        index = index_of.get(frame.pts, -1)
+        if index < next_index:
+            continue
+        for skipped in range(next_index, index):
+            yield skipped, float(times_s[skipped]), None
+        yield index, float(times_s[index]), frame
+        next_index = index + 1
+    for skipped in range(next_index, len(pts)):
+        yield skipped, float(times_s[skipped]), None
 
 
 def _decoded_frames(path, container, stream) -> Iterator[av.VideoFrame]:
