@@ -1,0 +1,510 @@
+"""Selection: turn an analysis into frame indices, without decoding anything.
+
+Five strategies, all fast enough for notebook sliders (a few milliseconds on a 30-minute video):
+
+- ``uniform``: exactly what qwen-vl-utils 0.0.14 feeds Qwen2.5-VL (``smart_nframes`` for the count,
+  ``torch.linspace(start, end, n).round()`` for the indices, float32 rounding included);
+- ``fps``: a fixed number of frames per second of presentation time;
+- ``scenes``: frames shared among scenes in proportion to their length, at least one per scene;
+- ``adaptive``: more frames where the content changes, at least one per scene;
+- ``novelty``: a frame whenever enough change has accumulated since the last one.
+
+Shared parameters, with the same meaning in every strategy that has them:
+
+``frames`` / ``fps`` / ``min_frames`` / ``max_frames``
+    The frame count (the *budget*), by qwen-vl-utils' rule (see :func:`frame_budget`).
+``start_s`` / ``end_s``
+    Restrict the selection to this time range in seconds, as qwen-vl-utils' ``video_start`` and
+    ``video_end`` do: from frame ``ceil(start_s * fps)`` to frame ``floor(end_s * fps)``, both
+    included, with the video's average ``fps``.
+``multiple_of``
+    The count is a multiple of this (2 by default: Qwen2.5-VL merges frames in temporal pairs);
+    1 disables it.
+
+Every :class:`~framepick.types.Selection` carries the full parameters, defaults included, so that
+``select(analysis, sel.strategy, **sel.params)`` gives the same frames again.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError
+from .types import Analysis, Selection
+
+__all__ = ["STRATEGIES", "select", "strategy_defaults", "frame_budget", "qwen_linspace"]
+
+_BUDGET = {"frames": None, "fps": 2.0, "min_frames": 4, "max_frames": 768}
+_RANGE = {"start_s": None, "end_s": None}
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "uniform": {**_BUDGET, **_RANGE, "multiple_of": 2},
+    "fps": {"fps": 2.0, "max_frames": None, **_RANGE, "multiple_of": 2},
+    "scenes": {**_BUDGET, **_RANGE, "multiple_of": 2},
+    "adaptive": {
+        **_BUDGET,
+        **_RANGE,
+        "floor": 0.25,
+        "sharpness": 1.0,
+        "smooth_s": 0.5,
+        "min_gap_s": 0.2,
+        "multiple_of": 2,
+    },
+    "novelty": {**_BUDGET, **_RANGE, "threshold": 0.3, "multiple_of": 2},
+}
+STRATEGIES = tuple(_DEFAULTS)
+_LIFT_MARGIN = 1e-6  # relative headroom that keeps every lifted scene above one quantile step
+
+
+def strategy_defaults(name: str) -> dict[str, Any]:
+    """Every parameter of strategy ``name`` with its default value (a new dict)."""
+    if name not in _DEFAULTS:
+        raise ConfigError(f"unknown strategy {name!r}; choose one of {STRATEGIES}")
+    return dict(_DEFAULTS[name])
+
+
+def select(analysis: Analysis, strategy: str = "uniform", **params: Any) -> Selection:
+    """Choose frames of an analysed video.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        Result of the analysis pass.
+    strategy : {"uniform", "fps", "scenes", "adaptive", "novelty"}
+        How to choose; see the module docstring and ``_select_<strategy>`` below.
+    **params
+        The strategy's parameters (see :func:`strategy_defaults`); missing ones take defaults.
+
+    Returns
+    -------
+    Selection
+        Sorted unique frame indices, their times in seconds, ``strategy`` and the full parameters.
+
+    Raises
+    ------
+    ConfigError
+        Unknown strategy or parameter, or a value out of range (a budget below 1, ``min_frames``
+        above ``max_frames``, a non-positive rate, a time range holding fewer than two frames).
+
+    Notes
+    -----
+    ``select(analysis, sel.strategy, **sel.params)`` returns the same frames as ``sel``.
+    """
+    params = _resolve(strategy, params)
+    indices = np.asarray(_SELECTORS[strategy](analysis, **params), dtype=np.int64)
+    return Selection(indices=indices, times_s=analysis.times_of(indices), strategy=strategy, params=params)
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def _real(name: str, value: Any, low: float, *, low_included: bool, high: float = math.inf) -> float:
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or not (value >= low if low_included else value > low) or value > high:
+        bound = f">= {low}" if low_included else f"> {low}"
+        span = f"{bound} and <= {high}" if high < math.inf else bound
+        raise ConfigError(f"{name} must be a finite number {span}, got {value!r}")
+    return float(value)
+
+
+def _optional(check: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
+    return lambda name, value: None if value is None else check(name, value)
+
+
+def _positive(name: str, value: Any) -> float:
+    return _real(name, value, 0.0, low_included=False)
+
+
+def _non_negative(name: str, value: Any) -> float:
+    return _real(name, value, 0.0, low_included=True)
+
+
+def _share(name: str, value: Any) -> float:
+    return _real(name, value, 0.0, low_included=True, high=1.0)
+
+
+def _time(name: str, value: Any) -> float:
+    return _real(name, value, -math.inf, low_included=False)
+
+
+_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "frames": _optional(_count),
+    "fps": _positive,
+    "min_frames": _count,
+    "max_frames": _optional(_count),
+    "start_s": _optional(_time),
+    "end_s": _optional(_time),
+    "multiple_of": _count,
+    "floor": _share,
+    "sharpness": _positive,
+    "smooth_s": _non_negative,
+    "min_gap_s": _non_negative,
+    "threshold": _positive,
+}
+
+
+def _resolve(strategy: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Defaults merged with ``params``, every value checked and made plain (int, float or None)."""
+    defaults = strategy_defaults(strategy)
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise ConfigError(
+            f"unknown parameter(s) {unknown} for strategy {strategy!r}; expected some of {sorted(defaults)}"
+        )
+    merged = {**defaults, **params}
+    try:
+        resolved = {name: _CHECKS[name](name, value) for name, value in merged.items()}
+    except ConfigError as error:
+        raise ConfigError(f"strategy {strategy!r}: {error}") from None
+    low, high = resolved.get("min_frames"), resolved.get("max_frames")
+    if low is not None and high is not None and low > high:
+        raise ConfigError(f"strategy {strategy!r}: min_frames ({low}) is above max_frames ({high})")
+    return resolved
+
+
+# --------------------------------------------------------------------------- range and budget
+
+
+def _frame_range(analysis: Analysis, start_s: float | None, end_s: float | None) -> tuple[int, int]:
+    """First and last frame (both included) of a time range, by qwen-vl-utils'
+    ``calculate_video_frame_range``: times are clamped to the video, the first frame is
+    ``ceil(start_s * fps)``, the last ``floor(end_s * fps)``, with the average ``fps``."""
+    total, fps = analysis.info.frames, analysis.info.fps
+    if start_s is None and end_s is None:
+        return 0, total - 1
+    longest_s = total / fps
+    first = math.ceil(max(0.0, min(start_s, longest_s)) * fps) if start_s is not None else 0
+    last = min(math.floor(max(0.0, min(end_s, longest_s)) * fps), total - 1) if end_s is not None else total - 1
+    if first >= last:
+        raise ConfigError(
+            f"time range start_s={start_s!r} end_s={end_s!r} holds fewer than two frames "
+            f"(frames {first}..{last} of a {total}-frame video at {fps:g} fps)"
+        )
+    return first, last
+
+
+def _floor_to(count: float, factor: int) -> int:
+    return math.floor(count / factor) * factor
+
+
+def frame_budget(
+    range_frames: int,
+    video_fps: float,
+    *,
+    frames: int | None = None,
+    fps: float = 2.0,
+    min_frames: int = 4,
+    max_frames: int | None = 768,
+    multiple_of: int = 2,
+) -> int:
+    """Number of frames to select, by qwen-vl-utils 0.0.14's ``smart_nframes``.
+
+    An explicit ``frames`` is rounded to the nearest multiple of ``multiple_of`` (Python's
+    ``round``: halves go to even, so 5 -> 4 and 7 -> 8 with the default 2). Otherwise the count is
+    ``range_frames / video_fps * fps`` clamped to ``[ceil(min_frames / m) * m,
+    floor(max_frames / m) * m]``, capped at ``range_frames``, then floored to a multiple ``m``.
+
+    Where qwen-vl-utils raises instead (a count below ``multiple_of``, or ``frames`` above the
+    frame count), the count becomes ``min(multiple_of, range_frames, frames or max_frames)``, or
+    ``range_frames`` floored to the multiple: a 1-frame video still gives its frame.
+
+    Parameters
+    ----------
+    range_frames : int
+        Frames in the range to select from (``>= 1``).
+    video_fps : float
+        The video's average frame rate (frames per second).
+
+    Returns
+    -------
+    int
+        Between 1 and ``range_frames``.
+
+    Examples
+    --------
+    >>> frame_budget(54000, 30.0), frame_budget(300, 30.0), frame_budget(30, 30.0)
+    (768, 20, 4)
+    >>> frame_budget(300, 30.0, frames=5), frame_budget(300, 30.0, frames=7)
+    (4, 8)
+    """
+    m = multiple_of
+    if frames is not None:
+        count = round(frames / m) * m
+        cap = frames
+    else:
+        high = range_frames if max_frames is None else _floor_to(max_frames, m)
+        low = math.ceil(min_frames / m) * m
+        count = _floor_to(min(min(max(range_frames / video_fps * fps, low), high), range_frames), m)
+        cap = range_frames if max_frames is None else max_frames
+    if count > range_frames:
+        count = _floor_to(range_frames, m)
+    return max(count, min(m, range_frames, cap))
+
+
+def _budget(analysis: Analysis, first: int, last: int, params: dict[str, Any]) -> int:
+    names = ("frames", "fps", "min_frames", "max_frames", "multiple_of")
+    return frame_budget(last - first + 1, analysis.info.fps, **{k: params[k] for k in names})
+
+
+def _keep_multiple(count: int, factor: int) -> int:
+    """``count`` floored to a multiple of ``factor``, but never below ``min(count, factor)``."""
+    return count if count < factor else count - count % factor
+
+
+def _scenes_within(analysis: Analysis, first: int, last: int) -> np.ndarray:
+    """Scenes clipped to frames ``first..last``, relative to ``first`` (int64, shape (k, 2))."""
+    clipped = np.clip(analysis.scenes, first, last + 1) - first
+    return clipped[clipped[:, 1] > clipped[:, 0]]
+
+
+# --------------------------------------------------------------------------- uniform
+
+
+def qwen_linspace(start: int, end: int, steps: int) -> np.ndarray:
+    """``torch.linspace(start, end, steps).round().long()`` on the CPU, without torch.
+
+    torch computes in float32: ``step = (end - start) / (steps - 1)``, then the first half as
+    ``start + step * i`` and the second half as ``end - step * (steps - 1 - i)``. x86 builds with
+    AVX2 or AVX-512 (the usual ones) contract each of these into one fused multiply-add, i.e. a
+    single float32 rounding of the exact value, reproduced here through float64 (exact for
+    ``steps <= end - start + 1 < 2**24``). Rounding is half to even, as ``torch.round``.
+    """
+    if steps == 1:
+        return np.array([start], dtype=np.int64)
+    step = (np.float32(end) - np.float32(start)) / np.float32(steps - 1)
+    i = np.arange(steps)
+    first_half = i < steps // 2
+    offset = np.where(first_half, i, i - (steps - 1)) * np.float64(step)
+    values = (np.where(first_half, start, end) + offset).astype(np.float32)
+    return np.rint(values).astype(np.int64)
+
+
+def _select_uniform(analysis: Analysis, **params: Any) -> np.ndarray:
+    """qwen-vl-utils 0.0.14: ``frame_budget`` frames at ``torch.linspace(first, last, n).round()``.
+
+    An explicit ``frames`` takes precedence over ``fps`` (qwen-vl-utils refuses both together).
+    """
+    first, last = _frame_range(analysis, params["start_s"], params["end_s"])
+    return qwen_linspace(first, last, _budget(analysis, first, last, params))
+
+
+# --------------------------------------------------------------------------- fps
+
+
+def _select_fps(
+    analysis: Analysis,
+    *,
+    fps: float,
+    max_frames: int | None,
+    start_s: float | None,
+    end_s: float | None,
+    multiple_of: int,
+) -> np.ndarray:
+    """``fps`` frames per second of presentation time (true times for variable frame rate).
+
+    The range's span is cut into ``n = floor(span_s * fps)`` equal intervals (at least 1; at most
+    ``max_frames``; floored to ``multiple_of``) and the frame shown at each interval's centre is
+    taken. Above the video's own frame rate some intervals share a frame, so fewer come back.
+    """
+    first, last = _frame_range(analysis, start_s, end_s)
+    start, stop = analysis.times_of(np.array([first, last + 1]))
+    count = max(1, math.floor((stop - start) * fps + 1e-6))
+    if max_frames is not None:
+        count = min(count, max_frames)
+    count = _keep_multiple(count, multiple_of)
+    centres_s = start + (np.arange(count) + 0.5) * ((stop - start) / count)
+    shown = np.searchsorted(analysis.frame_times_s, centres_s, side="right") - 1
+    picks = np.unique(np.clip(shown, first, last))
+    return picks[: _keep_multiple(len(picks), multiple_of)]
+
+
+# --------------------------------------------------------------------------- scenes
+
+
+def _largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
+    """Integer shares of ``total`` proportional to ``weights`` (Hamilton's method; ties go to
+    the earlier item). Shares never exceed ``ceil`` of the exact quota."""
+    quotas = weights * (total / weights.sum())
+    shares = np.floor(quotas).astype(np.int64)
+    order = np.argsort(shares - quotas, kind="stable")  # largest remainder first
+    shares[order[: total - shares.sum()]] += 1
+    return shares
+
+
+def _centres(starts: np.ndarray, lengths: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``counts[s]`` frames in each ``[starts[s], starts[s] + lengths[s])``: the centres of that
+    many equal sub-intervals (sorted, unique while ``counts <= lengths``)."""
+    owner = np.repeat(np.arange(len(counts)), counts)
+    rank = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return starts[owner] + ((2 * rank + 1) * lengths[owner]) // (2 * counts[owner])
+
+
+def _largest(values: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the ``count`` largest ``values`` (ties: earlier first), in ascending order."""
+    return np.sort(np.argsort(-values, kind="stable")[:count])
+
+
+def _select_scenes(analysis: Analysis, **params: Any) -> np.ndarray:
+    """Frames shared among scenes in proportion to their length.
+
+    With a budget ``n`` of at least the ``k`` scenes in the range, every scene gets one frame and
+    the other ``n - k`` are shared in proportion to each scene's length beyond its first frame
+    (largest remainder), so a scene never gets more frames than it has and ``n`` equal to the
+    range's frame count selects every frame. With ``n < k``, the ``n`` longest scenes get one.
+    A scene's frames sit at the centres of equal sub-intervals of it: away from the cuts, where
+    fades and dissolves are.
+    """
+    first, last = _frame_range(analysis, params["start_s"], params["end_s"])
+    count = _budget(analysis, first, last, params)
+    scenes = _scenes_within(analysis, first, last)
+    lengths = scenes[:, 1] - scenes[:, 0]
+    if count <= len(scenes):
+        chosen = _largest(lengths, count)
+        counts = np.zeros(len(scenes), dtype=np.int64)
+        counts[chosen] = 1
+    else:
+        counts = 1 + _largest_remainder((lengths - 1).astype(np.float64), count - len(scenes))
+    return first + _centres(scenes[:, 0], lengths, counts)
+
+
+# --------------------------------------------------------------------------- adaptive
+
+
+def _moving_average(values: np.ndarray, width: int) -> np.ndarray:
+    """Centred mean over ``width`` samples (an odd number), shrunk at the edges."""
+    sums = np.concatenate(([0.0], np.cumsum(values)))
+    i = np.arange(len(values))
+    low = np.maximum(i - width // 2, 0)
+    high = np.minimum(i + width // 2 + 1, len(values))
+    return (sums[high] - sums[low]) / (high - low)
+
+
+def _density(
+    analysis: Analysis, first: int, last: int, *, floor: float, sharpness: float, smooth_s: float
+) -> np.ndarray:
+    """Sampling density of frames ``first..last`` (float64, mean 1).
+
+    The change score is interpolated to every frame, averaged over ``smooth_s`` seconds, reduced
+    to its excess over the median (the noise level of a still shot), normalised to a peak of 1,
+    raised to ``sharpness`` and scaled to mean 1; ``floor`` of the mass is spread uniformly.
+    """
+    frames = np.arange(first, last + 1)
+    score = np.interp(frames, analysis.score_indices, analysis.score.astype(np.float64))
+    width = 2 * round(smooth_s * analysis.info.fps / 2) + 1
+    excess = np.maximum(_moving_average(score, width) - np.median(score), 0.0)
+    peak = excess.max()
+    shape = (excess / peak) ** sharpness if peak > 0 else np.ones(len(frames))
+    return floor + (1.0 - floor) * shape / shape.mean()
+
+
+def _lift(mass: np.ndarray, count: int) -> np.ndarray:
+    """Scene masses raised to at least one ``count``-th of their new total (water-filling).
+
+    The smallest masses are lifted to the level ``tau`` that solves
+    ``tau = sum(max(mass, tau)) / count`` (``len(mass) < count``), plus a small margin.
+    """
+    ascending = np.sort(mass)
+    tails = np.cumsum(ascending[::-1])[::-1]  # tails[j] = sum(ascending[j:])
+    levels = tails / (count - np.arange(len(mass)))
+    tau = levels[np.argmax(ascending >= levels)]
+    return np.maximum(mass, tau * (1.0 + _LIFT_MARGIN))
+
+
+def _spread(picks: np.ndarray, gap: int, length: int) -> np.ndarray:
+    """Sorted ``picks`` in ``[0, length)`` moved the least so that neighbours are ``gap`` apart
+    (a forward pass pushes crowded picks later, a backward pass pulls overflow back in). The gap
+    is lowered to ``(length - 1) // (n - 1)`` when it cannot fit."""
+    if len(picks) < 2:
+        return picks
+    gap = min(gap, (length - 1) // (len(picks) - 1))
+    offsets = np.arange(len(picks)) * gap
+    pushed = np.maximum.accumulate(picks - offsets)
+    return np.minimum(pushed, length - 1 - offsets[-1]) + offsets
+
+
+def _select_adaptive(
+    analysis: Analysis, *, floor: float, sharpness: float, smooth_s: float, min_gap_s: float, **params: Any
+) -> np.ndarray:
+    """More frames where the content changes, at least one per scene while the budget allows.
+
+    1. Density (see ``_density``): ``floor`` uniform plus ``1 - floor`` smoothed change score.
+    2. Coverage: with a budget ``n`` above the ``k`` scenes in the range, scenes whose share of
+       the density is below ``1 / n`` are lifted to it (water-filling, the others shrinking in
+       proportion); a scene with at least ``1 / n`` of the mass always holds one of the ``n``
+       quantiles below. With ``n <= k`` the ``n`` scenes of largest mass get one frame each,
+       at their density median.
+    3. Inverse-transform sampling: frame ``j`` is where the cumulative density reaches
+       ``(j + 0.5) / n`` of the total.
+    4. Neighbours are moved at least ``min_gap_s`` apart (at least one frame; less when the budget
+       cannot fit otherwise). A gap longer than the shortest scene may cost that scene its frame.
+    """
+    first, last = _frame_range(analysis, params["start_s"], params["end_s"])
+    count = _budget(analysis, first, last, params)
+    density = _density(analysis, first, last, floor=floor, sharpness=sharpness, smooth_s=smooth_s)
+    scenes = _scenes_within(analysis, first, last)
+    lengths = scenes[:, 1] - scenes[:, 0]
+    mass = np.add.reduceat(density, scenes[:, 0])
+    if count <= len(scenes):
+        cumulative = np.cumsum(density)
+        chosen = _largest(mass, count)
+        targets = cumulative[scenes[chosen, 1] - 1] - mass[chosen] / 2
+    else:
+        density = density + np.repeat((_lift(mass, count) - mass) / lengths, lengths)
+        cumulative = np.cumsum(density)
+        targets = (np.arange(count) + 0.5) * (cumulative[-1] / count)
+    picks = np.minimum(np.searchsorted(cumulative, targets), len(density) - 1)
+    gap = max(1, round(min_gap_s * analysis.info.fps))
+    return first + _spread(picks, gap, len(density))
+
+
+# --------------------------------------------------------------------------- novelty
+
+
+def _select_novelty(analysis: Analysis, *, threshold: float, **params: Any) -> np.ndarray:
+    """Greedy keyframes, the idea of ffmpeg's ``mpdecimate`` / ``select='gt(scene,x)'``.
+
+    Walking through the analysed frames of the range, each score's excess over the median score
+    (the noise level of a still shot) is accumulated; when the sum since the last pick reaches
+    ``threshold`` that frame is picked and the sum restarts. The range's first frame is always
+    picked. When more frames qualify than the budget, the most novel ones (largest sum when
+    picked) are kept.
+
+    This is the one strategy that may return fewer frames than the budget: a still video has
+    little novelty, and returns as few as one frame (floored to ``multiple_of`` when more).
+    """
+    first, last = _frame_range(analysis, params["start_s"], params["end_s"])
+    count = _budget(analysis, first, last, params)
+    in_range = (analysis.score_indices >= first) & (analysis.score_indices <= last)
+    level = np.median(analysis.score[in_range]) if in_range.any() else 0.0
+    after_first = in_range & (analysis.score_indices > first)
+    excess = np.maximum(analysis.score[after_first].astype(np.float64) - level, 0.0)
+    frames = np.concatenate(([first], analysis.score_indices[after_first]))
+    sums = np.concatenate(([0.0], np.cumsum(excess)))  # sums[0] stands for the first frame
+    positions = np.arange(len(sums))
+    following = np.maximum(np.searchsorted(sums, sums + threshold), positions + 1).tolist()
+    chosen = [0]
+    while (step := following[chosen[-1]]) < len(sums):
+        chosen.append(step)
+    chosen = np.asarray(chosen)
+    novelty = np.diff(sums[chosen], prepend=-np.inf)  # the first frame always ranks first
+    keep = min(count, _keep_multiple(len(chosen), params["multiple_of"]))
+    return frames[np.sort(chosen[_largest(novelty, keep)])]
+
+
+_SELECTORS: dict[str, Callable[..., np.ndarray]] = {
+    "uniform": _select_uniform,
+    "fps": _select_fps,
+    "scenes": _select_scenes,
+    "adaptive": _select_adaptive,
+    "novelty": _select_novelty,
+}
