@@ -15,9 +15,9 @@ def naive_luma(frames: np.ndarray) -> np.ndarray:
     return (77 * rgb[..., 0] + 150 * rgb[..., 1] + 29 * rgb[..., 2]) >> 8
 
 
-def naive_luma_mad(frames, previous):
-    luma = naive_luma(np.concatenate([previous[None], frames]))
-    return np.abs(np.diff(luma, axis=0)).mean(axis=(1, 2))
+def naive_mean_abs_diff(planes, previous):
+    everything = np.concatenate([previous[None], planes]).astype(np.int64)
+    return np.abs(np.diff(everything, axis=0)).mean(axis=(1, 2))
 
 
 def naive_histograms(frames, bins):
@@ -38,9 +38,14 @@ def frames():
     return rng.integers(0, 256, size=(9, 23, 31, 3), dtype=np.uint8)
 
 
-def test_luma_mad_matches_numpy(frames):
-    got = _kernels.luma_mad(frames[1:], frames[0])
-    np.testing.assert_allclose(got, naive_luma_mad(frames[1:], frames[0]), rtol=1e-6)
+def test_luma_planes_match_numpy(frames):
+    np.testing.assert_array_equal(_kernels.luma_planes(frames), naive_luma(frames))
+
+
+def test_mean_abs_diff_matches_numpy(frames):
+    planes = frames[..., 0]
+    got = _kernels.mean_abs_diff(np.ascontiguousarray(planes[1:]), np.ascontiguousarray(planes[0]))
+    np.testing.assert_allclose(got, naive_mean_abs_diff(planes[1:], planes[0]), rtol=1e-6)
 
 
 @pytest.mark.parametrize("bins", [2, 8, 16])

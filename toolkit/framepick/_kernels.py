@@ -1,44 +1,59 @@
 """Compiled kernels behind :mod:`framepick.score`. Private: arrays in, arrays out, no validation.
 
 Callers pass C-contiguous arrays of the documented dtypes; :mod:`framepick.score` makes sure of it.
-Parallel loops run over frames and every iteration writes only its own output row, so threads never
-share an output element. Each kernel has a plain NumPy reference in ``tests/test_kernels.py``.
+Each kernel has a plain NumPy reference in ``tests/test_kernels.py``.
+
+The kernels are serial on purpose: they run on small frames between decoder calls while FFmpeg's
+own threads keep the cores busy. Measured on the 2-core machine (72x128 frames, 64 per call),
+``prange`` versions of them took 5-8x longer per frame than these serial ones as soon as the
+decoder (or another process) was using the cores, because the OpenMP workers spin-wait for cores.
+Batch parallelism comes from one process per video instead.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 # BT.601 luma weights in 1/256 units: Y = (77 R + 150 G + 29 B) >> 8.
 _WR, _WG, _WB = 77, 150, 29
 
 
 @njit(cache=True, nogil=True)
-def _luma(pixel) -> np.int32:
-    return (_WR * np.int32(pixel[0]) + _WG * np.int32(pixel[1]) + _WB * np.int32(pixel[2])) >> 8
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def luma_mad(frames: np.ndarray, previous: np.ndarray) -> np.ndarray:
-    """Mean absolute luma difference of each frame against the one before it.
-
-    frames: uint8 (n, h, w, 3) RGB; previous: uint8 (h, w, 3), the frame before ``frames[0]``.
-    Returns float32 (n,) in luma levels (0..255).
-    """
+def luma_planes(frames: np.ndarray) -> np.ndarray:
+    """BT.601 luma of RGB frames: uint8 (n, h, w, 3) -> uint8 (n, h, w)."""
     n, h, w, _ = frames.shape
+    out = np.empty((n, h, w), dtype=np.uint8)
+    for i in range(n):
+        for y in range(h):
+            for x in range(w):
+                r = np.int32(frames[i, y, x, 0])
+                g = np.int32(frames[i, y, x, 1])
+                b = np.int32(frames[i, y, x, 2])
+                out[i, y, x] = (_WR * r + _WG * g + _WB * b) >> 8
+    return out
+
+
+@njit(cache=True, nogil=True)
+def mean_abs_diff(planes: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """Mean absolute difference of each plane against the one before it.
+
+    planes: uint8 (n, h, w); previous: uint8 (h, w), the plane before ``planes[0]``.
+    Returns float32 (n,) in the planes' units (0..255).
+    """
+    n, h, w = planes.shape
     out = np.empty(n, dtype=np.float32)
-    for i in prange(n):
-        before = previous if i == 0 else frames[i - 1]
+    for i in range(n):
+        before = previous if i == 0 else planes[i - 1]
         total = 0
         for y in range(h):
             for x in range(w):
-                total += abs(_luma(frames[i, y, x]) - _luma(before[y, x]))
+                total += abs(np.int32(planes[i, y, x]) - np.int32(before[y, x]))
         out[i] = total / (h * w)
     return out
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@njit(cache=True, nogil=True)
 def rgb_histograms(frames: np.ndarray, bins: int) -> np.ndarray:
     """Joint RGB histogram of each frame with ``bins`` levels per channel, summing to 1.
 
@@ -46,15 +61,18 @@ def rgb_histograms(frames: np.ndarray, bins: int) -> np.ndarray:
     ``(r * bins >> 8) * bins * bins + (g * bins >> 8) * bins + (b * bins >> 8)``.
     """
     n, h, w, _ = frames.shape
-    out = np.zeros((n, bins * bins * bins), dtype=np.float32)
-    weight = np.float32(1.0 / (h * w))
-    for i in prange(n):
+    cells = bins * bins * bins
+    out = np.empty((n, cells), dtype=np.float32)
+    for i in range(n):
+        counts = np.zeros(cells, dtype=np.int32)
         for y in range(h):
             for x in range(w):
                 r = (np.int32(frames[i, y, x, 0]) * bins) >> 8
                 g = (np.int32(frames[i, y, x, 1]) * bins) >> 8
                 b = (np.int32(frames[i, y, x, 2]) * bins) >> 8
-                out[i, (r * bins + g) * bins + b] += weight
+                counts[(r * bins + g) * bins + b] += 1
+        for j in range(cells):
+            out[i, j] = counts[j] / (h * w)
     return out
 
 
@@ -68,9 +86,9 @@ def total_variation(histograms: np.ndarray, previous: np.ndarray) -> np.ndarray:
     n, k = histograms.shape
     out = np.empty(n, dtype=np.float32)
     for i in range(n):
+        before = previous if i == 0 else histograms[i - 1]
         total = 0.0
         for j in range(k):
-            before = previous[j] if i == 0 else histograms[i - 1, j]
-            total += abs(histograms[i, j] - before)
+            total += abs(histograms[i, j] - before[j])
         out[i] = 0.5 * total
     return out

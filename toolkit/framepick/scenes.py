@@ -79,7 +79,7 @@ class SceneTracker:
 
         self._timecode = FrameTimecode
         self._detector = make_detector(detector, params)
-        self._fps = fps
+        self._fps = float(fps)
         self._last_index: int | None = None
         self._cuts: list[int] = []
 

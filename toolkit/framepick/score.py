@@ -52,10 +52,11 @@ def luma_difference(frames: np.ndarray, previous: np.ndarray | None = None) -> n
     float32 array, shape (n,)
         Luma levels (BT.601) divided by 255.
     """
-    from ._kernels import luma_mad
+    from ._kernels import luma_planes, mean_abs_diff
 
     frames = _frames_array(frames)
-    return luma_mad(frames, _previous_frame(frames, previous)) / np.float32(255.0)
+    previous_plane = luma_planes(_previous_frame(frames, previous)[None])[0]
+    return mean_abs_diff(luma_planes(frames), previous_plane) / np.float32(255.0)
 
 
 def histogram_difference(
