@@ -8,7 +8,7 @@ import pytest
 from framepick.decode import iter_chunks, read_frames, scaled_size
 from framepick.errors import VideoError
 
-from videos import scene_frame
+from videos import scene_frame, write_video
 
 BACKENDS = ["pyav", "decord"]
 
@@ -98,3 +98,62 @@ def test_scaled_size():
     assert scaled_size(1080, 1920, 128) == (72, 128)
     assert scaled_size(640, 272, 128) == (128, 54)
     assert scaled_size(100, 60, 128) == (100, 60)  # never enlarged
+
+
+@pytest.fixture(scope="module")
+def many_keyframes(tmp_path_factory):
+    """2400 frames in 40 scenes of 60, a keyframe every 30 frames (and at the cuts)."""
+    path = tmp_path_factory.mktemp("seek") / "many_keyframes.mp4"
+    write_video(path, [60] * 40, gop=30)
+    return path
+
+
+def _seek_map(path):
+    from framepick.analysis import analyze
+
+    analysis = analyze(path, cache=False, progress=False)
+    return {"frame_times_s": analysis.frame_times_s, "keyframes": np.asarray(analysis.info.keyframes)}
+
+
+@pytest.mark.parametrize("name", ["many_keyframes", "bikes", "vfr_video", "rotated_video", "cut_video"])
+def test_read_frames_seeking_gives_the_forward_frames(request, name):
+    path = request.getfixturevalue(name)
+    path = path[0] if isinstance(path, tuple) else path
+    seek_map = _seek_map(path)
+    frames = len(seek_map["frame_times_s"])
+    wanted = sorted({0, 1, frames // 3, frames // 3 + 1, frames // 2, frames - 2, frames - 1})
+    forward = read_frames(path, wanted)
+    seeking = read_frames(path, wanted, **seek_map)
+    got_forward, got_seeking = list(forward), list(seeking)
+    assert forward.decoder == seeking.decoder == "pyav"
+    assert [i for i, _, _ in got_seeking] == [i for i, _, _ in got_forward] == wanted
+    for (_, time_a, frame_a), (_, time_b, frame_b) in zip(got_forward, got_seeking):
+        assert time_a == time_b
+        np.testing.assert_array_equal(frame_a, frame_b)
+
+
+def test_read_frames_seeking_skips_decoding(many_keyframes):
+    import time
+
+    seek_map = _seek_map(many_keyframes)
+    wanted = [5, 1205, 2395]
+
+    def cpu_seconds(**options):
+        started = time.process_time()
+        assert [i for i, _, _ in read_frames(many_keyframes, wanted, threads=1, **options)] == wanted
+        return time.process_time() - started
+
+    assert cpu_seconds(**seek_map) < cpu_seconds() / 3
+
+
+def test_read_frames_off_grid_times_fall_back_to_forward(cut_video):
+    seek_map = _seek_map(cut_video[0])
+    seek_map["frame_times_s"] = seek_map["frame_times_s"] + 0.01  # not this video's times
+    got = list(read_frames(cut_video[0], [3, 99], **seek_map))
+    assert [i for i, _, _ in got] == [3, 99]
+    assert np.abs(got[1][2].astype(int) - scene_frame(3, 14, width=160, height=96)).mean() < 4
+
+
+def test_read_frames_reports_the_decoder_and_handles_nothing_wanted(cut_video, backend):
+    stream = read_frames(cut_video[0], [], backend=backend)
+    assert list(stream) == [] and stream.decoder == backend

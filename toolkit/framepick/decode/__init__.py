@@ -40,38 +40,44 @@ def resolve_backend(backend: str) -> str:
 
 
 class FrameStream:
-    """Iterable of :class:`Chunk` s from one video; see :func:`iter_chunks`.
+    """Iterable over what one video's frame source yields; see :func:`iter_chunks` and
+    :func:`read_frames`.
 
-    ``decoder`` names the backend that delivered the frames once the first chunk is out.
+    ``source(backend)`` opens the iterator of one backend. The first backend that delivers is
+    kept; ``decoder`` names it once the first item is out.
     """
 
     def __init__(self, path: str | os.PathLike, *, backend: str, fallback: bool,
-                 keep_factory: Callable[[], Callable[[int, float], bool]], **options: Any) -> None:
+                 source: Callable[[str], Iterator[Any]]) -> None:
         first = resolve_backend(backend)
         self.path = path
         self.backends = [first, *[b for b in BACKEND_NAMES if b != first and fallback]]
         self.decoder: str | None = None
-        self._keep_factory = keep_factory
-        self._options = options
+        self._source = source
 
-    def __iter__(self) -> Iterator[Chunk]:
+    def __iter__(self) -> Iterator[Any]:
         first_error: VideoError | None = None
         for backend in self.backends:
             try:
-                chunks = _backend_chunks(backend, self.path, keep=self._keep_factory(), **self._options)
-                head = next(chunks)
+                items = self._source(backend)
+                head = next(items, _END)
             except VideoError as exc:  # this backend cannot open or decode the file: try the next
                 first_error = first_error or exc
                 continue
             self.decoder = backend
+            if head is _END:
+                return
             try:
                 yield head
-                yield from chunks
+                yield from items
             finally:
-                chunks.close()
+                items.close()
             return
         assert first_error is not None
         raise first_error
+
+
+_END = object()
 
 
 def _backend_chunks(backend: str, path, *, size, keep, threads, chunk_frames, fast,
@@ -145,9 +151,10 @@ def iter_chunks(
         keep_factory = lambda: (lambda index, _time_s: index in wanted)  # noqa: E731
     else:
         keep_factory = lambda: RateGate(rate_fps)  # noqa: E731
-    return FrameStream(path, backend=backend, fallback=fallback, keep_factory=keep_factory, size=size,
-                       threads=threads or usable_cores(), chunk_frames=chunk_frames, fast=fast,
-                       keyframes_only=keyframes_only)
+    options = dict(size=size, threads=threads or usable_cores(), chunk_frames=chunk_frames, fast=fast,
+                   keyframes_only=keyframes_only)
+    return FrameStream(path, backend=backend, fallback=fallback,
+                       source=lambda name: _backend_chunks(name, path, keep=keep_factory(), **options))
 
 
 def read_frames(
@@ -156,12 +163,16 @@ def read_frames(
     *,
     size: int | None = None,
     backend: str = "auto",
+    fallback: bool = True,
     threads: int = 0,
-) -> Iterator[tuple[int, float, np.ndarray]]:
-    """Yield ``(index, time_s, frame)`` for the frames at ``indices``, in increasing order.
+    frame_times_s: np.ndarray | None = None,
+    keyframes: np.ndarray | None = None,
+) -> FrameStream:
+    """Iterate over ``(index, time_s, frame)`` for the frames at ``indices``, in increasing order.
 
     Decodes forward and stops after the last wanted frame; only wanted frames are scaled and
-    converted, so memory holds one chunk of output-size frames at a time.
+    converted, so memory holds a few output-size frames at a time. The stream's ``decoder``
+    attribute says which backend delivered.
 
     Parameters
     ----------
@@ -169,18 +180,42 @@ def read_frames(
         Frame indices to read (any order, duplicates ignored).
     size : int or None
         Longer side of the returned frames in pixels; None keeps the full size.
+    backend, fallback, threads
+        As for :func:`iter_chunks`.
+    frame_times_s : float array, shape (frames,), optional
+        Every frame's time relative to the first (``Analysis.frame_times_s``). With ``keyframes``
+        (``VideoInfo.keyframes``), PyAV seeks to the keyframe before a wanted frame when that
+        skips decoding, and recognises frames by their time; the frames are the same either way.
+    keyframes : int array, optional
+        Frame indices of the keyframes.
     """
     wanted = np.unique(np.asarray(indices, dtype=np.int64))
+    threads = threads or usable_cores()
+
+    def source(name: str) -> Iterator[tuple[int, float, np.ndarray]]:
+        if name == "pyav":
+            from ._pyav import pyav_frames_at
+
+            return pyav_frames_at(path, wanted, size=size, threads=threads, frame_times_s=frame_times_s,
+                                  keyframes=keyframes)
+        return _chunked_frames_at(path, wanted, size=size, threads=threads)
+
+    return FrameStream(path, backend=backend, fallback=fallback, source=source)
+
+
+def _chunked_frames_at(path, wanted: np.ndarray, *, size: int | None,
+                       threads: int) -> Iterator[tuple[int, float, np.ndarray]]:
+    """decord's frames at ``wanted`` (sorted, unique), from ``get_batch`` calls of 8 frames."""
     if len(wanted) == 0:
         return
-    last = int(wanted[-1])
-    chunks = iter(iter_chunks(path, size=size, indices=wanted, backend=backend, threads=threads,
-                              chunk_frames=8, fast=False))
+    keep = frozenset(wanted.tolist())
+    chunks = _backend_chunks("decord", path, keep=lambda index, _time_s: index in keep, size=size,
+                             threads=threads, chunk_frames=8, fast=False, keyframes_only=False)
     try:
         for chunk in chunks:
             for index, frame in zip(chunk.indices, chunk.frames):
                 yield int(index), float(chunk.times_s[index - chunk.start]), frame
-            if chunk.start + len(chunk.times_s) > last:
+            if chunk.start + len(chunk.times_s) > wanted[-1]:
                 return
     finally:
         chunks.close()

@@ -9,10 +9,10 @@ import av
 import numpy as np
 
 from ..errors import VideoError
-from ..probe import display_rotation, open_video, scan_packets
+from ..probe import declared_duration_s, display_rotation, open_video, scan_packets
 from ._common import Chunk, ChunkBuilder, scaled_size
 
-__all__ = ["pyav_chunks"]
+__all__ = ["pyav_chunks", "pyav_frames_at"]
 
 # Filters that turn a frame stored with a counter-clockwise display rotation upright, as the
 # ffmpeg command line's autorotate does.
@@ -21,6 +21,9 @@ _UPRIGHT = {0: (), 90: (("transpose", "cclock"),), 180: (("hflip", ""), ("vflip"
 
 # A file whose decoded frames end before this share of its declared duration is truncated.
 _TRUNCATED_SHARE = 0.9
+
+# Seek ahead only when that skips at least this many frames (a seek flushes the decoder's pipeline).
+_SEEK_MIN_SKIP = 16
 
 
 class _Scaler:
@@ -86,11 +89,7 @@ def pyav_chunks(
         their packet headers but never decoded.
     """
     with open_video(path) as (container, stream):
-        context = stream.codec_context
-        context.thread_type = "AUTO"
-        context.thread_count = threads
-        if fast:
-            context.options = {"skip_loop_filter": "all"}
+        _configure(stream, threads=threads, fast=fast)
         frames = _decoded_frames(path, container, stream)
         builder = ChunkBuilder(chunk_frames=chunk_frames)
         timed = _keyframes_timed(container, stream, frames) if keyframes_only else _all_timed(stream, frames)
@@ -104,10 +103,112 @@ def pyav_chunks(
                 yield chunk
         if builder.next_index == 0:
             raise VideoError(path, "video stream has zero decodable frames")
-        _check_complete(path, stream, builder.last_time_s + 1.0 / float(stream.average_rate or 25))
+        _check_complete(path, container, stream, builder.last_time_s + 1.0 / float(stream.average_rate or 25))
         chunk = builder.flush()
         if chunk is not None:
             yield chunk
+
+
+def pyav_frames_at(
+    path: str | os.PathLike,
+    wanted: np.ndarray,
+    *,
+    size: int | None,
+    threads: int,
+    frame_times_s: np.ndarray | None = None,
+    keyframes: np.ndarray | None = None,
+) -> Iterator[tuple[int, float, np.ndarray]]:
+    """Yield ``(index, time_s, frame)`` for the sorted, unique frame indices ``wanted``.
+
+    Frames are numbered as :func:`pyav_chunks` numbers them. Given ``frame_times_s`` (every frame's
+    time relative to the first, as an analysis measured it) and ``keyframes`` (frame indices), the
+    decoder seeks to the keyframe before a wanted frame whenever that skips at least
+    ``_SEEK_MIN_SKIP`` frames, and recognises the frames after a seek by their time. Should a
+    frame not be recognised (no timestamp, or one off the analysis' grid), the remaining frames are
+    read again front to back, without seeking.
+    """
+    done = -1
+    if frame_times_s is not None and keyframes is not None and len(keyframes) > 1:
+        try:
+            for index, time_s, frame in _seeking_frames_at(path, wanted, size=size, threads=threads,
+                                                           frame_times_s=frame_times_s, keyframes=keyframes):
+                done = index
+                yield index, time_s, frame
+            return
+        except _LostTrack:
+            pass
+    rest = frozenset(int(i) for i in wanted if i > done)
+    last = max(rest, default=-1)
+    with open_video(path) as (container, stream):
+        _configure(stream, threads=threads, fast=False)
+        scaler = _Scaler(stream, size)
+        for index, time_s, frame in _all_timed(stream, _decoded_frames(path, container, stream)):
+            if index in rest:
+                yield index, time_s, scaler(frame)
+            if index >= last:
+                return
+
+
+class _LostTrack(Exception):
+    """A frame decoded after a seek could not be placed among the analysed frames."""
+
+
+def _seeking_frames_at(path, wanted, *, size, threads, frame_times_s, keyframes):
+    keyframes = np.asarray(keyframes, dtype=np.int64)
+    with open_video(path) as (container, stream):
+        _configure(stream, threads=threads, fast=False)
+        scaler = _Scaler(stream, size)
+        seconds_per_tick = float(stream.time_base)
+        frames = _decoded_frames(path, container, stream)
+        pending = next(frames, None)  # frame 0: its time is the origin of ``frame_times_s``
+        if pending is None or pending.time is None:
+            raise _LostTrack
+        origin, position = pending.time, 0
+        for target in wanted:
+            key = int(keyframes[max(0, np.searchsorted(keyframes, target, side="right") - 1)])
+            if key - position >= _SEEK_MIN_SKIP:
+                frames.close()
+                container.seek(round((origin + frame_times_s[key]) / seconds_per_tick), stream=stream)
+                frames, pending = _decoded_frames(path, container, stream), None
+            while True:
+                frame = pending if pending is not None else next(frames, None)
+                pending = None
+                if frame is None:
+                    return
+                index = _index_at(frame_times_s, frame.time, origin)
+                position = index + 1
+                if index == target:
+                    yield index, float(frame_times_s[index]), scaler(frame)
+                    break
+                if index > target:
+                    raise _LostTrack
+
+
+def _index_at(frame_times_s: np.ndarray, time: float | None, origin: float) -> int:
+    """Index of the analysed frame shown at ``time - origin`` seconds (nearest within a quarter
+    of a frame interval, and 1 ms)."""
+    if time is None:
+        raise _LostTrack
+    time_s = time - origin
+    right = int(np.searchsorted(frame_times_s, time_s))
+    candidates = [i for i in (right - 1, right) if 0 <= i < len(frame_times_s)]
+    if not candidates:
+        raise _LostTrack
+    index = min(candidates, key=lambda i: abs(frame_times_s[i] - time_s))
+    neighbours = frame_times_s[max(0, index - 1): index + 2]
+    interval = float(np.diff(neighbours).min()) if len(neighbours) > 1 else 1.0
+    if abs(frame_times_s[index] - time_s) > min(1e-3, interval / 4):
+        raise _LostTrack
+    return index
+
+
+def _configure(stream, *, threads: int, fast: bool) -> None:
+    """Decoder threads, and (``fast``) no deblocking filter."""
+    context = stream.codec_context
+    context.thread_type = "AUTO"
+    context.thread_count = threads
+    if fast:
+        context.options = {"skip_loop_filter": "all"}
 
 
 def _all_timed(stream, frames: Iterator[av.VideoFrame]) -> Iterator[tuple[int, float, av.VideoFrame]]:
@@ -160,12 +261,10 @@ def _decoded_frames(path, container, stream) -> Iterator[av.VideoFrame]:
         raise VideoError(path, f"corrupt video data after frame {decoded}: {exc.strerror}") from exc
 
 
-def _check_complete(path, stream, decoded_s: float) -> None:
+def _check_complete(path, container, stream, decoded_s: float) -> None:
     """Raise if the frames decoded span much less time than the stream declares (truncated)."""
-    if not stream.duration:
-        return
-    declared_s = float(stream.duration * stream.time_base)
-    if decoded_s < _TRUNCATED_SHARE * declared_s:
+    declared_s = declared_duration_s(container, stream)
+    if declared_s and decoded_s < _TRUNCATED_SHARE * declared_s:
         raise VideoError(
             path, f"truncated: frames end at {decoded_s:.2f} s but the stream declares {declared_s:.2f} s"
         )
