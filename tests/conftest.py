@@ -76,6 +76,10 @@ def bad_videos(video_dir, cut_video) -> dict[str, Path]:
     data = cut_video[0].read_bytes()
     out["truncated"] = video_dir / "truncated.mp4"
     out["truncated"].write_bytes(data[: len(data) // 2])
+    out["truncated mkv"] = video_dir / "truncated.mkv"
+    write_video(out["truncated mkv"], [40])
+    data = out["truncated mkv"].read_bytes()
+    out["truncated mkv"].write_bytes(data[: len(data) * 2 // 3])
     out["zero frames"] = video_dir / "zero.mkv"
     with av.open(str(out["zero frames"]), "w") as container:
         stream = container.add_stream("libx264", rate=25)

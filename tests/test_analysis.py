@@ -117,6 +117,13 @@ def test_bad_settings(cut_video):
 
 
 @pytest.mark.parametrize("kind", ["missing", "not a video", "audio-only", "truncated", "zero frames"])
-def test_bad_videos(bad_videos, kind):
+@pytest.mark.parametrize("backend", ["pyav", "decord"])
+def test_bad_videos(bad_videos, kind, backend):
     with pytest.raises(VideoError, match=str(bad_videos[kind])):
-        analyze(bad_videos[kind])
+        analyze(bad_videos[kind], backend=backend)
+
+
+def test_truncated_stream_is_an_error_not_a_fallback(bad_videos):
+    # the Matroska header declares 1.6 s; the frames stop after about a third of it
+    with pytest.raises(VideoError, match=r"truncated: frames end at 0\.\d+ s but the stream declares 1\.60 s"):
+        analyze(bad_videos["truncated mkv"])

@@ -21,7 +21,8 @@ import numpy as np
 from .errors import VideoError
 from .types import VideoInfo
 
-__all__ = ["probe", "open_video", "default_video_stream", "display_rotation", "scan_packets"]
+__all__ = ["probe", "open_video", "default_video_stream", "display_rotation", "scan_packets",
+           "declared_duration_s"]
 
 
 @contextmanager
@@ -113,7 +114,8 @@ def probe(path: str | os.PathLike, *, keyframes: bool = True) -> VideoInfo:
             container.seek(0, stream=stream)
             pts, is_key, duration_s = scan_packets(container, stream)
         else:
-            pts, is_key, duration_s = np.empty(0, np.int64), np.empty(0, bool), _declared_duration_s(container, stream)
+            pts, is_key = np.empty(0, np.int64), np.empty(0, bool)
+            duration_s = declared_duration_s(container, stream) or (container.duration or 0) / av.time_base
         frames = len(pts) if keyframes else max(1, round(duration_s * fps))
         if frames == 0:
             raise VideoError(path, "video stream has zero frames")
@@ -173,8 +175,18 @@ def scan_packets(container, stream) -> tuple[np.ndarray, np.ndarray, float]:
     return pts_sorted, np.asarray(keys, dtype=bool)[order], float(span)
 
 
-def _declared_duration_s(container, stream) -> float:
-    """Duration the container declares for the stream (or for the whole file) in seconds."""
+def declared_duration_s(container, stream) -> float | None:
+    """Duration the file declares for ``stream`` in seconds, or None if it declares none.
+
+    From the stream's own duration, else its ``DURATION`` tag (Matroska), else the container's
+    duration when the stream is the only one (with several, the container's is the longest).
+    """
     if stream.duration:
         return float(stream.duration * stream.time_base)
-    return (container.duration or 0) / av.time_base
+    tag = stream.metadata.get("DURATION")
+    if tag:
+        hours, minutes, seconds = tag.split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    if container.duration and len(container.streams) == 1:
+        return container.duration / av.time_base
+    return None

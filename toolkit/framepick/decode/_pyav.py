@@ -103,10 +103,11 @@ def pyav_chunks(
                 yield chunk
         if builder.next_index == 0:
             raise VideoError(path, "video stream has zero decodable frames")
-        _check_complete(path, container, stream, builder.last_time_s + 1.0 / float(stream.average_rate or 25))
         chunk = builder.flush()
         if chunk is not None:
             yield chunk
+        # after the last chunk is out, so that a truncated file is not retried with another backend
+        _check_complete(path, container, stream, builder.last_time_s + 1.0 / float(stream.average_rate or 25))
 
 
 def pyav_frames_at(
