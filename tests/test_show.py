@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import doctest
 import io
 import re
@@ -12,9 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import framepick
 from framepick import show
 from framepick.types import Selection
 from synthetic import synthetic_analysis
+from videos import scene_frame
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +149,6 @@ def test_strip_html_shows_every_frame_with_its_time(short):
     assert re.findall(r"<figcaption[^>]*>([^<]*)</figcaption>", text) == ["0.00 s", "1.50 s", "29.97 s"]
     assert "B: uniform (3 frames)" in text and "#123456" in text
     img = re.search(r'src="data:image/png;base64,([^"]+)"', text).group(1)
-    import base64
-
     assert np.array_equal(decode_png(base64.b64decode(img)), short.thumbs[0])
 
 
@@ -195,8 +196,6 @@ def test_comparison_html_holds_timeline_strips_and_metrics(short):
     a, b = picks(short, [0, 450], "uniform"), picks(short, [100, 200, 800], "adaptive")
     text = show.comparison_html(short, a, b)
     timeline = re.search(r'class="fp-timeline" src="data:image/png;base64,([^"]+)"', text).group(1)
-    import base64
-
     assert base64.b64decode(timeline) == show.timeline_png(short, a, b)
     assert re.findall(r'data-label="(\w)"', text) == ["A", "B"]
     assert re.findall(r'data-index="(\d+)"', text) == ["0", "450", "100", "200", "800"]
@@ -219,3 +218,17 @@ def test_show_imports_no_plotting_or_widget_library():
             "print(sorted({'matplotlib', 'ipywidgets', 'IPython'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_frame_image_decodes_the_frame_of_the_video(cut_video):
+    path, _cuts = cut_video
+    analysis = framepick.analyze(path, progress=False)
+    image = show.frame_image(analysis, 60, size=160)  # scene 2 (frames 50-84), its 11th frame
+    assert image.shape == (96, 160, 3)
+    distances = [np.abs(image.astype(int) - scene_frame(scene, 60 - start, width=160, height=96)).mean()
+                 for scene, start in enumerate([0, 30, 50, 85])]
+    assert distances[2] < 6 and min(distances[:2] + distances[3:]) > 30, distances
+
+
+def test_frame_image_falls_back_to_the_thumbnail_without_the_video(short):
+    assert np.array_equal(show.frame_image(short, 100), short.thumbs[3])

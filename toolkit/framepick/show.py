@@ -8,7 +8,8 @@ matplotlib ``Figure``), so what a notebook shows can be tested as a string and s
 - :class:`Timeline` (and :func:`timeline_png`): the content score over time in seconds, scene cuts
   as vertical lines, the frames of each selection as a row of ticks. It is one figure whose artists
   are updated in place, so the comparison app redraws it in a few milliseconds;
-- :func:`strip_array` / :func:`strip_html`: the selected frames as thumbnails with their times;
+- :func:`strip_array` / :func:`strip_html`: the selected frames as thumbnails with their times,
+  and :func:`frame_image` for one of them at a larger size;
 - :func:`metrics_html`: the rows of :func:`framepick.metrics.compare`, the better value marked;
 - :func:`comparison_html`: all of it in one self-contained HTML fragment.
 
@@ -23,8 +24,11 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from pathlib import Path
+
 import numpy as np
 
+from .errors import VideoError
 from .metrics import BETTER, compare, nearest
 from .types import Analysis, Selection
 
@@ -35,6 +39,7 @@ __all__ = [
     "timeline_png",
     "shown_positions",
     "pick_thumbs",
+    "frame_image",
     "format_time",
     "to_png",
     "png_data_url",
@@ -213,6 +218,26 @@ def pick_thumbs(analysis: Analysis, indices: np.ndarray) -> np.ndarray:
     """The analysis thumbnail nearest in frame index to each of ``indices`` (the one the metrics
     use too): uint8 array, shape (n, h, w, 3)."""
     return analysis.thumbs[nearest(analysis.thumb_indices, np.asarray(indices))]
+
+
+def frame_image(analysis: Analysis, index: int, *, size: int = 480) -> np.ndarray:
+    """Frame ``index`` of the analysed video, decoded with its longer side ``size`` pixels (PyAV
+    seeks to the keyframe before it), or its nearest thumbnail when the video file is gone.
+
+    Returns
+    -------
+    uint8 array, shape (h, w, 3)
+    """
+    if not Path(analysis.info.path).is_file():
+        return pick_thumbs(analysis, np.array([index]))[0]
+    from .decode import read_frames
+
+    frames = read_frames(analysis.info.path, np.array([index]), size=size, backend=analysis.decoder,
+                         frame_times_s=analysis.frame_times_s,
+                         keyframes=np.asarray(analysis.info.keyframes, dtype=np.int64))
+    for _index, _time_s, frame in frames:
+        return frame
+    raise VideoError(analysis.info.path, f"frame {index} could not be decoded")
 
 
 def format_time(time_s: float) -> str:
