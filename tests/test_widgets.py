@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
+import shlex
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import framepick
+from framepick.config import load_config
 from framepick import show
 from framepick.metrics import compare
 from framepick.select import select
@@ -156,3 +163,60 @@ def test_app_on_a_long_video_redraws_without_rebuilding():
     app.frames.value = 100
     app.budget_mode.value = "frames"
     assert len(app.selection_b) == 100 and list(app.plot.figure.axes) == axes
+
+
+def export_from(app, tmp_path, which: str):
+    app.export_which.value = which
+    app.export_folder.value = str(tmp_path / "job")
+    app.export_inputs.value = str(tmp_path / "videos")
+    app.export_button.click()
+    return app.exported
+
+
+def test_export_writes_a_config_that_reproduces_the_selection_shown(app, cut_video, tmp_path):
+    app.frames.value = 10
+    app.panel_b.params["sharpness"].value = 2.0
+    app.detector.value = "histogram"
+    exported = export_from(app, tmp_path, "B")
+    assert exported.config == tmp_path / "job" / "strategy.toml"
+    assert exported.script == tmp_path / "job" / "run_batch.py"
+    job = load_config(exported.config)
+    assert (job.strategy, job.analysis) == ("adaptive", app.analysis.config)
+    reanalysed = framepick.analyze(cut_video[0], job.analysis, cache=False, progress=False)
+    again = select(reanalysed, job.strategy, **job.params)
+    assert again.indices.tolist() == app.selection_b.indices.tolist()
+    assert again.params == app.selection_b.params and again.params["sharpness"] == 2.0
+    assert html.escape(exported.command) in app.export_result.value
+    assert exported.cli_command == (f"framepick batch --config {tmp_path}/job/strategy.toml "
+                                    f"--out {tmp_path}/job/frames {tmp_path}/videos")
+
+
+def test_export_of_strategy_a_with_the_duration_rule(app, tmp_path):
+    app.budget_mode.value = "fps rule"
+    app.fps.value = 1.0
+    job = load_config(export_from(app, tmp_path, "A").config)
+    params = job.resolved_params()
+    assert (job.strategy, params["frames"], params["fps"]) == ("uniform", None, 1.0)
+    assert select(app.analysis, job.strategy, **job.params).indices.tolist() == app.selection_a.indices.tolist()
+
+
+def test_exported_script_runs_the_batch_job(app, cut_video, tmp_path):
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(cut_video[0], videos / "clip.mp4")
+    app.frames.value = 6
+    exported = export_from(app, tmp_path, "B")
+    run = subprocess.run(shlex.split(exported.command), capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    manifest = json.loads((tmp_path / "job" / "frames" / "clip" / "manifest.json").read_text())
+    assert [frame["index"] for frame in manifest["frames"]] == app.selection_b.indices.tolist()
+    for frame in manifest["frames"]:
+        with Image.open(tmp_path / "job" / "frames" / "clip" / frame["file"]) as image:
+            assert image.format == "JPEG"
+
+
+def test_export_error_is_shown(app, tmp_path):
+    (tmp_path / "file").write_text("")
+    app.export_folder.value = str(tmp_path / "file" / "job")
+    app.export_button.click()
+    assert "Not a directory" in app.export_result.value or "File exists" in app.export_result.value

@@ -36,6 +36,7 @@ import numpy as np
 from . import show
 from .analysis import analyze
 from .errors import FramepickError
+from .extract import OutputConfig
 from .metrics import compare, nearest
 from .scenes import make_detector
 from .select import STRATEGIES, select, strategy_defaults
@@ -80,7 +81,7 @@ class Export:
     script : Path
         ``run_batch.py``, which runs the batch job with that config.
     command : str
-        The shell command that runs the job (``python .../run_batch.py``).
+        The shell command that runs the job: this Python interpreter running ``run_batch.py``.
     cli_command : str
         The same job as one ``framepick batch`` command line.
     """
@@ -92,10 +93,10 @@ class Export:
 
 
 def export_strategy(selection: Selection, folder: str | os.PathLike, *, inputs: list[str | os.PathLike],
-                    out: str | os.PathLike | None = None,
-                    analysis_config: AnalysisConfig | None = None) -> Export:
-    """Write ``selection``'s strategy as a batch job into ``folder``: ``strategy.toml`` and
-    ``run_batch.py``.
+                    out: str | os.PathLike | None = None, analysis_config: AnalysisConfig | None = None,
+                    output: OutputConfig | None = None) -> Export:
+    """Write ``selection``'s strategy as a batch job into ``folder``: ``strategy.toml`` (a
+    :class:`framepick.config.JobConfig`) and ``run_batch.py``.
 
     The config holds the strategy with its full parameters and the analysis settings, so the batch
     job picks exactly the frames ``selection`` holds on the video it was made from.
@@ -112,25 +113,27 @@ def export_strategy(selection: Selection, folder: str | os.PathLike, *, inputs: 
         Output folder of the batch job; default ``folder / "frames"``.
     analysis_config : AnalysisConfig, optional
         Analysis settings the selection was made with (default settings if omitted).
+    output : OutputConfig, optional
+        Size rule and JPEG quality of the frames written (the batch job's defaults if omitted).
 
     Returns
     -------
     Export
     """
-    from .config import JobConfig
+    from .config import JobConfig, save_config
 
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     out = Path(out).resolve() if out is not None else folder / "frames"
     inputs = [str(Path(p).resolve()) for p in inputs]
-    config_path, script_path = folder / "strategy.toml", folder / "run_batch.py"
     job = JobConfig(strategy=selection.strategy, params=dict(selection.params),
-                    analysis=analysis_config or AnalysisConfig())
-    job.save(config_path)
+                    analysis=analysis_config or AnalysisConfig(), output=output or OutputConfig())
+    config_path = save_config(job, folder / "strategy.toml")
+    script_path = folder / "run_batch.py"
     script_path.write_text(_batch_script(out, inputs))
     cli = ["framepick", "batch", "--config", str(config_path), "--out", str(out), *inputs]
     return Export(config=config_path, script=script_path,
-                  command=shlex.join([Path(sys.executable).name, str(script_path)]),
+                  command=shlex.join([sys.executable, str(script_path)]),
                   cli_command=shlex.join(cli))
 
 
