@@ -1,0 +1,243 @@
+"""A process pool that can kill one task: the local executor of the batch job.
+
+``multiprocessing.Pool`` (and ``concurrent.futures``) cannot stop a single task: a worker stuck
+in a decoder stays stuck, and terminating the pool kills every task. Here every worker is a
+``spawn`` process of its own, fed one task at a time over a pipe, so the parent can kill exactly
+the worker whose task outlived its wall-clock limit (or notice one that died) and start a fresh
+one while the others carry on. This is ``Pool.imap_unordered`` with a deadline per task.
+
+A task's limit is set when it starts, and can be revised once the worker reports the video's
+duration (``report(duration_s)``), so the limit scales with the video without the parent ever
+opening a file that might hang it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from typing import Any
+
+__all__ = ["Outcome", "imap_unordered"]
+
+_STOP = None  # sent to a worker: no more tasks
+_JOIN_S = 5.0  # how long an idle worker may take to exit before it is killed
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one task.
+
+    Attributes
+    ----------
+    task : object
+        The task as submitted.
+    result : object
+        What ``work`` returned (None if it did not return).
+    failure : str or None
+        Why there is no result: the task timed out, its worker died, or ``work`` raised.
+    worker_pid : int
+        The worker process that ran it.
+    elapsed_s : float
+        Wall-clock seconds from start to outcome.
+    """
+
+    task: Any
+    result: Any
+    failure: str | None
+    worker_pid: int
+    elapsed_s: float
+
+
+def imap_unordered(
+    work: Callable[[Any, Callable[[float], None]], Any],
+    tasks: Iterable[Any],
+    *,
+    workers: int,
+    limit_s: Callable[[Any, float | None], float],
+    env: dict[str, str] | None = None,
+    on_start: Callable[[Any, int], None] | None = None,
+) -> Iterator[Outcome]:
+    """Run ``work(task, report)`` for every task in ``workers`` processes; yield outcomes as they come.
+
+    Parameters
+    ----------
+    work : callable
+        A module-level function (it is pickled by name). ``report(duration_s)`` tells the parent
+        the length of the task's video, which revises its limit.
+    tasks : iterable
+        Picklable tasks.
+    workers : int
+        Number of worker processes.
+    limit_s : callable (task, duration_s or None) -> float
+        Wall-clock limit in seconds of a task, before and after its duration is reported.
+    env : dict, optional
+        Environment variables set in every worker before the first task (thread caps).
+    on_start : callable (task, worker_pid), optional
+        Called in the parent when a task is handed to a worker.
+
+    Notes
+    -----
+    Closing the iterator (or an exception in the consumer, such as ``KeyboardInterrupt``) kills
+    the busy workers, stops the idle ones and waits for all of them. Workers ignore SIGINT, so a
+    Ctrl-C in a terminal reaches the parent only, which decides.
+    """
+    context = multiprocessing.get_context("spawn")
+    pending = deque(tasks)
+    idle: list[_Worker] = []
+    busy: list[_Worker] = []
+    try:
+        while pending or busy:
+            while pending and len(busy) < workers:
+                worker = idle.pop() if idle else _Worker(context, work, env or {})
+                worker.start(pending.popleft(), limit_s)
+                busy.append(worker)
+                if on_start is not None:
+                    on_start(worker.task, worker.pid)
+            for worker, outcome in _next_outcomes(busy, limit_s):
+                busy.remove(worker)
+                if worker.alive:
+                    idle.append(worker)
+                yield outcome
+    finally:
+        for worker in busy:
+            worker.kill()
+        for worker in idle:
+            worker.stop()
+        for worker in busy + idle:
+            worker.join()
+
+
+def _next_outcomes(busy: list[_Worker], limit_s) -> list[tuple[_Worker, Outcome]]:
+    """Wait until some busy worker has news or passes its deadline; return the finished ones."""
+    timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+    ready = set(wait([w.connection for w in busy] + [w.sentinel for w in busy], timeout))
+    finished = []
+    for worker in busy:
+        outcome = None
+        if worker.connection in ready or worker.sentinel in ready:
+            outcome = worker.receive(limit_s)
+        if outcome is None and time.monotonic() >= worker.deadline:
+            outcome = worker.time_out()
+        if outcome is not None:
+            finished.append((worker, outcome))
+    return finished
+
+
+class _Worker:
+    """One worker process and the task it runs."""
+
+    def __init__(self, context, work, env: dict[str, str]) -> None:
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, work, env), daemon=True)
+        with _sigint_ignored():  # inherited through exec: the worker never sees a Ctrl-C
+            self.process.start()
+        child.close()
+        self.pid = self.process.pid
+        self.sentinel = self.process.sentinel
+        self.task: Any = None
+        self.started = self.deadline = 0.0
+        self.alive = True
+
+    def start(self, task: Any, limit_s) -> None:
+        self.task, self.started = task, time.monotonic()
+        self.deadline = self.started + limit_s(task, None)
+        self.connection.send(task)
+
+    def receive(self, limit_s) -> Outcome | None:
+        """Read the worker's messages; an outcome when the task is over."""
+        try:
+            while self.connection.poll():
+                kind, value = self.connection.recv()
+                if kind == "duration":
+                    self.deadline = self.started + limit_s(self.task, value)
+                elif kind == "done":
+                    return self._outcome(value, None)
+                else:
+                    return self._outcome(None, f"worker error: {value}")
+        except (EOFError, OSError):
+            pass
+        if self.process.is_alive():
+            return None
+        self.process.join()
+        self.alive = False
+        return self._outcome(None, f"worker died ({_exit_cause(self.process.exitcode)})")
+
+    def time_out(self) -> Outcome:
+        limit = self.deadline - self.started
+        self.kill()
+        self.join()
+        return self._outcome(None, f"timed out after {limit:.0f} s (worker killed)")
+
+    def _outcome(self, result: Any, failure: str | None) -> Outcome:
+        return Outcome(task=self.task, result=result, failure=failure, worker_pid=self.pid,
+                       elapsed_s=time.monotonic() - self.started)
+
+    def kill(self) -> None:
+        self.alive = False
+        if self.process.is_alive():
+            self.process.kill()
+
+    def stop(self) -> None:
+        try:
+            self.connection.send(_STOP)
+        except OSError:
+            self.kill()
+
+    def join(self) -> None:
+        self.process.join(_JOIN_S)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.connection.close()
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT in this process meanwhile (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _exit_cause(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit status {exitcode}"
+
+
+def _serve(connection, work, env: dict[str, str]) -> None:
+    """Worker main loop: run tasks until told to stop or the parent goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.update(env)
+
+    def report(duration_s: float) -> None:
+        connection.send(("duration", float(duration_s)))
+
+    while True:
+        try:
+            task = connection.recv()
+        except (EOFError, OSError):
+            return
+        if task is _STOP:
+            return
+        try:
+            message = ("done", work(task, report))
+        except Exception as exc:  # noqa: BLE001 - a task's failure must not end the worker
+            message = ("error", f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+        connection.send(message)

@@ -1,0 +1,261 @@
+"""The job configuration: strategy, analysis, output and limits, as one frozen value and a TOML file.
+
+The notebook's Export button writes it, ``framepick batch --config`` reads it. A file looks like::
+
+    [strategy]            # the selection strategy and its parameters (see framepick.select)
+    name = "adaptive"
+    frames = 32
+
+    [analysis]            # framepick.AnalysisConfig fields
+    size = 128
+    detector = "adaptive"
+
+    [analysis.detector_params]
+    adaptive_threshold = 3.0
+
+    [output]              # framepick.extract.OutputConfig fields
+    resize = "qwen"
+    jpeg_quality = 90
+
+    [limits]              # per-video wall-clock limit: timeout_s + timeout_ratio * duration
+    timeout_s = 300.0
+    timeout_ratio = 1.0
+
+Every table and key is optional; unknown ones are errors. TOML has no null: a parameter that is
+None where its default is not is written as the string ``"none"``.
+
+:func:`config_hash` fingerprints everything that changes the frames written (not the limits, not
+thread counts), so a batch can skip videos whose output is up to date.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .extract import OutputConfig
+from .types import AnalysisConfig
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["JobConfig", "load_config", "save_config", "config_hash"]
+
+HASH_VERSION = 1
+_NONE = "none"
+_TABLES = ("strategy", "analysis", "output", "limits")
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """Everything a batch needs to know to turn one video into frames.
+
+    Parameters
+    ----------
+    strategy : str
+        Selection strategy, one of ``framepick.select.STRATEGIES``.
+    params : dict
+        Its parameters; missing ones take the strategy's defaults.
+    analysis : AnalysisConfig
+        Analysis settings (``threads`` is set per worker by the batch).
+    output : OutputConfig
+        Output size rule and JPEG quality.
+    timeout_s : float
+        Wall-clock seconds every video may take, plus ``timeout_ratio`` seconds per second of
+        video (see :meth:`timeout_for`).
+    timeout_ratio : float
+        Extra wall-clock seconds per second of video.
+    """
+
+    strategy: str = "uniform"
+    params: dict[str, Any] = field(default_factory=dict)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    timeout_s: float = 300.0
+    timeout_ratio: float = 1.0
+
+    def __post_init__(self) -> None:
+        from .select import strategy_defaults
+
+        defaults = strategy_defaults(self.strategy)
+        unknown = sorted(set(self.params) - set(defaults))
+        if unknown:
+            raise ConfigError(f"strategy: unknown parameter(s) {unknown} for {self.strategy!r}; "
+                              f"expected some of {sorted(defaults)}")
+        for name in ("timeout_s", "timeout_ratio"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(f"limits: {name} must be a number >= 0, got {value!r}")
+        if not self.timeout_s > 0:
+            raise ConfigError(f"limits: timeout_s must be positive, got {self.timeout_s!r}")
+
+    def timeout_for(self, duration_s: float) -> float:
+        """Wall-clock limit in seconds for a video lasting ``duration_s`` seconds."""
+        return self.timeout_s + self.timeout_ratio * max(0.0, duration_s)
+
+    def resolved_params(self) -> dict[str, Any]:
+        """The strategy's full parameters: its defaults updated with ``params``."""
+        from .select import strategy_defaults
+
+        return {**strategy_defaults(self.strategy), **self.params}
+
+    def with_overrides(self, *, strategy: str | None = None, **params: Any) -> JobConfig:
+        """A copy with another strategy and/or some parameters replaced (a None value resets that
+        parameter to the strategy's default).
+
+        Switching strategy keeps the parameters the new strategy also takes (the frame budget,
+        the time range) and drops the others.
+        """
+        from .select import strategy_defaults
+
+        name = strategy or self.strategy
+        accepted = strategy_defaults(name)
+        kept = {k: v for k, v in self.params.items() if k in accepted}
+        return dataclasses.replace(self, strategy=name, params={**kept, **params})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The TOML tables as plain dicts (see the module docstring)."""
+        from .select import strategy_defaults
+
+        defaults = strategy_defaults(self.strategy)
+        params = {}
+        for name, value in self.resolved_params().items():
+            if value is not None:
+                params[name] = value
+            elif defaults[name] is not None:
+                params[name] = _NONE
+        analysis = {k: v for k, v in self.analysis.to_dict().items() if v is not None and k != "threads"}
+        return {
+            "strategy": {"name": self.strategy, **params},
+            "analysis": analysis,
+            "output": self.output.to_dict(),
+            "limits": {"timeout_s": float(self.timeout_s), "timeout_ratio": float(self.timeout_ratio)},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "config") -> JobConfig:
+        """Build and check a config from the TOML tables; errors name ``source`` and the key."""
+        unknown = sorted(set(data) - set(_TABLES))
+        if unknown:
+            raise ConfigError(f"{source}: unknown table(s) or key(s) {unknown}; expected {list(_TABLES)}")
+        tables = {}
+        for table in _TABLES:
+            value = data.get(table, {})
+            if not isinstance(value, dict):
+                raise ConfigError(f"{source}: [{table}] must be a table, got {value!r}")
+            tables[table] = value
+        strategy = dict(tables["strategy"])
+        name = strategy.pop("name", "uniform")
+        params = {k: (None if v == _NONE else v) for k, v in strategy.items()}
+        try:
+            analysis = _section(source, "analysis", lambda: _analysis_config(tables["analysis"]))
+            output = _section(source, "output", lambda: OutputConfig.from_dict(tables["output"]))
+            limits = tables["limits"]
+            unknown = sorted(set(limits) - {"timeout_s", "timeout_ratio"})
+            if unknown:
+                raise ConfigError(f"{source}: [limits] unknown key(s) {unknown}")
+            config = _section(source, "strategy", lambda: cls(strategy=name, params=params, analysis=analysis,
+                                                              output=output, **limits))
+            _check_params(config, source)
+        except TypeError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+        return config
+
+
+def _analysis_config(table: dict[str, Any]) -> AnalysisConfig:
+    """The analysis settings, with the detector built once to check its parameters."""
+    from .scenes import make_detector
+
+    config = AnalysisConfig.from_dict(table)
+    make_detector(config.detector, config.detector_params)
+    return config
+
+
+def _section(source: str, table: str, build):
+    try:
+        return build()
+    except ConfigError as exc:
+        message = str(exc)
+        prefix = "" if message.startswith(("strategy:", "limits:")) else f"[{table}] "
+        raise ConfigError(f"{source}: {prefix}{message}") from None
+
+
+def _check_params(config: JobConfig, source: str) -> None:
+    """Every strategy parameter is a number, an integer where its default is one, or ``"none"``;
+    ranges are checked by :func:`framepick.select.select`, against the video."""
+    from .select import strategy_defaults
+
+    defaults = strategy_defaults(config.strategy)
+    for name, value in config.params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f'{source}: [strategy] {name} must be a number or "{_NONE}", got {value!r}')
+        if _is_int(defaults[name]) and not _is_int(value):
+            raise ConfigError(f"{source}: [strategy] {name} must be an integer, got {value!r}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def load_config(path: str | os.PathLike) -> JobConfig:
+    """Read a job configuration from a TOML file.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, is not TOML, or holds an unknown key or a bad value; the message
+        names the file and the key.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return JobConfig.from_dict(data, source=str(path))
+
+
+def save_config(config: JobConfig, path: str | os.PathLike) -> Path:
+    """Write ``config`` as TOML (every strategy parameter spelled out) and return the path."""
+    import tomli_w
+
+    path = Path(path)
+    header = "# framepick job configuration: framepick batch --config {} --out OUT VIDEOS...\n".format(path.name)
+    path.write_text(header + tomli_w.dumps(config.to_dict()), encoding="utf-8")
+    return path
+
+
+def config_hash(config: JobConfig) -> str:
+    """A 16-hex-digit fingerprint of everything that changes the frames written: the strategy and
+    its resolved parameters, the analysis settings (not threads) and the output settings."""
+    from .select import strategy_defaults
+
+    defaults = strategy_defaults(config.strategy)
+    params = {k: _like_default(v, defaults[k]) for k, v in config.resolved_params().items()}
+    payload = {
+        "version": HASH_VERSION,
+        "strategy": config.strategy,
+        "params": params,
+        "analysis": json.loads(config.analysis.key()),
+        "output": config.output.to_dict(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _like_default(value: Any, default: Any) -> Any:
+    """``2`` and ``2.0`` hash alike where the default is a float."""
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value

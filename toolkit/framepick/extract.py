@@ -1,0 +1,397 @@
+"""Extraction: decode the selected frames, resize them, write JPEGs and a manifest.
+
+Layout of one video's output::
+
+    OUT/<video_id>/frame_<index:06d>.jpg
+    OUT/<video_id>/manifest.json
+
+Everything is written to ``OUT/.partial-<video_id>`` first and renamed into place when complete,
+so a folder named after a video always holds a complete extraction. Only the selected frames are
+decoded (in increasing order, seeking over long gaps, see :func:`framepick.decode.read_frames`),
+and memory holds a few full-size frames at a time.
+
+Output size rules (:class:`OutputConfig`):
+
+- ``"qwen"``: what qwen-vl-utils 0.0.14 does to a list of frames before Qwen2.5-VL / Qwen3-VL
+  sees them (``smart_resize``: both sides multiples of ``factor``, pixels within a per-frame
+  budget that shrinks with the frame count, aspect ratio kept). Frames written at that size are
+  not resized again by qwen-vl-utils.
+- ``"longest"``: the longer side becomes ``longest_side`` pixels (never enlarged).
+- ``"none"``: the decoded size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .decode import read_frames, scaled_size
+from .errors import ConfigError, VideoError
+from .types import Analysis, Selection
+
+__all__ = [
+    "MANIFEST_NAME",
+    "RESIZE_RULES",
+    "OutputConfig",
+    "qwen_frame_size",
+    "extract",
+    "finished_manifest",
+    "partial_dir",
+    "qwen_entry",
+]
+
+MANIFEST_NAME = "manifest.json"
+RESIZE_RULES = ("qwen", "longest", "none")
+MANIFEST_VERSION = 1
+
+# qwen-vl-utils 0.0.14 (vision_process.py): tokens per frame and the model's sequence length.
+_QWEN_MIN_TOKENS = 128
+_QWEN_MAX_TOKENS = 768
+_QWEN_SEQ_LEN = 128000
+_QWEN_FRAME_FACTOR = 2  # frames go to the model in temporal pairs
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """How extracted frames are sized and encoded.
+
+    Parameters
+    ----------
+    resize : {"qwen", "longest", "none"}
+        Size rule, see the module docstring.
+    longest_side : int, optional
+        Longer side in pixels for ``resize="longest"`` (required there, unused otherwise).
+    factor : int
+        ``"qwen"``: both sides are multiples of it; 28 for Qwen2.5-VL (14 px patches merged 2x2),
+        32 for Qwen3-VL.
+    min_pixels, max_pixels, total_pixels : int, optional
+        ``"qwen"``: qwen-vl-utils' ``min_pixels`` (default ``128 * factor**2``), an extra cap
+        ``max_pixels`` on each frame (default none beyond qwen's ``768 * factor**2``), and the
+        ``total_pixels`` budget of the whole clip (default ``128000 * factor**2 * 0.9``).
+        Non-default values are repeated in the manifest's Qwen entry, so qwen-vl-utils keeps
+        the size.
+    jpeg_quality : int
+        JPEG quality, 1 to 95 (Pillow's scale).
+    """
+
+    resize: str = "qwen"
+    longest_side: int | None = None
+    factor: int = 28
+    min_pixels: int | None = None
+    max_pixels: int | None = None
+    total_pixels: int | None = None
+    jpeg_quality: int = 90
+
+    def __post_init__(self) -> None:
+        if self.resize not in RESIZE_RULES:
+            raise ConfigError(f"resize: unknown rule {self.resize!r}; choose one of {RESIZE_RULES}")
+        if self.resize == "longest" and self.longest_side is None:
+            raise ConfigError('longest_side: required when resize = "longest"')
+        for name in ("longest_side", "min_pixels", "max_pixels", "total_pixels"):
+            value = getattr(self, name)
+            if value is not None and (not _is_int(value) or value < 1):
+                raise ConfigError(f"{name}: must be a positive integer, got {value!r}")
+        if not _is_int(self.factor) or self.factor < 1:
+            raise ConfigError(f"factor: must be a positive integer, got {self.factor!r}")
+        if not _is_int(self.jpeg_quality) or not 1 <= self.jpeg_quality <= 95:
+            raise ConfigError(f"jpeg_quality: must be an integer from 1 to 95, got {self.jpeg_quality!r}")
+
+    def frame_size(self, width: int, height: int, frames: int) -> tuple[int, int]:
+        """(width, height) in pixels of the output frames of a ``width`` x ``height`` video (upright)
+        when ``frames`` frames are extracted."""
+        if self.resize == "qwen":
+            return qwen_frame_size(width, height, frames, factor=self.factor, min_pixels=self.min_pixels,
+                                   max_pixels=self.max_pixels, total_pixels=self.total_pixels)
+        if self.resize == "longest":
+            return scaled_size(width, height, self.longest_side)
+        return width, height
+
+    def qwen_options(self) -> dict[str, int]:
+        """The qwen-vl-utils settings that differ from its defaults (for the Qwen entry)."""
+        if self.resize != "qwen":
+            return {}
+        names = ("min_pixels", "max_pixels", "total_pixels")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of the fields that are set (None ones are left out)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OutputConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are a :class:`ConfigError`."""
+        unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ConfigError(f"unknown output setting(s) {unknown}")
+        return cls(**data)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def qwen_frame_size(
+    width: int,
+    height: int,
+    frames: int,
+    *,
+    factor: int = 28,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+    total_pixels: int | None = None,
+) -> tuple[int, int]:
+    """Size qwen-vl-utils 0.0.14 gives each of ``frames`` frames of ``width`` x ``height`` pixels
+    passed as a list of images (``fetch_video``, then ``smart_resize``).
+
+    The per-frame budget is ``max(min(768 f², total_pixels / n * 2), int(min_pixels * 1.05))``
+    with ``n`` the frame count rounded up to even, capped by ``max_pixels``; ``smart_resize``
+    then rounds both sides to multiples of ``f`` within ``[min_pixels, budget]``.
+
+    Returns
+    -------
+    (int, int)
+        Output (width, height) in pixels, both multiples of ``factor``.
+
+    Raises
+    ------
+    ConfigError
+        If the aspect ratio exceeds 200 (qwen-vl-utils refuses it too).
+    """
+    min_pixels = min_pixels if min_pixels is not None else _QWEN_MIN_TOKENS * factor * factor
+    total_pixels = total_pixels if total_pixels is not None else _QWEN_SEQ_LEN * factor * factor * 0.9
+    padded = math.ceil(frames / _QWEN_FRAME_FACTOR) * _QWEN_FRAME_FACTOR
+    budget = max(min(_QWEN_MAX_TOKENS * factor * factor, total_pixels / padded * _QWEN_FRAME_FACTOR),
+                 int(min_pixels * 1.05))
+    if max_pixels is not None:
+        budget = min(budget, max_pixels)
+    out_height, out_width = _smart_resize(height, width, factor, min_pixels, budget)
+    return out_width, out_height
+
+
+def _smart_resize(height: int, width: int, factor: int, min_pixels: float, max_pixels: float) -> tuple[int, int]:
+    """qwen-vl-utils 0.0.14 ``smart_resize``, step for step (note: (height, width) order)."""
+    if max(height, width) / min(height, width) > 200:
+        raise ConfigError(f"aspect ratio above 200 ({width}x{height}): Qwen cannot take these frames")
+    h_bar = max(factor, round(height / factor) * factor)
+    w_bar = max(factor, round(width / factor) * factor)
+    if h_bar * w_bar > max_pixels:
+        beta = math.sqrt((height * width) / max_pixels)
+        h_bar = math.floor(height / beta / factor) * factor
+        w_bar = math.floor(width / beta / factor) * factor
+    elif h_bar * w_bar < min_pixels:
+        beta = math.sqrt(min_pixels / (height * width))
+        h_bar = math.ceil(height * beta / factor) * factor
+        w_bar = math.ceil(width * beta / factor) * factor
+    return h_bar, w_bar
+
+
+def partial_dir(out_dir: str | os.PathLike, video_id: str) -> Path:
+    """The folder an unfinished extraction of ``video_id`` is written to."""
+    return Path(out_dir) / f".partial-{video_id}"
+
+
+def extract(
+    analysis: Analysis,
+    selection: Selection,
+    out_dir: str | os.PathLike,
+    *,
+    video_id: str | None = None,
+    output: OutputConfig | None = None,
+    config_hash: str | None = None,
+    backend: str | None = None,
+    threads: int = 0,
+) -> Path:
+    """Decode the frames of ``selection``, write them as JPEGs with a manifest; return its path.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The analysis the selection was made from (for times, scenes, seeking).
+    selection : Selection
+        The frames to write.
+    out_dir : str or os.PathLike
+        Parent folder; the frames go to ``out_dir/<video_id>/``, replacing what was there.
+    video_id : str, optional
+        Folder name; default: the video's file stem.
+    output : OutputConfig, optional
+        Size rule and JPEG quality (default: Qwen's size rule, quality 90).
+    config_hash : str, optional
+        Recorded in the manifest, so a batch can tell whether the folder is up to date.
+    backend : str, optional
+        Frame source; default: the one the analysis was configured with.
+    threads : int
+        Decoder threads; 0 means one per usable core.
+
+    Returns
+    -------
+    Path
+        ``out_dir/<video_id>/manifest.json``.
+
+    Raises
+    ------
+    VideoError
+        A selected frame cannot be decoded.
+    ConfigError
+        Empty selection, or indices outside the video.
+    """
+    started = time.perf_counter()
+    output = output or OutputConfig()
+    info = analysis.info
+    indices = np.asarray(selection.indices, dtype=np.int64)
+    if len(indices) == 0:
+        raise ConfigError("nothing to extract: the selection is empty")
+    if indices.min() < 0 or indices.max() >= info.frames or np.any(np.diff(indices) <= 0):
+        raise ConfigError(f"selection indices must be sorted, unique and within [0, {info.frames})")
+    video_id = video_id or Path(info.path).stem
+    out_dir = Path(out_dir)
+    staging = partial_dir(out_dir, video_id)
+    shutil.rmtree(staging, ignore_errors=True)  # left over by a run that was killed
+    staging.mkdir(parents=True)
+    try:
+        size = output.frame_size(info.width, info.height, len(indices))
+        decoder = _write_frames(analysis, indices, staging, size=size, output=output,
+                                backend=backend or analysis.config.backend, threads=threads)
+        manifest = _manifest(analysis, selection, video_id=video_id, size=size, output=output,
+                             config_hash=config_hash, decoder=decoder, folder=(out_dir / video_id).resolve())
+        manifest["elapsed_s"] = round(time.perf_counter() - started, 3)
+        (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n")
+        final = _move_into_place(staging, out_dir / video_id)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final / MANIFEST_NAME
+
+
+def _frame_file(index: int) -> str:
+    return f"frame_{index:06d}.jpg"
+
+
+def _write_frames(analysis: Analysis, indices: np.ndarray, folder: Path, *, size: tuple[int, int],
+                  output: OutputConfig, backend: str, threads: int) -> str:
+    """Decode, resize and write every selected frame; return the decoder that delivered them."""
+    from PIL import Image
+
+    frames = read_frames(analysis.info.path, indices, backend=backend, threads=threads,
+                         frame_times_s=analysis.frame_times_s, keyframes=np.asarray(analysis.info.keyframes),
+                         size=output.longest_side if output.resize == "longest" else None)
+    written = set()
+    for index, _time_s, pixels in frames:
+        image = Image.fromarray(pixels)
+        if image.size != size:
+            image = image.resize(size, Image.BICUBIC)  # antialiased, as qwen-vl-utils' resize
+        image.save(folder / _frame_file(index), "JPEG", quality=output.jpeg_quality)
+        written.add(index)
+    missing = [int(i) for i in indices if int(i) not in written]
+    if missing:
+        raise VideoError(analysis.info.path, f"frames {missing[:5]}{'...' if len(missing) > 5 else ''} "
+                                             f"do not decode (of {analysis.info.frames} analysed)")
+    return frames.decoder
+
+
+def _manifest(analysis: Analysis, selection: Selection, *, video_id: str, size: tuple[int, int],
+              output: OutputConfig, config_hash: str | None, decoder: str, folder: Path) -> dict[str, Any]:
+    info = analysis.info
+    indices = np.asarray(selection.indices, dtype=np.int64)
+    times_s = analysis.times_of(indices)
+    scene_numbers = analysis.scene_of(indices)
+    files = [_frame_file(int(i)) for i in indices]
+    from . import __version__
+
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "framepick_version": __version__,
+        "video": {
+            "path": str(Path(info.path).resolve()),
+            "id": video_id,
+            "frames": info.frames,
+            "fps": info.fps,
+            "duration_s": info.duration_s,
+            "width": info.width,
+            "height": info.height,
+            "codec": info.codec,
+            "stream_index": info.stream_index,
+        },
+        "decoder": decoder,
+        "analysis": {"decoder": analysis.decoder, **_without_threads(analysis.config.to_dict())},
+        "strategy": {"name": selection.strategy, **selection.params},
+        "config_hash": config_hash,
+        "output": {**output.to_dict(), "width": size[0], "height": size[1]},
+        "frames": [
+            {"index": int(i), "time_s": round(float(t), 6), "file": f, "scene": int(s)}
+            for i, t, s, f in zip(indices, times_s, scene_numbers, files)
+        ],
+        "scenes": analysis.scenes.tolist(),
+        "qwen": _qwen_entry(folder, files, _sample_fps(analysis, selection), output),
+    }
+
+
+def _without_threads(config: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in config.items() if k != "threads"}
+
+
+def _sample_fps(analysis: Analysis, selection: Selection) -> float:
+    """Frames per second of the selection over the span it was chosen from, as qwen-vl-utils
+    computes ``sample_fps`` (frames / span): the whole video, or ``start_s``..``end_s``."""
+    duration_s = analysis.info.duration_s
+    start_s = min(max(selection.params.get("start_s") or 0.0, 0.0), duration_s)
+    end_s = selection.params.get("end_s")
+    end_s = duration_s if end_s is None else min(max(end_s, start_s), duration_s)
+    span_s = end_s - start_s
+    return round(len(selection) / span_s, 6) if span_s > 0 else float(len(selection))
+
+
+def qwen_entry(manifest_path: str | os.PathLike) -> dict[str, Any]:
+    """The manifest's ``"qwen"`` entry, with the frame paths made absolute where the manifest is
+    now (the folder may have moved since it was written).
+
+    The entry goes into a Qwen2.5-VL / Qwen3-VL message as it is: ``{"type": "video", "video":
+    [frame paths], "sample_fps": frames per second}``, plus the size settings that differ from
+    qwen-vl-utils' defaults. qwen-vl-utils 0.0.14 spaces a list of frames evenly at
+    ``sample_fps``; each frame's true time is ``manifest["frames"][i]["time_s"]``.
+    """
+    manifest_path = Path(manifest_path).resolve()
+    manifest = json.loads(manifest_path.read_text())
+    entry = dict(manifest["qwen"])
+    entry["video"] = [str(manifest_path.parent / frame["file"]) for frame in manifest["frames"]]
+    return entry
+
+
+def _qwen_entry(folder: Path, files: list[str], sample_fps: float, output: OutputConfig) -> dict[str, Any]:
+    return {"type": "video", "video": [str(folder / name) for name in files], "sample_fps": sample_fps,
+            **output.qwen_options()}
+
+
+def finished_manifest(out_dir: str | os.PathLike, video_id: str) -> dict[str, Any] | None:
+    """The manifest of a complete extraction in ``out_dir/<video_id>``, or None.
+
+    Complete means: the manifest reads, and every frame file it lists exists.
+    """
+    folder = Path(out_dir) / video_id
+    try:
+        manifest = json.loads((folder / MANIFEST_NAME).read_text())
+        files = [frame["file"] for frame in manifest["frames"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return manifest if all((folder / name).is_file() for name in files) else None
+
+
+def _move_into_place(staging: Path, final: Path) -> Path:
+    """Rename ``staging`` to ``final``; an older ``final`` is moved aside first, then removed."""
+    if final.exists():
+        old = final.with_name(f".old-{final.name}")
+        shutil.rmtree(old, ignore_errors=True)
+        final.rename(old)
+        staging.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        staging.rename(final)
+    return final

@@ -1,0 +1,86 @@
+"""One video, end to end: analyse, select, extract.
+
+>>> manifest = sample("talk.mp4", "adaptive", out_dir="frames", frames=32)   # doctest: +SKIP
+
+writes ``frames/talk/frame_*.jpg`` and ``frames/talk/manifest.json`` and returns the manifest's
+path. The batch job (:mod:`framepick.batch`) runs exactly this for every video.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+from .analysis import analyze
+from .config import JobConfig, config_hash
+from .extract import extract
+from .select import select
+from .types import Analysis
+
+__all__ = ["sample"]
+
+
+def sample(
+    path: str | os.PathLike,
+    strategy: str | None = None,
+    *,
+    out_dir: str | os.PathLike,
+    config: JobConfig | None = None,
+    video_id: str | None = None,
+    analysis: Analysis | None = None,
+    cache: bool = True,
+    progress: bool | None = None,
+    threads: int = 0,
+    **params: Any,
+) -> Path:
+    """Analyse ``path``, select frames, write them as JPEGs with a manifest; return its path.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The video.
+    strategy : str, optional
+        Selection strategy (see :mod:`framepick.select`); default: the config's, which is
+        ``"uniform"`` (Qwen's frame count for the duration) without a config.
+    out_dir : str or os.PathLike
+        Output folder; the frames go to ``out_dir/<video_id>/``.
+    config : JobConfig, optional
+        Strategy, analysis and output settings (e.g. from :func:`framepick.config.load_config`);
+        ``strategy`` and ``params`` override its strategy and single parameters.
+    video_id : str, optional
+        Name of the video's output folder; default: the file stem.
+    analysis : Analysis, optional
+        An analysis of ``path`` made with ``config.analysis`` (e.g. a segment-parallel one);
+        default: :func:`framepick.analyze` (cached).
+    cache : bool
+        Read and write the analysis cache.
+    progress : bool, optional
+        Progress bar of the analysis on stderr; default: when stderr is a terminal.
+    threads : int
+        Decoder and kernel threads; 0 means one per usable core.
+    **params
+        Strategy parameters, e.g. ``frames=32`` or ``fps=1.0, max_frames=64`` (None: the
+        strategy's default).
+
+    Returns
+    -------
+    Path
+        ``out_dir/<video_id>/manifest.json``.
+
+    Raises
+    ------
+    VideoError
+        The video cannot be decoded.
+    ConfigError
+        A strategy, parameter or setting is invalid.
+    """
+    config = (config or JobConfig()).with_overrides(strategy=strategy, **params)
+    if threads:
+        config = dataclasses.replace(config, analysis=dataclasses.replace(config.analysis, threads=threads))
+    if analysis is None:
+        analysis = analyze(path, config.analysis, cache=cache, progress=progress)
+    selection = select(analysis, config.strategy, **config.params)
+    return extract(analysis, selection, out_dir, video_id=video_id, output=config.output,
+                   config_hash=config_hash(config), threads=threads)
