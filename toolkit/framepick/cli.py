@@ -71,6 +71,60 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _job_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("strategy (override the config file)")
+    group.add_argument("--config", metavar="TOML", help="job configuration, e.g. strategy.toml exported by the notebook")
+    group.add_argument("--strategy", help="uniform, fps, scenes, adaptive or novelty (default: the config's, or uniform)")
+    budget = group.add_mutually_exclusive_group()
+    budget.add_argument("--frames", type=int, metavar="N", help="frame count")
+    budget.add_argument("--fps", type=float, metavar="F", help="frames per second of video (Qwen's rule)")
+    group.add_argument("--min-frames", type=int, metavar="A", help="least frames with --fps")
+    group.add_argument("--max-frames", type=int, metavar="B", help="most frames with --fps")
+    group.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="any other strategy parameter, e.g. floor=0.5 (repeatable)")
+
+
+def _job_config(args: argparse.Namespace):
+    from .config import JobConfig, load_config
+
+    config = load_config(args.config) if args.config else JobConfig()
+    flags = {"frames": args.frames, "fps": args.fps, "min_frames": args.min_frames, "max_frames": args.max_frames}
+    params = {name: value for name, value in flags.items() if value is not None}
+    if args.fps is not None and args.frames is None:
+        params["frames"] = None  # a rate replaces the config's frame count
+    return config.with_overrides(strategy=args.strategy, **params, **_parse_params(args.param))
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from .pipeline import sample
+
+    print(sample(args.video, out_dir=args.out, config=_job_config(args)))
+    return 0
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from tqdm.auto import tqdm
+
+    from .batch import run_batch
+
+    config = _job_config(args)
+    if args.timeout is not None:
+        config = dataclasses.replace(config, timeout_s=args.timeout)
+
+    def log(kind: str, line: dict) -> None:
+        if kind == "done":
+            detail = f"{line['frames']} frames" if line["status"] != "failed" else line["reason"]
+            tqdm.write(f"{line['status']:8} {line['id']}: {detail} ({line['seconds']:.1f} s)", file=sys.stderr)
+
+    summary = run_batch(args.inputs, out_dir=args.out, config=config, workers=args.workers,
+                        executor=args.executor, force=args.force, on_event=log, ray_address=args.ray_address,
+                        segment_s=None if args.segment_minutes is None else args.segment_minutes * 60)
+    print(summary)
+    return summary.exit_status
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``framepick`` command."""
     parser = argparse.ArgumentParser(
@@ -89,6 +143,34 @@ def build_parser() -> argparse.ArgumentParser:
                          help='print one JSON object, with "scenes": [[start_frame, end_frame], ...]')
     _analysis_options(analyze)
     analyze.set_defaults(run=_cmd_analyze)
+
+    sample = commands.add_parser(
+        "sample", help="analyse, select and extract one video; prints the manifest path",
+        description="Write the frames a strategy selects as OUT/<video>/frame_*.jpg with a manifest.json.",
+    )
+    sample.add_argument("video", help="video file")
+    sample.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    _job_options(sample)
+    sample.set_defaults(run=_cmd_sample)
+
+    batch = commands.add_parser(
+        "batch", help="sample every video of folders, lists or files (resumable, hang-proof)",
+        description="Run sample on many videos in parallel; one status line per video in OUT/batch.jsonl. "
+                    "Exit status 1 if any video failed.",
+    )
+    batch.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, folders, or .txt lists of paths")
+    batch.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    batch.add_argument("--workers", type=int, help="videos at once (default: one per core)")
+    batch.add_argument("--executor", choices=("local", "ray"), default="local",
+                       help="local processes (default) or Ray tasks (pip install framepick[ray])")
+    batch.add_argument("--force", action="store_true", help="redo videos whose output is up to date")
+    batch.add_argument("--timeout", type=float, metavar="S",
+                       help="wall-clock seconds per video, plus the config's timeout_ratio x duration")
+    batch.add_argument("--ray-address", metavar="ADDR", help="Ray cluster to join (default: start a local one)")
+    batch.add_argument("--segment-minutes", type=float, metavar="M",
+                       help="Ray: analyse videos longer than M minutes in M-minute segments in parallel")
+    _job_options(batch)
+    batch.set_defaults(run=_cmd_batch)
     return parser
 
 
