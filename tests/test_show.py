@@ -232,3 +232,14 @@ def test_frame_image_decodes_the_frame_of_the_video(cut_video):
 
 def test_frame_image_falls_back_to_the_thumbnail_without_the_video(short):
     assert np.array_equal(show.frame_image(short, 100), short.thumbs[3])
+
+
+def test_grid_tiles_images_row_by_row():
+    images = [np.full((2, 3, 3), value, np.uint8) for value in (10, 20, 30)]
+    sheet = show.grid(images, columns=2, gap_px=1)
+    assert sheet.shape == (5, 7, 3)
+    assert (sheet[:2, :3] == 10).all() and (sheet[:2, 4:] == 20).all() and (sheet[3:, :3] == 30).all()
+    assert (sheet[2] == 255).all() and (sheet[:, 3] == 255).all() and (sheet[3:, 4:] == 255).all()
+    assert show.grid([], columns=3).shape == (0, 0, 3)
+    with pytest.raises(ValueError, match="one shape"):
+        show.grid([np.zeros((2, 2, 3), np.uint8), np.zeros((3, 2, 3), np.uint8)])

@@ -44,6 +44,7 @@ __all__ = [
     "to_png",
     "png_data_url",
     "strip_array",
+    "grid",
     "strip_html",
     "metrics_html",
     "comparison_html",
@@ -289,12 +290,38 @@ def strip_array(analysis: Analysis, selection: Selection, *, max_frames: int | N
     uint8 array, shape (h, n * w + (n - 1) * gap_px, 3)
     """
     thumbs = pick_thumbs(analysis, selection.indices[shown_positions(len(selection), max_frames)])
-    count, height, width = thumbs.shape[:3]
-    strip = np.full((height, max(0, count * (width + gap_px) - gap_px), 3), 255, np.uint8)
-    for number, thumb in enumerate(thumbs):
-        left = number * (width + gap_px)
-        strip[:, left : left + width] = thumb
-    return strip
+    return grid(thumbs, columns=max(1, len(thumbs)), gap_px=gap_px)
+
+
+def grid(images: Sequence[np.ndarray], *, columns: int = 8, gap_px: int = 2) -> np.ndarray:
+    """Images of one size tiled row by row, ``columns`` to a row, on a white background (a
+    contact sheet).
+
+    Parameters
+    ----------
+    images : sequence of uint8 arrays, each of shape (h, w, 3)
+        The images, all of the same shape.
+    columns : int
+        Images per row.
+    gap_px : int
+        White pixels between images.
+
+    Returns
+    -------
+    uint8 array, shape (rows * h + (rows - 1) * gap_px, c * w + (c - 1) * gap_px, 3)
+        With ``c = min(columns, len(images))`` and ``rows = ceil(len(images) / columns)``.
+    """
+    if len(images) == 0:
+        return np.full((0, 0, 3), 255, np.uint8)
+    height, width = images[0].shape[:2]
+    if any(image.shape != images[0].shape for image in images):
+        raise ValueError(f"grid() needs images of one shape, got {sorted({i.shape for i in images})}")
+    across, down = min(columns, len(images)), -(-len(images) // columns)
+    sheet = np.full((down * (height + gap_px) - gap_px, across * (width + gap_px) - gap_px, 3), 255, np.uint8)
+    for number, image in enumerate(images):
+        top, left = (number // columns) * (height + gap_px), (number % columns) * (width + gap_px)
+        sheet[top : top + height, left : left + width] = image
+    return sheet
 
 
 def strip_html(analysis: Analysis, selection: Selection, *, label: str = "A", color: str = COLORS[0],
@@ -351,7 +378,9 @@ def metrics_html(rows: Sequence[dict[str, Any]], *, labels: Sequence[str] = _LAB
         name = _METRIC_NAMES.get(metric, metric)
         lines.append(f'<tr><th title="{better} is better">{html.escape(name)} '
                      f'({"&#8593;" if better == "higher" else "&#8595;"})</th>{cells}</tr>')
-    return (f'<table class="fp-metrics" style="border-collapse:collapse">'
+    return (f"<style>.fp-metrics th,.fp-metrics td{{padding:2px 12px;text-align:right}}"
+            f".fp-metrics tr>th:first-child{{text-align:left}}</style>"
+            f'<table class="fp-metrics" style="border-collapse:collapse">'
             f"<thead><tr><th>metric</th>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>")
 
 
@@ -366,7 +395,7 @@ def comparison_html(analysis: Analysis, *selections: Selection, max_frames: int 
         strip_html(analysis, selection, label=label, color=color, max_frames=max_frames)
         for label, color, selection in zip(_LABELS, COLORS, selections)
     )
-    return (f'<div class="fp-comparison">'
+    return (f'<div class="fp-comparison" style="font-family:sans-serif;font-size:13px">'
             f'<img class="fp-timeline" src="{timeline}" style="max-width:100%">'
             f"{strips}{metrics_html(compare(analysis, *selections))}</div>")
 

@@ -163,14 +163,22 @@ def _batch_script(out: Path, inputs: list[str]) -> str:
 # --------------------------------------------------------------------------- pieces of the app
 
 
+def _labelled(kind: type[widgets.DOMWidget], description: str, *, width: str = "230px", **options: Any):
+    """A ``kind`` widget with a 90 px label and a fixed width, so the columns line up."""
+    return kind(description=description, style={"description_width": "90px"},
+                layout=widgets.Layout(width=width), **options)
+
+
+def _heading(text: str) -> widgets.HTML:
+    return widgets.HTML(f"<b>{html.escape(text)}</b>")
+
+
 def _param_widget(name: str, value: Any) -> widgets.ValueWidget:
     if name in _SLIDERS:
         low, high, step = _SLIDERS[name]
-        return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=name,
-                                   continuous_update=False, readout_format=".2f")
-    if isinstance(value, int):
-        return widgets.IntText(value=value, description=name)
-    return widgets.FloatText(value=value, description=name)
+        return _labelled(widgets.FloatSlider, name, width="300px", value=value, min=low, max=high, step=step,
+                         continuous_update=False, readout_format=".2f")
+    return _labelled(widgets.IntText if isinstance(value, int) else widgets.FloatText, name, value=value)
 
 
 class _StrategyPanel:
@@ -178,10 +186,10 @@ class _StrategyPanel:
 
     def __init__(self, label: str, strategy: str, on_change: Callable[[], None]) -> None:
         self._on_change = on_change
-        self.dropdown = widgets.Dropdown(options=STRATEGIES, value=strategy, description=f"{label}:")
+        self.dropdown = _labelled(widgets.Dropdown, "strategy", width="300px", options=STRATEGIES, value=strategy)
         self.params: dict[str, widgets.ValueWidget] = {}
         self._box = widgets.VBox()
-        self.box = widgets.VBox([self.dropdown, self._box])
+        self.box = widgets.VBox([_heading(f"strategy {label}"), self.dropdown, self._box])
         self._build()
         self.dropdown.observe(self._strategy_changed, "value")
 
@@ -225,6 +233,7 @@ class _ThumbStrip:
             button.on_click(lambda _button, slot=slot: on_pick(int(self.indices[slot])))
         row = widgets.Box(self.buttons, layout=widgets.Layout(flex_flow="row wrap"))
         self.box = widgets.VBox([self.title, row, self.style])
+        self.box.add_class(f"fp-strip-{label.lower()}")
         self._thumb_size = thumb_size
 
     def _css_class(self, slot: int) -> str:
@@ -279,16 +288,19 @@ class CompareApp(widgets.VBox):
         self._build_detector()
         self.plot: show.Timeline | None = None
         self.timeline = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="1000px"))
+        self.timeline.add_class("fp-timeline")
         app_id = uuid.uuid4().hex[:8]
         thumb_size = (96, max(1, round(96 * analysis.thumbs.shape[1] / max(1, analysis.thumbs.shape[2]))))
         self.strip_a = _ThumbStrip("A", show.COLORS[0], max_thumbs, app_id, self.enlarge, thumb_size)
         self.strip_b = _ThumbStrip("B", show.COLORS[1], max_thumbs, app_id, self.enlarge, thumb_size)
-        self.zoom = widgets.Image(format="png", layout=widgets.Layout(max_width="480px"))
+        self.zoom = widgets.Image(format="png", layout=widgets.Layout(max_width="480px", display="none"))
         self.zoom_caption = widgets.HTML("<i>click a thumbnail to enlarge it</i>")
+        self.zoom_caption.add_class("fp-zoom-caption")
         self.metrics = widgets.HTML()
         self._build_export()
 
-        controls = widgets.HBox([self.panel_a.box, self.panel_b.box, self._budget_box, self._detector_box])
+        controls = widgets.Box([self.panel_a.box, self.panel_b.box, self._budget_box, self._detector_box],
+                               layout=widgets.Layout(flex_flow="row wrap", justify_content="space-between"))
         zoom = widgets.VBox([self.zoom_caption, self.zoom], layout=widgets.Layout(margin="0 0 0 24px"))
         results = widgets.HBox([self.metrics, zoom])
         super().__init__([self.status, self.progress, controls, self.timeline, self.strip_a.box,
@@ -301,40 +313,42 @@ class CompareApp(widgets.VBox):
     def _build_budget(self, frames: int | None, fps: float, min_frames: int, max_frames: int) -> None:
         total = self.analysis.info.frames
         self.budget_mode = widgets.ToggleButtons(options=[_FRAMES, _RULE], value=_FRAMES if frames else _RULE,
-                                                 description="budget:")
-        self.frames = widgets.BoundedIntText(value=min(frames or 16, total), min=1, max=total,
-                                             description="frames")
-        self.fps = widgets.BoundedFloatText(value=fps, min=0.01, max=1000.0, step=0.5, description="fps")
-        self.min_frames = widgets.BoundedIntText(value=min_frames, min=1, max=100_000, description="min frames")
-        self.max_frames = widgets.BoundedIntText(value=max_frames, min=1, max=100_000, description="max frames")
+                                                 style={"button_width": "80px"})
+        self.frames = _labelled(widgets.BoundedIntText, "frames", value=min(frames or 16, total), min=1, max=total)
+        self.fps = _labelled(widgets.BoundedFloatText, "fps", value=fps, min=0.01, max=1000.0, step=0.5)
+        self.min_frames = _labelled(widgets.BoundedIntText, "min frames", value=min_frames, min=1, max=100_000)
+        self.max_frames = _labelled(widgets.BoundedIntText, "max frames", value=max_frames, min=1, max=100_000)
         for control in (self.budget_mode, self.frames, self.fps, self.min_frames, self.max_frames):
             control.observe(lambda _change: self.refresh(), "value")
-        self._budget_box = widgets.VBox([self.budget_mode, self.frames, self.fps, self.min_frames,
-                                         self.max_frames])
+        self.frames.add_class("fp-frames")
+        self._budget_box = widgets.VBox([_heading("frame budget (both)"), self.budget_mode, self.frames, self.fps,
+                                         self.min_frames, self.max_frames])
 
     def _build_detector(self) -> None:
         config = self.analysis.config
         name, default = detector_threshold(config.detector)
-        self.detector = widgets.Dropdown(options=DETECTORS, value=config.detector, description="detector")
-        self.threshold = widgets.FloatText(value=float(config.detector_params.get(name, default)),
-                                           description="threshold")
+        self.detector = _labelled(widgets.Dropdown, "detector", options=DETECTORS, value=config.detector)
+        self.threshold = _labelled(widgets.FloatText, "threshold",
+                                   value=float(config.detector_params.get(name, default)))
         self.detector.observe(self._detector_changed, "value")
         self.threshold.observe(lambda _change: self.reanalyse(), "value")
-        self._detector_box = widgets.VBox([widgets.HTML("<b>scene detection</b>"), self.detector,
-                                           self.threshold])
+        self._detector_box = widgets.VBox([_heading("scene detection"), self.detector, self.threshold])
 
     def _build_export(self) -> None:
         video = Path(self.analysis.info.path)
-        self.export_which = widgets.ToggleButtons(options=["A", "B"], value="B", description="export:")
-        self.export_folder = widgets.Text(value=str(Path.cwd() / "framepick_job"), description="job folder")
-        self.export_inputs = widgets.Text(value=str(video.parent), description="videos")
-        self.export_out = widgets.Text(value="", placeholder="default: job folder/frames", description="output")
-        self.export_button = widgets.Button(description="Export", icon="download", button_style="primary")
+        self.export_which = _labelled(widgets.ToggleButtons, "strategy", width="300px", options=["A", "B"],
+                                      value="B")
+        self.export_which.style.button_width = "60px"
+        self.export_folder = _labelled(widgets.Text, "job folder", width="640px", value=str(Path.cwd() / "framepick_job"))
+        self.export_inputs = _labelled(widgets.Text, "videos", width="640px", value=str(video.parent))
+        self.export_out = _labelled(widgets.Text, "output", width="640px", value="",
+                                    placeholder="default: job folder/frames")
+        self.export_button = widgets.Button(description="Export", button_style="primary")
         self.export_button.on_click(lambda _button: self.export())
         self.export_result = widgets.HTML()
         self.exported: Export | None = None
         self._export_box = widgets.VBox([
-            widgets.HTML("<b>export the chosen strategy as a batch job</b>"),
+            _heading("export the chosen strategy as a batch job"),
             widgets.HBox([self.export_which, self.export_button]),
             self.export_folder, self.export_inputs, self.export_out, self.export_result,
         ])
@@ -437,6 +451,7 @@ class CompareApp(widgets.VBox):
         """Show frame ``index`` larger, with its time and scene."""
         image = show.frame_image(self.analysis, index)
         self.zoom.value = show.to_png(image)
+        self.zoom.layout.display = None
         time_s = float(self.analysis.times_of(np.array([index]))[0])
         scene = int(self.analysis.scene_of(np.array([index]))[0])
         self.zoom_caption.value = (f"frame {index} at {show.format_time(time_s)} "
