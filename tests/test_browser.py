@@ -139,6 +139,6 @@ def test_comparison_app_in_chromium(voila):
             expect(app.locator(".fp-zoom-caption")).to_contain_text(f"frame 719 at {expected[6][5]}")
 
             SCREENSHOT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT))
+            app.screenshot(path=str(SCREENSHOT))
         finally:
             browser.close()

@@ -1,0 +1,91 @@
+"""The notebooks run top to bottom (nbclient) on the bundled sample, in a temporary working folder."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+VIDEO_LINE = "VIDEO = framepick.sample_video()"
+
+pytestmark = pytest.mark.slow
+
+
+def execute(name: str, workdir: Path, *, video: Path | None = None) -> nbformat.NotebookNode:
+    """Run notebook ``name`` in ``workdir``, with ``VIDEO`` set to ``video`` when given."""
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    if video is not None:
+        first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+        assert VIDEO_LINE in first.source
+        first.source = first.source.replace(VIDEO_LINE, f"VIDEO = {str(video)!r}")
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(workdir)}}).execute()
+    return notebook
+
+
+def outputs(notebook: nbformat.NotebookNode, kind: str) -> list[str]:
+    """Every output of MIME type ``kind`` (``"stdout"`` for printed text), in order."""
+    found = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if kind == "stdout" and output.get("name") == "stdout":
+                found.append(output["text"])
+            elif kind in output.get("data", {}):
+                found.append(output["data"][kind])
+    return found
+
+
+@pytest.mark.parametrize("name", ["01_explore.ipynb", "02_compare.ipynb", "03_batch.ipynb"])
+def test_notebook_is_stored_without_outputs(name):
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    nbformat.validate(notebook)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert VIDEO_LINE in code[0].source
+    assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
+    assert "framepick._" not in "".join(cell.source for cell in code)  # only the public API
+
+
+def test_explore_on_the_sample(tmp_path):
+    notebook = execute("01_explore.ipynb", tmp_path)
+    printed = "".join(outputs(notebook, "stdout"))
+    assert "30.0 s, 720 frames at 24 fps, 1280x720 vp8" in printed
+    assert "6 scenes;" in printed
+    assert re.findall(r"scene +(\d+): frames +(\d+) to +(\d+)", printed) == [
+        ("1", "0", "30"), ("2", "31", "138"), ("3", "139", "282"), ("4", "283", "375"), ("5", "376", "550"),
+        ("6", "551", "719")]
+    assert len(outputs(notebook, "image/png")) == 1
+    assert len(re.findall("<img", outputs(notebook, "text/html")[-1])) == 6
+
+
+def test_explore_on_another_video(tmp_path, cut_video):
+    path, cuts = cut_video
+    printed = "".join(outputs(execute("01_explore.ipynb", tmp_path, video=path), "stdout"))
+    assert "125 frames at 25 fps" in printed
+    starts = [int(start) for start in re.findall(r"scene +\d+: frames +(\d+) to", printed)]
+    assert starts == [0, *cuts]
+
+
+def test_compare_on_the_sample(tmp_path):
+    notebook = execute("02_compare.ipynb", tmp_path)
+    views = outputs(notebook, "application/vnd.jupyter.widget-view+json")
+    assert views, "the comparison app is displayed"
+    tables = [html for html in outputs(notebook, "text/html") if 'class="fp-metrics"' in html]
+    assert len(tables) == 1 and "A: uniform" in tables[0] and "B: adaptive" in tables[0]
+    report = (tmp_path / "comparison.html").read_text()
+    assert report.count('data-label="') == 2 and report.count('class="fp-metrics"') == 1
+
+
+def test_batch_on_the_sample(tmp_path):
+    notebook = execute("03_batch.ipynb", tmp_path)
+    frames = tmp_path / "framepick_batch_demo" / "job" / "frames"
+    manifests = sorted(path.parent.name for path in frames.glob("*/manifest.json"))
+    assert manifests == ["first", "second"]
+    first = json.loads((frames / "first" / "manifest.json").read_text())
+    assert len(first["frames"]) == 16 and first["strategy"]["name"] == "adaptive"
+    assert all((frames / "first" / frame["file"]).is_file() for frame in first["frames"])
+    assert len(outputs(notebook, "image/png")) == 1  # the contact sheet
