@@ -125,6 +125,18 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return summary.exit_status
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from . import sample_video
+    from .report import run_demo
+
+    result = run_demo(args.video or sample_video(), out_dir=args.out, report_dir=args.report_dir,
+                      strategies=args.strategies, frames=args.frames)
+    for strategy, manifest in result.manifests.items():
+        print(f"{strategy:>9} frames and manifest: {manifest}")
+    print(f"   report: {result.report}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``framepick`` command."""
     parser = argparse.ArgumentParser(
@@ -171,6 +183,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="Ray: analyse videos longer than M minutes in M-minute segments in parallel")
     _job_options(batch)
     batch.set_defaults(run=_cmd_batch)
+
+    demo = commands.add_parser(
+        "demo", help="the main job: compare uniform and adaptive on a video, write JPEGs and a report",
+        description="Analyse a video (default: the bundled Big Buck Bunny sample), select frames with two "
+                    "strategies at the same budget, write both as JPEGs with manifests, and write a markdown "
+                    "report with a timeline and contact sheets.",
+    )
+    demo.add_argument("video", nargs="?", help="video file (default: the bundled sample)")
+    demo.add_argument("--out", default="framepick-out", metavar="DIR",
+                      help="JPEGs and manifests go to DIR/<strategy>/<video>/ (default framepick-out)")
+    demo.add_argument("--report-dir", default="reports/demo", metavar="DIR",
+                      help="where report.md, timeline.png and contact sheets go (default reports/demo)")
+    demo.add_argument("--strategies", nargs="+", default=["uniform", "adaptive"], metavar="NAME",
+                      help="strategies to compare (default: uniform adaptive)")
+    demo.add_argument("--frames", type=int, metavar="N", help="frame budget (default: Qwen's rule, 2 per second)")
+    demo.set_defaults(run=_cmd_demo)
     return parser
 
 
