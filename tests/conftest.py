@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -96,3 +97,19 @@ def copy_of(tmp_path):
         return Path(shutil.copy(path, tmp_path / Path(path).name))
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def stuck_video(video_dir) -> Path:
+    """A video that hangs the decoder for real: an HLS playlist whose one segment is a named pipe
+    nobody writes to, so FFmpeg blocks forever opening it (as decord does on some files).
+
+    Only ever open it in a worker process that a test can kill: it hangs the opener.
+    """
+    folder = video_dir / "stuck"
+    folder.mkdir()
+    os.mkfifo(folder / "segment.ts")
+    path = folder / "stuck.m3u8"
+    path.write_text("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-PLAYLIST-TYPE:VOD\n"
+                    "#EXTINF:1.0,\nsegment.ts\n#EXT-X-ENDLIST\n")
+    return path
