@@ -243,3 +243,18 @@ def test_grid_tiles_images_row_by_row():
     assert show.grid([], columns=3).shape == (0, 0, 3)
     with pytest.raises(ValueError, match="one shape"):
         show.grid([np.zeros((2, 2, 3), np.uint8), np.zeros((3, 2, 3), np.uint8)])
+
+
+def test_show_comparison_displays_the_comparison_html(short):
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    a, b = picks(short, [0, 450], "uniform"), picks(short, [100, 800], "adaptive")
+    InteractiveShell.instance(history_load_length=0)  # display() publishes to a shell, as in a notebook
+    try:
+        with capture_output() as captured:
+            show.show_comparison(short, a, b, max_frames=1)
+    finally:
+        InteractiveShell.clear_instance()
+    assert [output.data["text/html"] for output in captured.outputs] == [
+        show.comparison_html(short, a, b, max_frames=1)]

@@ -229,6 +229,7 @@ class _ThumbStrip:
                         for _ in range(slots)]
         for slot, button in enumerate(self.buttons):
             button.add_class("fp-thumb")
+            button.add_class(f"fp-{app_id}")
             button.add_class(self._css_class(slot))
             button.on_click(lambda _button, slot=slot: on_pick(int(self.indices[slot])))
         row = widgets.Box(self.buttons, layout=widgets.Layout(flex_flow="row wrap"))
@@ -244,7 +245,7 @@ class _ThumbStrip:
         positions = show.shown_positions(len(selection), len(self.buttons))
         self.indices = selection.indices[positions]
         width, height = self._thumb_size
-        rules = [f".fp-thumb{{background-size:{width}px {height}px!important;background-repeat:no-repeat!important;"
+        rules = [f".fp-{self._app_id}.fp-thumb{{background-size:{width}px {height}px!important;background-repeat:no-repeat!important;"
                  f"background-position:top center!important;font-size:11px!important}}"]
         for slot, button in enumerate(self.buttons):
             if slot < len(positions):
@@ -464,7 +465,7 @@ class CompareApp(widgets.VBox):
             self.export_result.value = '<span style="color:#c0392b">nothing selected to export</span>'
             return None
         try:
-            exported = export_strategy(selection, self.export_folder.value, inputs=shlex.split(self.export_inputs.value),
+            exported = export_strategy(selection, self.export_folder.value, inputs=[self.export_inputs.value],
                                        out=self.export_out.value or None, analysis_config=self.analysis.config)
         except (FramepickError, OSError) as error:
             self.export_result.value = f'<span style="color:#c0392b">{html.escape(str(error))}</span>'
