@@ -64,7 +64,7 @@ def wait_for_line(process: subprocess.Popen, marker: str, timeout_s: float) -> l
 
 @pytest.fixture
 def voila(tmp_path) -> Iterator[str]:
-    """URL of ``notebooks/02_compare.ipynb`` served by Voila from a temporary folder."""
+    """URL of ``notebooks/02_compare.ipynb`` served by Voila from ``tmp_path`` (its working folder)."""
     shutil.copy(ROOT / "notebooks" / "02_compare.ipynb", tmp_path)
     port = free_port()
     command = [sys.executable, "-m", "voila", "02_compare.ipynb", f"--port={port}", "--no-browser",
@@ -91,7 +91,7 @@ def thumb_times(page, strip: str) -> list[str]:
     return page.locator(f".fp-strip-{strip} .fp-thumb:visible").all_inner_texts()
 
 
-def test_comparison_app_in_chromium(voila):
+def test_comparison_app_in_chromium(voila, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
@@ -137,6 +137,12 @@ def test_comparison_app_in_chromium(voila):
             # click a thumbnail: it is shown larger
             app.locator(".fp-strip-a .fp-thumb:visible").nth(5).click()
             expect(app.locator(".fp-zoom-caption")).to_contain_text(f"frame 719 at {expected[6][5]}")
+
+            # export: the files are written and the command to run them is shown
+            app.get_by_role("button", name="Export").click()
+            job = tmp_path / "framepick_job"
+            expect(app.locator("pre").first).to_contain_text(f"{job}/run_batch.py")
+            assert (job / "strategy.toml").is_file() and (job / "run_batch.py").is_file()
 
             SCREENSHOT.parent.mkdir(exist_ok=True)
             app.screenshot(path=str(SCREENSHOT))

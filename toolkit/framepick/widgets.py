@@ -337,9 +337,8 @@ class CompareApp(widgets.VBox):
 
     def _build_export(self) -> None:
         video = Path(self.analysis.info.path)
-        self.export_which = _labelled(widgets.ToggleButtons, "strategy", width="300px", options=["A", "B"],
-                                      value="B")
-        self.export_which.style.button_width = "60px"
+        self.export_which = widgets.ToggleButtons(options=["A", "B"], value="B", style={"button_width": "60px"},
+                                                  tooltips=["export strategy A", "export strategy B"])
         self.export_folder = _labelled(widgets.Text, "job folder", width="640px", value=str(Path.cwd() / "framepick_job"))
         self.export_inputs = _labelled(widgets.Text, "videos", width="640px", value=str(video.parent))
         self.export_out = _labelled(widgets.Text, "output", width="640px", value="",
@@ -350,7 +349,8 @@ class CompareApp(widgets.VBox):
         self.exported: Export | None = None
         self._export_box = widgets.VBox([
             _heading("export the chosen strategy as a batch job"),
-            widgets.HBox([self.export_which, self.export_button]),
+            widgets.HBox([widgets.HTML("strategy", layout=widgets.Layout(width="90px")), self.export_which,
+                          self.export_button]),
             self.export_folder, self.export_inputs, self.export_out, self.export_result,
         ])
 
