@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import html
 import inspect
+import json
 import os
 import shlex
 import sys
@@ -275,7 +276,8 @@ class CompareApp(widgets.VBox):
         self._base_config = analysis.config
         self._progress = progress
         self._muted = False
-        self._urls: dict[int, str] = {}
+        self._urls: dict[int, str] = {}  # thumbnail position -> PNG data URL
+        self._rows: dict[tuple[str, str], dict[str, Any]] = {}  # (strategy, params) -> metrics row
         self.selection_a: Selection | None = None
         self.selection_b: Selection | None = None
         self.rows: list[dict[str, Any]] = []
@@ -409,8 +411,16 @@ class CompareApp(widgets.VBox):
         self.timeline.value = self.plot.png()
         self.strip_a.show(a, self._thumb_urls(self.strip_a, a))
         self.strip_b.show(b, self._thumb_urls(self.strip_b, b))
-        self.rows = compare(self.analysis, a, b)
+        self.rows = [self._metrics_row(a), self._metrics_row(b)]
         self.metrics.value = show.metrics_html(self.rows)
+
+    def _metrics_row(self, selection: Selection) -> dict[str, Any]:
+        """``compare()``'s row for ``selection``, computed once per strategy and parameters (a change
+        to one strategy leaves the other's row as it was)."""
+        key = (selection.strategy, json.dumps(selection.params, sort_keys=True))
+        if key not in self._rows:
+            self._rows[key] = compare(self.analysis, selection)[0]
+        return self._rows[key]
 
     def _thumb_urls(self, strip: _ThumbStrip, selection: Selection) -> list[str]:
         """Data URLs of the thumbnails ``strip`` will show for ``selection`` (cached per thumbnail)."""
@@ -443,7 +453,7 @@ class CompareApp(widgets.VBox):
         self._show_analysis()
 
     def _show_analysis(self) -> None:
-        self._urls = {}
+        self._urls, self._rows = {}, {}
         if self.plot is not None:
             self.plot.set_analysis(self.analysis)
         self.refresh()
