@@ -59,6 +59,11 @@ def row_band(timeline: show.Timeline, row: int, rows: int = 2) -> slice:
     return slice(int(np.ceil(low)), int(high))
 
 
+def tick_columns(timeline: show.Timeline, image: np.ndarray, row: int, rows: int = 2) -> np.ndarray:
+    """x of the columns where tick row ``row`` (0 = A, in A's colour) of ``rows`` is drawn."""
+    return columns_of_colour(image, show.COLORS[row], row_band(timeline, row, rows), timeline)
+
+
 def assert_ticks_at(columns: np.ndarray, expected_x: list[float]) -> None:
     """Every expected x has a coloured column within 1.5 px, and every coloured column is near one."""
     expected = np.asarray(expected_x)
@@ -71,10 +76,8 @@ def test_timeline_draws_ticks_where_the_frames_are(short):
     timeline = show.Timeline(short, [a, b])
     image = decode_png(timeline.png())
     assert image.shape == (300, 1000, 3)
-    assert_ticks_at(columns_of_colour(image, show.COLORS[0], row_band(timeline, 0), timeline),
-                    [pixel_x(timeline, t) for t in (5.0, 10.0)])
-    assert_ticks_at(columns_of_colour(image, show.COLORS[1], row_band(timeline, 1), timeline),
-                    [pixel_x(timeline, t) for t in (2.0, 20.0, 29.9667)])
+    assert_ticks_at(tick_columns(timeline, image, 0), [pixel_x(timeline, t) for t in (5.0, 10.0)])
+    assert_ticks_at(tick_columns(timeline, image, 1), [pixel_x(timeline, t) for t in (2.0, 20.0, 29.9667)])
 
 
 def test_timeline_updates_in_place_and_forgets_old_ticks(short):
@@ -84,7 +87,7 @@ def test_timeline_updates_in_place_and_forgets_old_ticks(short):
     timeline.set_selections([picks(short, [450]), picks(short, [60])])
     image = decode_png(timeline.png())
     assert timeline.figure.axes == axes
-    assert_ticks_at(columns_of_colour(image, show.COLORS[0], row_band(timeline, 0), timeline), [pixel_x(timeline, 15.0)])
+    assert_ticks_at(tick_columns(timeline, image, 0), [pixel_x(timeline, 15.0)])
     timeline.set_selections([picks(short, [150, 300]), picks(short, [60])])
     assert timeline.png() == first
 
@@ -105,7 +108,7 @@ def test_timeline_shows_a_new_analysis(short):
     timeline.set_selections([picks(longer, [300])])
     image = decode_png(timeline.png())
     assert timeline.figure.axes[1].get_xlim() == (0.0, 60.0)
-    assert_ticks_at(columns_of_colour(image, show.COLORS[0], row_band(timeline, 0, 1), timeline), [pixel_x(timeline, 10.0)])
+    assert_ticks_at(tick_columns(timeline, image, 0, rows=1), [pixel_x(timeline, 10.0)])
 
 
 def test_timeline_keeps_its_number_of_rows(short):

@@ -22,9 +22,8 @@ import base64
 import html
 import io
 from collections.abc import Sequence
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 

@@ -246,8 +246,9 @@ class _ThumbStrip:
         positions = show.shown_positions(len(selection), len(self.buttons))
         self.indices = selection.indices[positions]
         width, height = self._thumb_size
-        rules = [f".fp-{self._app_id}.fp-thumb{{background-size:{width}px {height}px!important;background-repeat:no-repeat!important;"
-                 f"background-position:top center!important;font-size:11px!important}}"]
+        rules = [f".fp-{self._app_id}.fp-thumb{{background-size:{width}px {height}px!important;"
+                 f"background-repeat:no-repeat!important;background-position:top center!important;"
+                 f"font-size:11px!important}}"]
         for slot, button in enumerate(self.buttons):
             if slot < len(positions):
                 time_s = float(selection.times_s[positions[slot]])
@@ -341,7 +342,8 @@ class CompareApp(widgets.VBox):
         video = Path(self.analysis.info.path)
         self.export_which = widgets.ToggleButtons(options=["A", "B"], value="B", style={"button_width": "60px"},
                                                   tooltips=["export strategy A", "export strategy B"])
-        self.export_folder = _labelled(widgets.Text, "job folder", width="640px", value=str(Path.cwd() / "framepick_job"))
+        self.export_folder = _labelled(widgets.Text, "job folder", width="640px",
+                                       value=str(Path.cwd() / "framepick_job"))
         self.export_inputs = _labelled(widgets.Text, "videos", width="640px", value=str(video.parent))
         self.export_out = _labelled(widgets.Text, "output", width="640px", value="",
                                     placeholder="default: job folder/frames")
