@@ -268,7 +268,36 @@ class _ThumbStrip:
 
 
 class CompareApp(widgets.VBox):
-    """The comparison app (see :func:`compare_app`); every control is a public attribute."""
+    """The comparison app (see :func:`compare_app`); every control is a public attribute.
+
+    Attributes
+    ----------
+    analysis : Analysis
+        The analysis shown (replaced when the detector or its threshold changes).
+    selection_a, selection_b : Selection
+        The selections shown; ``rows`` their :func:`framepick.metrics.compare` rows.
+    strategy_a, strategy_b : ipywidgets.Dropdown
+        The strategies; ``panel_a.params`` / ``panel_b.params`` map each of their own parameters
+        to its control.
+    budget_mode : ipywidgets.ToggleButtons
+        ``"frames"`` (the ``frames`` control) or ``"fps rule"`` (``fps``, ``min_frames``,
+        ``max_frames``, as qwen-vl-utils counts frames); the budget is shared by A and B.
+    detector, threshold : ipywidgets.Dropdown, ipywidgets.FloatText
+        The scene detector and its threshold parameter (see :func:`detector_threshold`).
+    plot : framepick.show.Timeline
+        The one timeline figure, shown as PNG in ``timeline``.
+    strip_a, strip_b
+        The thumbnail strips: ``buttons`` (click one to enlarge it into ``zoom``, captioned by
+        ``zoom_caption``) and ``indices`` (the frames they show).
+    metrics : ipywidgets.HTML
+        The metrics table (:func:`framepick.show.metrics_html`).
+    export_which, export_folder, export_inputs, export_out, export_button
+        Which strategy to export, where, for which videos and to which output folder; clicking
+        ``export_button`` calls :func:`export_strategy`, puts the result in ``exported`` and the
+        command to run in ``export_result``.
+    status : ipywidgets.HTML
+        Empty, or the last error (an invalid budget, a video that cannot be analysed).
+    """
 
     def __init__(self, analysis: Analysis, *, a: str = "uniform", b: str = "adaptive",
                  frames: int | None = 16, fps: float = 2.0, min_frames: int = 4, max_frames: int = 768,
