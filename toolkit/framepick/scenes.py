@@ -13,7 +13,8 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["make_detector", "SceneTracker", "scenes_from_cuts"]
+__all__ = ["make_detector", "SceneTracker", "scenes_from_cuts", "detector_reach", "threshold_params",
+           "cuts_from_candidates"]
 
 
 def _detector_classes() -> dict[str, type]:
@@ -109,3 +110,67 @@ def scenes_from_cuts(cuts: np.ndarray, total_frames: int) -> np.ndarray:
     cuts = cuts[(cuts > 0) & (cuts < total_frames)]
     bounds = np.concatenate([[0], cuts, [total_frames]]).astype(np.int64)
     return np.stack([bounds[:-1], bounds[1:]], axis=1)
+
+
+# Segment-parallel detection (see framepick.segments). Whether a detector's threshold is met at a
+# frame depends on a few analysed frames around it; only its minimum scene length links distant
+# frames. So segments run the detector with ``min_scene_len = 0`` (every frame where the
+# threshold is met is reported), and the minimum length is applied once, to all of them, by the
+# same rule the detector follows.
+
+
+def _settings(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The detector's constructor arguments: its defaults updated with ``params``."""
+    import inspect
+
+    signature = inspect.signature(_detector_classes()[name].__init__)
+    defaults = {k: p.default for k, p in signature.parameters.items() if p.default is not inspect.Parameter.empty}
+    return {**defaults, **params}
+
+
+def detector_reach(name: str, params: dict[str, Any]) -> tuple[int, int]:
+    """Analysed frames (before, after) a frame that decide whether detector ``name``'s threshold is
+    met there: the adaptive detector compares a frame's score with ``window_width`` scores on
+    either side (each score needs the frame before it); the others compare two frames."""
+    if name == "adaptive":
+        width = int(_settings(name, params)["window_width"])
+        return width + 1, width
+    return 1, 0
+
+
+def threshold_params(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with ``min_scene_len = 0``: the detector then reports every frame where its
+    threshold is met, candidates for :func:`cuts_from_candidates`."""
+    return {**params, "min_scene_len": 0}
+
+
+def cuts_from_candidates(name: str, params: dict[str, Any], *, fps: float, analysed: np.ndarray,
+                         candidates: np.ndarray) -> np.ndarray:
+    """The cuts detector ``name`` built with ``params`` reports on analysed frames ``analysed``
+    (sorted frame indices), given the ``candidates`` among them where its threshold is met.
+
+    The content detector passes every frame through PySceneDetect's ``FlashFilter``; the
+    adaptive, histogram and hash detectors accept a candidate that lies at least
+    ``min_scene_len`` after the last cut (the first analysed frame at first).
+    """
+    from scenedetect import FrameTimecode
+    from scenedetect.detector import FlashFilter
+
+    settings = _settings(name, params)
+    length = settings["min_scene_len"]
+    wanted = set(np.asarray(candidates, dtype=np.int64).tolist())
+    cuts: list[int] = []
+    if len(analysed) == 0:
+        return np.empty(0, np.int64)
+    if name == "content":
+        flash = FlashFilter(mode=settings["filter_mode"], length=length)
+        for index in np.asarray(analysed, dtype=np.int64).tolist():
+            cuts += [cut.frame_num for cut in flash.filter(FrameTimecode(index, fps=fps), index in wanted)]
+    else:
+        last_cut = FrameTimecode(int(analysed[0]), fps=fps)
+        for index in sorted(wanted):
+            timecode = FrameTimecode(index, fps=fps)
+            if (timecode - last_cut) >= length:
+                cuts.append(index)
+                last_cut = timecode
+    return np.asarray(cuts, dtype=np.int64)

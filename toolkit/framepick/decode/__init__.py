@@ -81,8 +81,10 @@ _END = object()
 
 
 def _backend_chunks(backend: str, path, *, size, keep, threads, chunk_frames, fast,
-                    keyframes_only) -> Iterator[Chunk]:
+                    keyframes_only, seek_pts=None, origin_s=None) -> Iterator[Chunk]:
     if backend == "decord":
+        if seek_pts is not None or origin_s is not None:
+            raise ConfigError("seek_pts and origin_s need the pyav backend")
         from ._decord import decord_chunks
 
         info = probe(path, keyframes=False)
@@ -93,7 +95,7 @@ def _backend_chunks(backend: str, path, *, size, keep, threads, chunk_frames, fa
     from ._pyav import pyav_chunks
 
     return pyav_chunks(path, size=size, keep=keep, threads=threads, chunk_frames=chunk_frames, fast=fast,
-                       keyframes_only=keyframes_only)
+                       keyframes_only=keyframes_only, seek_pts=seek_pts, origin_s=origin_s)
 
 
 def iter_chunks(
@@ -108,6 +110,8 @@ def iter_chunks(
     chunk_frames: int = 64,
     fast: bool = True,
     keyframes_only: bool = False,
+    seek_pts: int | None = None,
+    origin_s: float | None = None,
 ) -> FrameStream:
     """Decode ``path`` front to back and iterate over :class:`Chunk` s of kept frames.
 
@@ -137,6 +141,10 @@ def iter_chunks(
     keyframes_only : bool
         Decode keyframes only, for a quick first look at very long videos: every frame is still
         timed (from packet headers), but only keyframes can be kept.
+    seek_pts, origin_s : optional
+        PyAV only: start at the keyframe at or before ``seek_pts`` (``stream.time_base`` units;
+        indices then count from 0 there), and time frames from ``origin_s`` (the first frame's
+        ``frame.time``) so that they keep the video's times. For analysing a video in segments.
 
     Raises
     ------
@@ -152,7 +160,7 @@ def iter_chunks(
     else:
         keep_factory = lambda: RateGate(rate_fps)  # noqa: E731
     options = dict(size=size, threads=threads or usable_cores(), chunk_frames=chunk_frames, fast=fast,
-                   keyframes_only=keyframes_only)
+                   keyframes_only=keyframes_only, seek_pts=seek_pts, origin_s=origin_s)
     return FrameStream(path, backend=backend, fallback=fallback,
                        source=lambda name: _backend_chunks(name, path, keep=keep_factory(), **options))
 

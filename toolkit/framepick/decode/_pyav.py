@@ -68,6 +68,8 @@ def pyav_chunks(
     chunk_frames: int = 64,
     fast: bool = True,
     keyframes_only: bool = False,
+    seek_pts: int | None = None,
+    origin_s: float | None = None,
 ) -> Iterator[Chunk]:
     """Decode ``path`` front to back, yielding :class:`Chunk` s.
 
@@ -87,12 +89,23 @@ def pyav_chunks(
     keyframes_only : bool
         Decode keyframes only (FFmpeg's ``skip_frame=nonkey``); the other frames are timed from
         their packet headers but never decoded.
+    seek_pts : int, optional
+        Start decoding at the keyframe at or before this timestamp (``stream.time_base`` units)
+        instead of at the beginning; frame indices then count from 0 there.
+    origin_s : float, optional
+        Times are ``frame.time - origin_s`` (default: relative to the first decoded frame).
+        With ``seek_pts``, pass the first frame's ``frame.time`` to keep the video's times.
     """
     with open_video(path) as (container, stream):
         _configure(stream, threads=threads, fast=fast)
+        if seek_pts is not None:
+            container.seek(seek_pts, stream=stream)
         frames = _decoded_frames(path, container, stream)
         builder = ChunkBuilder(chunk_frames=chunk_frames)
-        timed = _keyframes_timed(container, stream, frames) if keyframes_only else _all_timed(stream, frames)
+        if keyframes_only:
+            timed = _keyframes_timed(container, stream, frames)
+        else:
+            timed = _all_timed(stream, frames, origin=origin_s)
         scaler = _Scaler(stream, size)
         for index, time_s, frame in timed:
             if frame is not None and keep(index, time_s):
@@ -212,13 +225,15 @@ def _configure(stream, *, threads: int, fast: bool) -> None:
         context.options = {"skip_loop_filter": "all"}
 
 
-def _all_timed(stream, frames: Iterator[av.VideoFrame]) -> Iterator[tuple[int, float, av.VideoFrame]]:
-    """``(index, time_s, frame)`` of every decoded frame; time relative to the first frame.
+def _all_timed(stream, frames: Iterator[av.VideoFrame],
+               origin: float | None = None) -> Iterator[tuple[int, float, av.VideoFrame]]:
+    """``(index, time_s, frame)`` of every decoded frame; time relative to ``origin`` (default:
+    the first frame's time).
 
     A frame without a timestamp is placed one average frame interval after the one before.
     """
     step = 1.0 / float(stream.average_rate or 25)
-    origin, time_s = None, -step
+    time_s = -step
     for index, frame in enumerate(frames):
         if frame.time is None:
             time_s += step
