@@ -1,0 +1,399 @@
+"""Segment-parallel analysis: one long video analysed in time segments on several workers.
+
+The merged :class:`~framepick.types.Analysis` equals the single pass of :func:`framepick.analyze`
+(frame times, analysed frames, scores, scenes and thumbnails identical; only ``elapsed_s``
+differs). What makes that exact:
+
+- **Boundaries at keyframes.** A segment starts at a keyframe; decoding from a keyframe gives the
+  same pictures as decoding from the start (closed GOPs, as x264/x265 write by default). Frames
+  are placed by their timestamps, computed exactly as the single pass does.
+- **A warm-up before each segment.** Decoding starts at an earlier keyframe, so that the analysed
+  frames before the boundary prime what carries over from frame to frame: the previous frame of
+  the change score, the analysis-rate and thumbnail gates, and the scene detector's window
+  (:func:`framepick.scenes.detector_reach`). These frames are analysed twice and kept once.
+- **Cuts decided locally, minimum scene length applied once.** Each segment runs the detector with
+  ``min_scene_len = 0``, which reports every frame where its threshold is met (a decision that
+  depends only on the window around the frame); the merge then applies the minimum scene length
+  to all candidates in order, by the detector's own rule (:func:`framepick.scenes.cuts_from_candidates`).
+- **Checked, not assumed.** Each segment also analyses a few frames past its end; the merge
+  requires them to equal (times, analysed frames, scores) the next segment's first frames,
+  and the first frame after the warm-up to be the boundary keyframe. A file where decoding from a
+  keyframe does not reproduce the pictures (open GOPs whose leading frames reference the previous
+  GOP, broken timestamps) fails these checks with :class:`SegmentMismatch`;
+  :func:`analyze_parallel` then falls back to the single pass.
+
+Only the PyAV backend and full analyses (not ``keyframes_only``) can be split.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError, FramepickError
+from .types import Analysis, AnalysisConfig, usable_cores
+
+__all__ = ["Segment", "SegmentPart", "SegmentMismatch", "plan_segments", "analyze_segment", "merge_segments",
+           "analyze_parallel"]
+
+
+class SegmentMismatch(FramepickError):
+    """Segments of a video do not join up exactly; analyse it in a single pass instead."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One time span of a video, analysed on its own.
+
+    Attributes
+    ----------
+    number : int
+        Position among the video's segments, from 0.
+    start_s, end_s : float or None
+        Time of the segment's first frame (a keyframe) and of the next segment's first frame,
+        relative to the video's first frame (None: the start / the end of the video).
+    seek_pts : int or None
+        Keyframe timestamp (stream time base) where decoding starts, before ``start_s`` by the
+        warm-up; None: the start of the file.
+    origin : float
+        ``frame.time`` of the video's first frame (times are relative to it).
+    fps : float
+        The video's average frame rate (the detector's clock).
+    thumb_size : (int, int)
+        Thumbnail (width, height) in pixels.
+    warmup, tail : int
+        Analysed frames needed before ``start_s``, and analysed at or after ``end_s``.
+    """
+
+    number: int
+    start_s: float | None
+    end_s: float | None
+    seek_pts: int | None
+    origin: float
+    fps: float
+    thumb_size: tuple[int, int]
+    warmup: int
+    tail: int
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentPart:
+    """What one segment's analysis found, for :func:`merge_segments`.
+
+    Frame positions are relative to the segment's first frame. ``times_s`` covers every frame of
+    the segment; ``analysed`` (with ``luma_diff``, ``hist_diff``) its analysed frames,
+    ``candidates`` those where the detector's threshold is met, ``thumb_positions`` / ``thumbs``
+    its thumbnails. ``tail_*`` describe the frames decoded past the segment's end, positions
+    relative to the end.
+    """
+
+    number: int
+    times_s: np.ndarray
+    analysed: np.ndarray
+    luma_diff: np.ndarray
+    hist_diff: np.ndarray
+    candidates: np.ndarray
+    thumb_positions: np.ndarray
+    thumbs: np.ndarray
+    tail_times_s: np.ndarray
+    tail_analysed: np.ndarray
+    tail_luma_diff: np.ndarray
+    tail_hist_diff: np.ndarray
+
+
+def _check_config(config: AnalysisConfig) -> None:
+    if config.keyframes_only:
+        raise ConfigError("a keyframes_only analysis cannot be split into segments (it is quick anyway)")
+    if config.backend == "decord":
+        raise ConfigError("segments are decoded with PyAV; analyse with backend 'auto' or 'pyav'")
+
+
+def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None, *,
+                  segment_s: float) -> list[Segment]:
+    """Split ``path`` into segments of about ``segment_s`` seconds, starting at keyframes.
+
+    Reads the first frame and every packet header (no bulk decoding).
+
+    Raises
+    ------
+    VideoError
+        The file cannot be read.
+    ConfigError
+        ``segment_s`` is not positive, or the analysis settings cannot be split.
+    SegmentMismatch
+        The video's frames carry no timestamps.
+    """
+    from .decode import scaled_size
+    from .probe import open_video, probe, scan_packets
+    from .scenes import detector_reach
+
+    config = config or AnalysisConfig()
+    _check_config(config)
+    if not segment_s > 0:
+        raise ConfigError(f"segment_s must be positive, got {segment_s!r}")
+    info = probe(path, keyframes=False)
+    with open_video(path) as (container, stream):
+        first = next(container.decode(stream), None)
+        if first is None or first.time is None:
+            raise SegmentMismatch(f"{path}: frames without timestamps cannot be placed in segments")
+        origin = first.time
+        container.seek(0, stream=stream)
+        pts, is_key, _ = scan_packets(container, stream)
+        time_base = Fraction(stream.time_base)
+    key_pts = pts[is_key]
+    key_times = np.asarray([_frame_time(p, time_base) - origin for p in key_pts.tolist()])
+    before, after = detector_reach(config.detector, config.detector_params)
+    analysed_fps = config.rate_fps or info.fps
+    warmup_s = (before + 1) / analysed_fps + 2 / info.fps
+    tail_s = (after + 2) / analysed_fps + 2 / info.fps
+    end_s = _frame_time(int(pts[-1]), time_base) - origin if len(pts) else 0.0
+    starts: list[int] = []  # positions in key_pts of segment starts, after the first segment
+    for target in np.arange(segment_s, end_s, segment_s):
+        position = int(np.searchsorted(key_times, target))
+        previous = key_times[starts[-1]] if starts else 0.0
+        if position < len(key_pts) and key_times[position] - previous >= warmup_s \
+                and end_s - key_times[position] >= tail_s:
+            starts.append(position)
+    bounds = [None, *[float(key_times[p]) for p in starts], None]
+    seeks = [None] + [_warmup_keyframe(key_pts, key_times, key_times[p] - warmup_s) for p in starts]
+    thumb_size = scaled_size(info.width, info.height, config.thumb_size)
+    return [Segment(number=n, start_s=bounds[n], end_s=bounds[n + 1], seek_pts=seeks[n], origin=origin,
+                    fps=info.fps, thumb_size=thumb_size, warmup=before, tail=max(after, 1))
+            for n in range(len(bounds) - 1)]
+
+
+def _frame_time(pts: int, time_base: Fraction) -> float:
+    """``frame.time`` of a frame with timestamp ``pts``, computed as PyAV computes it."""
+    return float(pts) * time_base.numerator / time_base.denominator
+
+
+def _warmup_keyframe(key_pts: np.ndarray, key_times: np.ndarray, latest_s: float) -> int | None:
+    """The last keyframe at or before ``latest_s`` seconds (None: the start of the file)."""
+    position = int(np.searchsorted(key_times, latest_s, side="right")) - 1
+    return int(key_pts[position]) if position > 0 else None
+
+
+def analyze_segment(path: str | os.PathLike, config: AnalysisConfig, segment: Segment) -> SegmentPart:
+    """Analyse one segment of ``path`` (decoding its warm-up and tail too).
+
+    Raises
+    ------
+    VideoError
+        The file cannot be decoded.
+    SegmentMismatch
+        The decoder did not start at the boundary keyframe, the warm-up or the tail fell short,
+        or the timestamps do not increase.
+    """
+    from .analysis import _Thumbnails
+    from .decode import iter_chunks
+    from .scenes import SceneTracker, threshold_params
+    from .score import ChangeScorer
+
+    _check_config(config)
+    scorer = ChangeScorer()
+    tracker = SceneTracker(config.detector, threshold_params(config.detector_params), fps=segment.fps)
+    thumbs = _Thumbnails(config.thumb_fps, segment.thumb_size)
+    chunks = iter_chunks(path, size=config.size, rate_fps=config.rate_fps, backend="pyav", fallback=False,
+                         threads=config.thread_count, seek_pts=segment.seek_pts, origin_s=segment.origin)
+    times, analysed, luma, hist = [], [], [], []
+    tail_analysed = 0
+    stream = iter(chunks)
+    try:
+        for chunk in stream:
+            luma_diff, hist_diff = scorer.update(chunk.frames)
+            tracker.update(chunk.indices, chunk.frames)
+            thumbs.update(chunk)
+            times.append(chunk.times_s)
+            analysed.append(chunk.indices)
+            luma.append(luma_diff)
+            hist.append(hist_diff)
+            if segment.end_s is not None:
+                tail_analysed += int(np.sum(chunk.times_s[chunk.indices - chunk.start] >= segment.end_s))
+                if tail_analysed >= segment.tail:
+                    break
+    finally:
+        stream.close()
+    times_s = np.concatenate(times)
+    positions = np.concatenate(analysed)
+    cuts = tracker.scenes(len(times_s))[1:, 0]
+    return _part(segment, times_s, positions, np.concatenate(luma), np.concatenate(hist), cuts,
+                 thumbs.indices(), thumbs.frames())
+
+
+def _part(segment: Segment, times_s, positions, luma, hist, cuts, thumb_positions, thumbs) -> SegmentPart:
+    """Cut the decoded span into warm-up, body and tail, checking that each is as expected."""
+    where = f"segment {segment.number}"
+    if np.any(np.diff(times_s) <= 0):
+        raise SegmentMismatch(f"{where}: timestamps do not increase")
+    first = 0 if segment.start_s is None else int(np.searchsorted(times_s, segment.start_s))
+    end = len(times_s) if segment.end_s is None else int(np.searchsorted(times_s, segment.end_s))
+    if segment.start_s is not None and (first == len(times_s) or times_s[first] != segment.start_s):
+        raise SegmentMismatch(f"{where}: the boundary keyframe at {segment.start_s:.3f} s was not decoded")
+    if segment.seek_pts is not None and np.sum(positions < first) < segment.warmup:
+        raise SegmentMismatch(f"{where}: warm-up of {segment.warmup} analysed frames fell short")
+    if segment.end_s is not None and np.sum(positions >= end) < segment.tail:
+        raise SegmentMismatch(f"{where}: the video ends before the segment's tail")
+
+    def body(values, at):  # entries at positions [lo, hi), positions made relative to lo
+        return values[(at >= first) & (at < end)]
+
+    def tail(values, at):
+        return values[at >= end]
+
+    return SegmentPart(
+        number=segment.number,
+        times_s=times_s[first:end],
+        analysed=body(positions, positions) - first,
+        luma_diff=body(luma, positions),
+        hist_diff=body(hist, positions),
+        candidates=body(cuts, cuts) - first,
+        thumb_positions=body(thumb_positions, thumb_positions) - first,
+        thumbs=body(thumbs, thumb_positions),
+        tail_times_s=times_s[end:],
+        tail_analysed=tail(positions, positions) - end,
+        tail_luma_diff=tail(luma, positions),
+        tail_hist_diff=tail(hist, positions),
+    )
+
+
+def merge_segments(path: str | os.PathLike, config: AnalysisConfig, parts: Iterable[SegmentPart], *,
+                   elapsed_s: float = 0.0) -> Analysis:
+    """Join the parts of every segment of ``path`` into the video's :class:`Analysis`.
+
+    Raises
+    ------
+    SegmentMismatch
+        Parts are missing, or a segment's tail differs from the next segment's first frames.
+    """
+    from .analysis import _decoded_info
+    from .probe import probe
+    from .scenes import cuts_from_candidates, scenes_from_cuts
+    from .score import combine
+
+    parts = sorted(parts, key=lambda part: part.number)
+    if [part.number for part in parts] != list(range(len(parts))) or not parts:
+        raise SegmentMismatch(f"{path}: segment parts missing (got {[part.number for part in parts]})")
+    for part, following in zip(parts, parts[1:]):
+        _check_overlap(part, following)
+    offsets = np.cumsum([0] + [len(part.times_s) for part in parts[:-1]])
+
+    def joined(name: str, *, shifted: bool = False) -> np.ndarray:
+        return np.concatenate([getattr(part, name) + (offset if shifted else 0)
+                               for part, offset in zip(parts, offsets)])
+
+    probed = probe(path)
+    frame_times_s = joined("times_s")
+    info = _decoded_info(probed, frame_times_s)
+    score_indices = joined("analysed", shifted=True)
+    cuts = cuts_from_candidates(config.detector, config.detector_params, fps=probed.fps, analysed=score_indices,
+                                candidates=joined("candidates", shifted=True))
+    luma_diff, hist_diff = joined("luma_diff"), joined("hist_diff")
+    return Analysis(
+        info=info,
+        config=config,
+        decoder="pyav",
+        frame_times_s=frame_times_s,
+        score_indices=score_indices,
+        score=combine(luma_diff, hist_diff),
+        luma_diff=luma_diff,
+        hist_diff=hist_diff,
+        scenes=scenes_from_cuts(cuts, info.frames),
+        thumb_indices=joined("thumb_positions", shifted=True),
+        thumbs=joined("thumbs"),
+        elapsed_s=elapsed_s,
+    )
+
+
+def _check_overlap(part: SegmentPart, following: SegmentPart) -> None:
+    """``part``'s tail must be ``following``'s first frames, analysed alike."""
+    count = min(len(part.tail_times_s), len(following.times_s))
+    where = f"segments {part.number} and {following.number}"
+    if count == 0 or not np.array_equal(part.tail_times_s[:count], following.times_s[:count]):
+        raise SegmentMismatch(f"{where}: frame times differ where they overlap")
+    mine, theirs = part.tail_analysed < count, following.analysed < count
+    same = (np.array_equal(part.tail_analysed[mine], following.analysed[theirs])
+            and np.array_equal(part.tail_luma_diff[mine], following.luma_diff[theirs])
+            and np.array_equal(part.tail_hist_diff[mine], following.hist_diff[theirs]))
+    if not same:
+        raise SegmentMismatch(f"{where}: the pictures differ where they overlap (decoding from the keyframe "
+                              "does not reproduce them)")
+
+
+def analyze_parallel(
+    path: str | os.PathLike,
+    config: AnalysisConfig | None = None,
+    *,
+    segment_s: float,
+    workers: int | None = None,
+    cache: bool = True,
+    map_segments: Callable[[Callable[..., SegmentPart], list[tuple]], Iterable[SegmentPart]] | None = None,
+) -> Analysis:
+    """:func:`framepick.analyze`, with the decoding spread over worker processes by segments.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The video.
+    config : AnalysisConfig, optional
+        Analysis settings (``threads`` is per worker; default: cores divided by workers).
+    segment_s : float
+        Segment length in seconds (segments start at keyframes, so they are about this long).
+    workers : int, optional
+        Worker processes; default one per usable core.
+    cache : bool
+        Read and write the same cache as :func:`framepick.analyze`.
+    map_segments : callable, optional
+        ``map_segments(analyze_segment, [(path, config, segment), ...])`` returning the parts in
+        any order; default: a pool of ``workers`` spawned processes. (The Ray executor passes its
+        own.)
+
+    Returns
+    -------
+    Analysis
+        Equal to ``framepick.analyze(path, config)``. If the segments do not join up exactly
+        (see the module docstring), that single pass is run instead.
+    """
+    from . import cache as _cache
+    from .analysis import analyze
+
+    config = config or AnalysisConfig()
+    path = os.fspath(path)
+    if config.keyframes_only or config.backend == "decord":
+        return analyze(path, config, cache=cache, progress=False)
+    if cache and (cached := _cache.load(path, config)) is not None:
+        return cached
+    started = time.perf_counter()
+    workers = workers or usable_cores()
+    if not config.threads:
+        config = dataclasses.replace(config, threads=max(1, usable_cores() // workers))
+    try:
+        segments = plan_segments(path, config, segment_s=segment_s)
+        jobs = [(path, config, segment) for segment in segments]
+        parts = (map_segments or _process_map(workers))(analyze_segment, jobs)
+        analysis = merge_segments(path, config, parts, elapsed_s=time.perf_counter() - started)
+    except SegmentMismatch:
+        return analyze(path, config, cache=cache, progress=False)
+    if cache:
+        _cache.save(analysis)
+    return analysis
+
+
+def _process_map(workers: int) -> Callable[[Callable[..., Any], list[tuple]], list[Any]]:
+    def run(function: Callable[..., Any], jobs: list[tuple]) -> list[Any]:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        if len(jobs) == 1:
+            return [function(*jobs[0])]
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+            return list(pool.map(function, *zip(*jobs)))
+
+    return run
