@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from framepick.decode import iter_chunks, read_frames, scaled_size
 from framepick.errors import VideoError
@@ -157,3 +158,11 @@ def test_read_frames_off_grid_times_fall_back_to_forward(cut_video):
 def test_read_frames_reports_the_decoder_and_handles_nothing_wanted(cut_video, backend):
     stream = read_frames(cut_video[0], [], backend=backend)
     assert list(stream) == [] and stream.decoder == backend
+
+
+def test_read_frames_at_an_exact_size(cut_video, backend):
+    got = list(read_frames(cut_video[0], [99], size=(120, 90), backend=backend))
+    frame = got[0][2]
+    assert frame.shape == (90, 120, 3)
+    expected = np.asarray(Image.fromarray(scene_frame(3, 14, width=160, height=96)).resize((120, 90), Image.BOX))
+    assert np.abs(frame.astype(int) - expected).mean() < 6

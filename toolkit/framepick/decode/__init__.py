@@ -169,7 +169,7 @@ def read_frames(
     path: str | os.PathLike,
     indices: np.ndarray,
     *,
-    size: int | None = None,
+    size: int | tuple[int, int] | None = None,
     backend: str = "auto",
     fallback: bool = True,
     threads: int = 0,
@@ -186,8 +186,9 @@ def read_frames(
     ----------
     indices : int array, shape (n,)
         Frame indices to read (any order, duplicates ignored).
-    size : int or None
-        Longer side of the returned frames in pixels; None keeps the full size.
+    size : int, (int, int) or None
+        Longer side of the returned frames in pixels, or their exact (width, height) (scaled by
+        FFmpeg or decord, much faster than converting full-size frames); None keeps the full size.
     backend, fallback, threads
         As for :func:`iter_chunks`.
     frame_times_s : float array, shape (frames,), optional
@@ -211,7 +212,7 @@ def read_frames(
     return FrameStream(path, backend=backend, fallback=fallback, source=source)
 
 
-def _chunked_frames_at(path, wanted: np.ndarray, *, size: int | None,
+def _chunked_frames_at(path, wanted: np.ndarray, *, size: int | tuple[int, int] | None,
                        threads: int) -> Iterator[tuple[int, float, np.ndarray]]:
     """decord's frames at ``wanted`` (sorted, unique), from ``get_batch`` calls of 8 frames."""
     if len(wanted) == 0:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Chunk", "ChunkBuilder", "RateGate", "scaled_size"]
+__all__ = ["Chunk", "ChunkBuilder", "RateGate", "output_size", "scaled_size"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,17 @@ def scaled_size(width: int, height: int, longer_side: int) -> tuple[int, int]:
     enlarges."""
     scale = min(1.0, longer_side / max(width, height))
     return _even(width * scale), _even(height * scale)
+
+
+def output_size(width: int, height: int, size: int | tuple[int, int] | None) -> tuple[int, int]:
+    """(width, height) in pixels of the frames of an upright ``width`` x ``height`` video handed out
+    at ``size``: a (width, height) pair as it is, an int as the longer side (:func:`scaled_size`),
+    None as the video's own size."""
+    if size is None:
+        return width, height
+    if isinstance(size, tuple):
+        return size
+    return scaled_size(width, height, size)
 
 
 def _even(value: float) -> int:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from ..errors import VideoError
-from ._common import Chunk, scaled_size
+from ._common import Chunk, output_size
 
 __all__ = ["decord_chunks", "decord_reader"]
 
@@ -49,7 +49,7 @@ def decord_chunks(
     """
     import decord
 
-    width, height = scaled_size(*display_size, size or max(display_size))
+    width, height = output_size(*display_size, size)
     reader = decord_reader(path, width=width, height=height, threads=threads)
     times = reader.get_frame_timestamp(range(len(reader)))[:, 0]
     times_s = times - times[0]

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import VideoError
 from ..probe import declared_duration_s, display_rotation, open_video, scan_packets
-from ._common import Chunk, ChunkBuilder, scaled_size
+from ._common import Chunk, ChunkBuilder, output_size
 
 __all__ = ["pyav_chunks", "pyav_frames_at"]
 
@@ -29,9 +29,9 @@ _SEEK_MIN_SKIP = 16
 class _Scaler:
     """An FFmpeg filter graph (rotate, scale, convert to RGB) rebuilt whenever the input changes."""
 
-    def __init__(self, stream: av.VideoStream, longer_side: int | None) -> None:
+    def __init__(self, stream: av.VideoStream, size: int | tuple[int, int] | None) -> None:
         self.stream = stream
-        self.longer_side = longer_side
+        self.size = size
         self._key: tuple | None = None
         self._graph: av.filter.Graph | None = None
 
@@ -44,7 +44,7 @@ class _Scaler:
 
     def _build(self, width: int, height: int, pix_fmt: str, rotation: int) -> av.filter.Graph:
         upright_w, upright_h = (height, width) if rotation in (90, 270) else (width, height)
-        out_w, out_h = scaled_size(upright_w, upright_h, self.longer_side or max(upright_w, upright_h))
+        out_w, out_h = output_size(upright_w, upright_h, self.size)
         graph = av.filter.Graph()
         nodes = [graph.add_buffer(width=width, height=height, format=pix_fmt,
                                   time_base=self.stream.time_base)]
@@ -127,7 +127,7 @@ def pyav_frames_at(
     path: str | os.PathLike,
     wanted: np.ndarray,
     *,
-    size: int | None,
+    size: int | tuple[int, int] | None,
     threads: int,
     frame_times_s: np.ndarray | None = None,
     keyframes: np.ndarray | None = None,
