@@ -255,3 +255,35 @@ def test_cli_batch_exit_status(cut_video, bad_videos, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "skipped  cuts: 4 frames" in captured.err and "failed   missing: file not found" in captured.err
     assert "2 videos: 0 ok, 1 skipped, 1 failed" in captured.out
+
+
+# --------------------------------------------------------------------------- Ray
+
+
+def test_ray_executor(cut_video, bikes, bad_videos, stuck_video, tmp_path, capsys):
+    """The command line on a local Ray instance: segments for bikes (10 s in 3 s pieces), a hang,
+    a missing file; the frames equal the local executor's."""
+    pytest.importorskip("ray")
+    from framepick.cli import main
+
+    config = save_config(JobConfig(strategy="adaptive", params={"frames": 6}, timeout_s=20.0),
+                         tmp_path / "strategy.toml")
+    inputs = [str(p) for p in (cut_video[0], bikes, bad_videos["missing"], stuck_video)]
+    status = main(["batch", "--executor", "ray", "--workers", "2", "--segment-minutes", "0.05",
+                   "--config", str(config), "--out", str(tmp_path / "ray"), *inputs])
+    assert status == 1
+    assert "4 videos: 2 ok, 0 skipped, 2 failed" in capsys.readouterr().out
+    lines = {line["id"]: line for line in status_lines(tmp_path / "ray")[1:-1]}
+    assert lines["missing"]["reason"] == "file not found"
+    assert lines["stuck"]["reason"] == "timed out after 20 s in probe (worker killed)"
+    from framepick.segments import plan_segments  # analysed in segments:
+
+    assert lines["bikes"]["segments"] == len(plan_segments(bikes, segment_s=3.0)) == 4
+    assert lines["cuts"]["segments"] == len(plan_segments(cut_video[0], segment_s=3.0)) >= 2
+    local = run(inputs[:2], tmp_path / "local", config=JobConfig(strategy="adaptive", params={"frames": 6}))
+    assert local.exit_status == 0
+    for video_id in ("cuts", "bikes"):
+        ray_manifest, local_manifest = (json.loads((tmp_path / out / video_id / "manifest.json").read_text())
+                                        for out in ("ray", "local"))
+        assert ray_manifest["frames"] == local_manifest["frames"]
+        assert ray_manifest["scenes"] == local_manifest["scenes"]

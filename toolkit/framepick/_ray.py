@@ -8,6 +8,8 @@ Each video runs as a short chain of tasks, each with its own wall-clock limit:
    segments do not join up exactly is analysed in one pass instead);
 3. ``process_video`` (:func:`framepick.batch.process_video`, limit for the whole duration).
 
+The status line of a video analysed in segments says how many (``"segments"``).
+
 At most ``workers`` tasks are in flight, so a task's clock starts when it can run. A task past
 its limit is cancelled with ``force=True``, which kills the Ray worker process running it; Ray
 starts another. Ray must be installed (``pip install framepick[ray]``).
@@ -188,7 +190,7 @@ class _Runner:
         elif stage == "merge":
             self._submit(video, "video", -1, analysis=flight.ref)
         else:
-            yield value
+            yield {**value, "segments": len(video.part_refs)} if video.part_refs else value
 
     def _single_pass(self, video: _Video) -> None:
         """Give up on segments for ``video``: cancel its other segment tasks, run it whole."""

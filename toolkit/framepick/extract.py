@@ -7,8 +7,9 @@ Layout of one video's output::
 
 Everything is written to ``OUT/.partial-<video_id>`` first and renamed into place when complete,
 so a folder named after a video always holds a complete extraction. Only the selected frames are
-decoded (in increasing order, seeking over long gaps, see :func:`framepick.decode.read_frames`),
-and memory holds a few full-size frames at a time.
+converted (in increasing order, seeking over long gaps, see :func:`framepick.decode.read_frames`),
+scaled by FFmpeg straight from the decoded picture to the output size, so memory holds a few
+output-size frames at a time.
 
 Output size rules (:class:`OutputConfig`):
 
@@ -280,15 +281,11 @@ def _write_frames(analysis: Analysis, indices: np.ndarray, folder: Path, *, size
     """Decode, resize and write every selected frame; return the decoder that delivered them."""
     from PIL import Image
 
-    frames = read_frames(analysis.info.path, indices, backend=backend, threads=threads,
-                         frame_times_s=analysis.frame_times_s, keyframes=np.asarray(analysis.info.keyframes),
-                         size=output.longest_side if output.resize == "longest" else None)
+    frames = read_frames(analysis.info.path, indices, size=size, backend=backend, threads=threads,
+                         frame_times_s=analysis.frame_times_s, keyframes=np.asarray(analysis.info.keyframes))
     written = set()
     for index, _time_s, pixels in frames:
-        image = Image.fromarray(pixels)
-        if image.size != size:
-            image = image.resize(size, Image.BICUBIC)  # antialiased, as qwen-vl-utils' resize
-        image.save(folder / _frame_file(index), "JPEG", quality=output.jpeg_quality)
+        Image.fromarray(pixels).save(folder / _frame_file(index), "JPEG", quality=output.jpeg_quality)
         written.add(index)
     missing = [int(i) for i in indices if int(i) not in written]
     if missing:
