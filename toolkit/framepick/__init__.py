@@ -25,6 +25,9 @@ _LAZY = {
     "probe": "probe",
     "select": "select",
     "compare": "metrics",
+    "compare_app": "widgets",
+    "sample": "pipeline",
+    "run_batch": "batch",
 }
 
 __all__ = [
