@@ -53,7 +53,6 @@ def measure(name: str, path: str, truth: list[int]) -> list:
     full = _harness.run_python("bench_keyframes:analysis_child", path, {})
     quick = _harness.run_python("bench_keyframes:analysis_child", path, QUICK)
     q = quick.result
-    false = sum(not any(abs(f - t) <= 1 for t in truth) and f not in truth for f in q["cuts"])
     row = [name, q["frames"], q["analysed"], f"{full.wall_s:.1f}", f"{quick.wall_s:.1f}",
            f"{full.wall_s / quick.wall_s:.1f}x", f"{exact(full.result['cuts'], truth)}/{len(truth)}",
            f"{exact(q['cuts'], truth)}/{len(truth)}", f"{located(q['cuts'], truth, q['keyframes'])}/{len(truth)}",

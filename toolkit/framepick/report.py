@@ -21,7 +21,7 @@ from .config import JobConfig
 from .metrics import BETTER, compare
 from .pipeline import sample
 from .select import select
-from .show import format_time, grid, timeline_png, to_png
+from .show import format_time, grid, timeline_png
 from .types import Analysis, Selection
 
 __all__ = ["DemoResult", "contact_sheet", "run_demo", "write_report"]

@@ -6,8 +6,8 @@ of the chosen one as a batch job.
 
 The widgets only wire controls to plain library functions: :func:`framepick.analyze` (cached) when
 the scene detector changes, :func:`framepick.select.select` and :func:`framepick.metrics.compare`
-when anything else changes, :mod:`framepick.show` for the pictures and :func:`export_strategy` for
-the Export button. Nothing is rebuilt on a change: the timeline is one matplotlib figure whose
+when anything else changes, :mod:`framepick.show` for the pictures and :func:`framepick.export.export_strategy`
+for the Export button. Nothing is rebuilt on a change: the timeline is one matplotlib figure whose
 artists are updated (:class:`framepick.show.Timeline`), and each thumbnail strip is a fixed row of
 buttons whose pictures are set by a CSS rule. Everything the app shows is also an attribute (the
 current ``analysis``, ``selection_a``/``selection_b``, ``rows``), and every control is a public
@@ -22,12 +22,8 @@ import html
 import inspect
 import json
 import os
-import shlex
-import sys
-import textwrap
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +33,13 @@ import numpy as np
 from . import show
 from .analysis import analyze
 from .errors import FramepickError
-from .extract import OutputConfig
+from .export import Export, export_strategy
 from .metrics import compare, nearest
 from .scenes import make_detector
 from .select import STRATEGIES, select, strategy_defaults
 from .types import DETECTORS, Analysis, AnalysisConfig, Selection
 
-__all__ = ["CompareApp", "Export", "compare_app", "detector_threshold", "export_strategy"]
+__all__ = ["CompareApp", "compare_app", "detector_threshold"]
 
 BUDGET_PARAMS = ("frames", "fps", "min_frames", "max_frames")
 """Parameters set by the app's shared budget controls rather than per strategy."""
@@ -69,96 +65,6 @@ def detector_threshold(detector: str) -> tuple[str, float]:
     signature = inspect.signature(type(make_detector(detector)))
     name = next(p for p in signature.parameters if p.endswith("threshold"))
     return name, float(signature.parameters[name].default)
-
-
-@dataclass(frozen=True)
-class Export:
-    """What :func:`export_strategy` wrote and how to run it.
-
-    Attributes
-    ----------
-    config : Path
-        The job's ``strategy.toml``.
-    script : Path
-        ``run_batch.py``, which runs the batch job with that config.
-    command : str
-        The shell command that runs the job: this Python interpreter running ``run_batch.py``.
-    cli_command : str
-        The same job as one ``framepick batch`` command line.
-    """
-
-    config: Path
-    script: Path
-    command: str
-    cli_command: str
-
-
-def export_strategy(selection: Selection, folder: str | os.PathLike, *, inputs: list[str | os.PathLike],
-                    out: str | os.PathLike | None = None, analysis_config: AnalysisConfig | None = None,
-                    output: OutputConfig | None = None) -> Export:
-    """Write ``selection``'s strategy as a batch job into ``folder``: ``strategy.toml`` (a
-    :class:`framepick.config.JobConfig`) and ``run_batch.py``.
-
-    The config holds the strategy with its full parameters and the analysis settings, so the batch
-    job picks exactly the frames ``selection`` holds on the video it was made from.
-
-    Parameters
-    ----------
-    selection : Selection
-        The selection whose strategy and parameters to export.
-    folder : str or os.PathLike
-        Where to write the two files (created if needed).
-    inputs : list of str or os.PathLike
-        Videos, folders of videos or text files of paths for the batch job to process.
-    out : str or os.PathLike, optional
-        Output folder of the batch job; default ``folder / "frames"``.
-    analysis_config : AnalysisConfig, optional
-        Analysis settings the selection was made with (default settings if omitted).
-    output : OutputConfig, optional
-        Size rule and JPEG quality of the frames written (the batch job's defaults if omitted).
-
-    Returns
-    -------
-    Export
-    """
-    from .config import JobConfig, save_config
-
-    folder = Path(folder).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    out = Path(out).resolve() if out is not None else folder / "frames"
-    inputs = [str(Path(p).resolve()) for p in inputs]
-    job = JobConfig(strategy=selection.strategy, params=dict(selection.params),
-                    analysis=analysis_config or AnalysisConfig(), output=output or OutputConfig())
-    config_path = save_config(job, folder / "strategy.toml")
-    script_path = folder / "run_batch.py"
-    script_path.write_text(_batch_script(out, inputs))
-    cli = ["framepick", "batch", "--config", str(config_path), "--out", str(out), *inputs]
-    return Export(config=config_path, script=script_path,
-                  command=shlex.join([sys.executable, str(script_path)]),
-                  cli_command=shlex.join(cli))
-
-
-def _batch_script(out: Path, inputs: list[str]) -> str:
-    return textwrap.dedent(f'''\
-        #!/usr/bin/env python3
-        """Run the framepick batch job exported by the comparison app.
-
-        Usage: python run_batch.py [more `framepick batch` options, e.g. --workers 2 --force]
-        The strategy is in strategy.toml beside this script.
-        """
-
-        import sys
-        from pathlib import Path
-
-        from framepick.cli import main
-
-        CONFIG = Path(__file__).resolve().parent / "strategy.toml"
-        OUT = {str(out)!r}
-        INPUTS = {inputs!r}
-
-        if __name__ == "__main__":
-            sys.exit(main(["batch", "--config", str(CONFIG), "--out", OUT, *INPUTS, *sys.argv[1:]]))
-        ''')
 
 
 # --------------------------------------------------------------------------- pieces of the app
