@@ -166,3 +166,17 @@ def test_read_frames_at_an_exact_size(cut_video, backend):
     assert frame.shape == (90, 120, 3)
     expected = np.asarray(Image.fromarray(scene_frame(3, 14, width=160, height=96)).resize((120, 90), Image.BOX))
     assert np.abs(frame.astype(int) - expected).mean() < 6
+
+
+@pytest.mark.parametrize("codec, suffix", [("libx264", "mp4"), ("libx265", "mkv"), ("libvpx-vp9", "webm"),
+                                           ("libsvtav1", "mp4"), ("mpeg4", "avi")])
+def test_read_frames_seeking_and_skipping_in_every_codec(tmp_path, codec, suffix):
+    """Seeking and leaving out unneeded non-reference frames give the forward read's frames."""
+    path = tmp_path / f"clip.{suffix}"
+    write_video(path, [40, 40, 40], codec=codec, gop=12)
+    seek_map = _seek_map(path)
+    wanted = [3, 17, 18, 40, 77, 90, 119]
+    forward, seeking = list(read_frames(path, wanted)), list(read_frames(path, wanted, **seek_map))
+    assert [i for i, _, _ in seeking] == [i for i, _, _ in forward] == wanted
+    for (_, _, frame_a), (_, _, frame_b) in zip(forward, seeking):
+        np.testing.assert_array_equal(frame_a, frame_b)
