@@ -6,9 +6,10 @@ in a decoder stays stuck, and terminating the pool kills every task. Here every 
 the worker whose task outlived its wall-clock limit (or notice one that died) and start a fresh
 one while the others carry on. This is ``Pool.imap_unordered`` with a deadline per task.
 
-A task's limit is set when it starts, and can be revised once the worker reports the video's
-duration (``report(duration_s)``), so the limit scales with the video without the parent ever
-opening a file that might hang it.
+A task's clock starts when its worker picks it up (after the worker's start-up and
+``initializer``), and its limit can be revised once the worker reports the video's duration
+(``report(duration_s)``), so the limit scales with the video without the parent ever opening a
+file that might hang it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = ["Outcome", "imap_unordered"]
 
 _STOP = None  # sent to a worker: no more tasks
 _JOIN_S = 5.0  # how long an idle worker may take to exit before it is killed
+_STARTUP_S = 120.0  # allowed on top of a task's limit for a new worker to start and pick it up
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def imap_unordered(
     workers: int,
     limit_s: Callable[[Any, float | None], float],
     env: dict[str, str] | None = None,
+    initializer: Callable[[], None] | None = None,
     on_start: Callable[[Any, int], None] | None = None,
 ) -> Iterator[Outcome]:
     """Run ``work(task, report)`` for every task in ``workers`` processes; yield outcomes as they come.
@@ -80,6 +83,9 @@ def imap_unordered(
         Wall-clock limit in seconds of a task, before and after its duration is reported.
     env : dict, optional
         Environment variables set in every worker before the first task (thread caps).
+    initializer : callable, optional
+        A module-level function every worker runs once before its first task (imports, warm-up),
+        outside any task's time limit.
     on_start : callable (task, worker_pid), optional
         Called in the parent when a task is handed to a worker.
 
@@ -96,7 +102,7 @@ def imap_unordered(
     try:
         while pending or busy:
             while pending and len(busy) < workers:
-                worker = idle.pop() if idle else _Worker(context, work, env or {})
+                worker = idle.pop() if idle else _Worker(context, work, env or {}, initializer)
                 worker.start(pending.popleft(), limit_s)
                 busy.append(worker)
                 if on_start is not None:
@@ -134,9 +140,9 @@ def _next_outcomes(busy: list[_Worker], limit_s) -> list[tuple[_Worker, Outcome]
 class _Worker:
     """One worker process and the task it runs."""
 
-    def __init__(self, context, work, env: dict[str, str]) -> None:
+    def __init__(self, context, work, env: dict[str, str], initializer) -> None:
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, work, env), daemon=True)
+        self.process = context.Process(target=_serve, args=(child, work, env, initializer), daemon=True)
         with _sigint_ignored():  # inherited through exec: the worker never sees a Ctrl-C
             self.process.start()
         child.close()
@@ -147,8 +153,9 @@ class _Worker:
         self.alive = True
 
     def start(self, task: Any, limit_s) -> None:
+        """Hand ``task`` over; its clock starts when the worker picks it up."""
         self.task, self.started = task, time.monotonic()
-        self.deadline = self.started + limit_s(task, None)
+        self.deadline = self.started + limit_s(task, None) + _STARTUP_S
         self.connection.send(task)
 
     def receive(self, limit_s) -> Outcome | None:
@@ -156,7 +163,10 @@ class _Worker:
         try:
             while self.connection.poll():
                 kind, value = self.connection.recv()
-                if kind == "duration":
+                if kind == "picked":
+                    self.started = time.monotonic()
+                    self.deadline = self.started + limit_s(self.task, None)
+                elif kind == "duration":
                     self.deadline = self.started + limit_s(self.task, value)
                 elif kind == "done":
                     return self._outcome(value, None)
@@ -221,10 +231,12 @@ def _exit_cause(exitcode: int | None) -> str:
     return f"exit status {exitcode}"
 
 
-def _serve(connection, work, env: dict[str, str]) -> None:
+def _serve(connection, work, env: dict[str, str], initializer) -> None:
     """Worker main loop: run tasks until told to stop or the parent goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.update(env)
+    if initializer is not None:
+        initializer()
 
     def report(duration_s: float) -> None:
         connection.send(("duration", float(duration_s)))
@@ -236,6 +248,7 @@ def _serve(connection, work, env: dict[str, str]) -> None:
             return
         if task is _STOP:
             return
+        connection.send(("picked", None))
         try:
             message = ("done", work(task, report))
         except Exception as exc:  # noqa: BLE001 - a task's failure must not end the worker

@@ -26,13 +26,10 @@ from typing import Any
 __all__ = ["run_ray"]
 
 
-def _warm() -> None:
-    """Import what the tasks use and load the compiled kernels."""
-    from . import batch, segments  # noqa: F401
-    from .scenes import make_detector
+def _warm_worker() -> None:
+    from .batch import _warm_worker
 
-    make_detector("adaptive")
-    batch._warm_kernels()
+    _warm_worker()
 
 
 def _duration(path: str) -> float | None:
@@ -99,7 +96,7 @@ def run_ray(tasks: list, *, workers: int, on_event, address: str | None, segment
     runner = _Runner(ray, tasks, workers=workers, on_event=on_event, segment_s=segment_s, failed=failed)
     try:
         # start the workers and load framepick in them before any video's clock runs
-        ray.get([ray.remote(_warm).options(num_cpus=threads, max_retries=0).remote() for _ in range(workers)])
+        ray.get([ray.remote(_warm_worker).options(num_cpus=threads, max_retries=0).remote() for _ in range(workers)])
         yield from runner.run()
     finally:
         runner.cancel_all()

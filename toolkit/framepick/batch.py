@@ -342,8 +342,8 @@ def _run_local(tasks: list[VideoTask], *, workers: int, on_event, ray_address, s
                                       "MKL_NUM_THREADS")}
     on_start = None if on_event is None else (
         lambda task, pid: on_event("start", {"task": task, "worker_pid": pid}))
-    outcomes = imap_unordered(process_video, tasks, workers=workers, env=env, on_start=on_start,
-                              limit_s=_limit_s)
+    outcomes = imap_unordered(process_video, tasks, workers=workers, env=env, initializer=_warm_worker,
+                              on_start=on_start, limit_s=_limit_s)
     with closing(outcomes):
         for outcome in outcomes:
             if outcome.failure is None:
@@ -361,6 +361,15 @@ def _failed(task: VideoTask, reason: str, elapsed_s: float) -> dict[str, Any]:
     shutil.rmtree(partial_dir(task.out_dir, task.video_id), ignore_errors=True)
     return {"video": task.path, "id": task.video_id, "status": "failed", "frames": 0,
             "seconds": round(elapsed_s, 3), "reason": reason}
+
+
+def _warm_worker() -> None:
+    """Run once in every worker: import what a video needs and load the compiled kernels."""
+    from . import pipeline, probe  # noqa: F401
+    from .scenes import make_detector
+
+    make_detector("adaptive")
+    _warm_kernels()
 
 
 def _warm_kernels() -> None:
