@@ -2,7 +2,8 @@
 
 >>> import framepick
 >>> analysis = framepick.analyze(framepick.sample_video())       # doctest: +SKIP
->>> picks = framepick.select(analysis, "adaptive", frames=16)    # doctest: +SKIP
+>>> from framepick.select import select
+>>> picks = select(analysis, "adaptive", frames=16)              # doctest: +SKIP
 
 Importing the package is cheap: the decoders, PySceneDetect, Numba kernels, matplotlib and
 ipywidgets load when a function that needs them is first called.
@@ -14,16 +15,15 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, DecodeTimeout, FramepickError, VideoError
+from .errors import ConfigError, FramepickError, VideoError
 from .types import Analysis, AnalysisConfig, Selection, VideoInfo
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it, imported on first access
+# public name -> module that defines it, imported on first access. A function named like its module
+# (``select``, ``probe``) is not listed: importing the module would shadow it.
 _LAZY = {
     "analyze": "analysis",
-    "probe": "probe",
-    "select": "select",
     "compare": "metrics",
     "compare_app": "widgets",
     "sample": "pipeline",
@@ -34,7 +34,6 @@ __all__ = [
     "Analysis",
     "AnalysisConfig",
     "ConfigError",
-    "DecodeTimeout",
     "FramepickError",
     "Selection",
     "VideoError",

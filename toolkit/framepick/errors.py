@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["FramepickError", "VideoError", "ConfigError", "DecodeTimeout"]
+__all__ = ["FramepickError", "VideoError", "ConfigError"]
 
 
 class FramepickError(Exception):
@@ -34,7 +34,3 @@ class VideoError(FramepickError):
 
 class ConfigError(FramepickError, ValueError):
     """A parameter or a configuration value is out of range or of the wrong kind."""
-
-
-class DecodeTimeout(FramepickError):
-    """Decoding one video took longer than its wall-clock limit."""
