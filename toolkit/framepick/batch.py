@@ -34,7 +34,7 @@ from typing import Any
 
 from .config import JobConfig, config_hash
 from .errors import ConfigError, FramepickError, VideoError
-from .extract import finished_manifest, partial_dir
+from .extract import MANIFEST_NAME, finished_manifest, partial_dir
 from .types import usable_cores
 
 __all__ = [
@@ -136,8 +136,8 @@ def process_video(task: VideoTask, report: Callable[[float], None] | None = None
     """
     started = time.perf_counter()
     line: dict[str, Any] = {"video": task.path, "id": task.video_id}
-    manifest = None if task.force else _up_to_date(task)
     try:
+        manifest, status = (None if task.force else _up_to_date(task)), "skipped"
         if manifest is None:
             from .pipeline import sample
 
@@ -148,16 +148,13 @@ def process_video(task: VideoTask, report: Callable[[float], None] | None = None
             path = sample(task.path, out_dir=task.out_dir, config=task.config, video_id=task.video_id,
                           analysis=analysis, threads=task.threads, progress=False)
             manifest, status = json.loads(path.read_text()), "ok"
-        else:
-            status = "skipped"
     except Exception as exc:  # noqa: BLE001 - one bad video must not end the batch
-        return {**line, "status": "failed", "frames": 0, "seconds": _since(started), "reason": failure_reason(exc)}
-    folder = Path(task.out_dir) / task.video_id
+        return {**line, "status": "failed", "frames": 0, "seconds": _since(started), "reason": _failure_reason(exc)}
     return {**line, "status": status, "frames": len(manifest["frames"]), "seconds": _since(started),
-            "manifest": str(folder / "manifest.json")}
+            "manifest": str(Path(task.out_dir) / task.video_id / MANIFEST_NAME)}
 
 
-def failure_reason(exc: BaseException) -> str:
+def _failure_reason(exc: BaseException) -> str:
     """One line saying why a video failed."""
     if isinstance(exc, VideoError):
         return exc.cause
@@ -193,6 +190,10 @@ class BatchSummary:
         Wall-clock seconds.
     status_path : Path
         The ``batch.jsonl`` file.
+    videos : int
+        Videos in the batch (finished or not).
+    counts : dict
+        Number of videos ``"ok"``, ``"skipped"`` and ``"failed"``.
     """
 
     results: tuple[dict[str, Any], ...]
@@ -248,7 +249,8 @@ def run_batch(
     config : JobConfig, optional
         Strategy, analysis, output and time limits; default: uniform with Qwen's frame count.
     workers : int, optional
-        Videos processed at once; default: one per usable core (local), or Ray's CPU count.
+        Videos processed at once; default: one per usable core of this machine. Each worker
+        decodes with ``cores // workers`` threads.
     executor : {"local", "ray"}
         Where the videos are processed (see the module docstring).
     force : bool
@@ -274,6 +276,11 @@ def run_batch(
     ------
     ConfigError
         Unknown executor, bad worker count, or no inputs.
+
+    Notes
+    -----
+    Worker processes are started with ``spawn``, which imports the calling script again: in a
+    script, call this under ``if __name__ == "__main__":`` (notebooks need nothing).
     """
     started = time.perf_counter()
     config = config or JobConfig()
@@ -296,9 +303,9 @@ def run_batch(
     interrupted = False
     from tqdm.auto import tqdm
 
-    with open(status_path, "a", encoding="utf-8") as status, \
-            tqdm(total=len(tasks), unit="video", file=sys.stderr, dynamic_ncols=True,
-                 disable=not (sys.stderr.isatty() if progress is None else progress)) as bar:
+    show = sys.stderr.isatty() if progress is None else progress
+    with (open(status_path, "a", encoding="utf-8") as status,
+          tqdm(total=len(tasks), unit="video", file=sys.stderr, dynamic_ncols=True, disable=not show) as bar):
         _write_line(status, {"batch": {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                        "videos": len(tasks), "config_hash": digest, "executor": executor,
                                        "workers": workers, "config": config.to_dict()}})
