@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import FramepickError
+
 __all__ = ["run_ray"]
 
 
@@ -91,8 +93,12 @@ def run_ray(tasks: list, *, workers: int, on_event, address: str | None, segment
     started_here = not ray.is_initialized()
     if started_here:  # the thread caps go to every worker of this job
         env = {name: str(threads) for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-        ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": env})
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     runtime_env={"env_vars": env})
+        except Exception as exc:
+            ray.shutdown()  # what did start
+            raise FramepickError(f"Ray did not start: {' '.join(str(exc).split())}") from exc
     runner = _Runner(ray, tasks, workers=workers, on_event=on_event, segment_s=segment_s, failed=failed)
     try:
         # start the workers and load framepick in them before any video's clock runs
