@@ -27,19 +27,11 @@ _SEEK_MIN_SKIP = 16
 
 
 class _Scaler:
-    """An FFmpeg filter graph (rotate, scale, convert to RGB) rebuilt whenever the input changes.
+    """An FFmpeg filter graph (rotate, scale, convert to RGB) rebuilt whenever the input changes."""
 
-    With ``fast``, a frame more than twice the output size is first point-sampled to twice the
-    output size, then area-averaged: each output pixel averages 2x2 samples instead of every
-    source pixel it covers. On 1080p to 128x72 that cut the scaling cost from about 0.8 ms to
-    0.25 ms of CPU per frame (reports/analysis.md); the slight aliasing does not matter for
-    change scores and scene cuts. Without ``fast`` (extraction) the area filter sees every pixel.
-    """
-
-    def __init__(self, stream: av.VideoStream, size: int | tuple[int, int] | None, *, fast: bool = False) -> None:
+    def __init__(self, stream: av.VideoStream, size: int | tuple[int, int] | None) -> None:
         self.stream = stream
         self.size = size
-        self.fast = fast
         self._key: tuple | None = None
         self._graph: av.filter.Graph | None = None
 
@@ -56,9 +48,6 @@ class _Scaler:
         graph = av.filter.Graph()
         nodes = [graph.add_buffer(width=width, height=height, format=pix_fmt,
                                   time_base=self.stream.time_base)]
-        coarse_w, coarse_h = (2 * out_h, 2 * out_w) if rotation in (90, 270) else (2 * out_w, 2 * out_h)
-        if self.fast and width > coarse_w and height > coarse_h:
-            nodes.append(graph.add("scale", f"{coarse_w}:{coarse_h}:flags=neighbor"))
         for name, args in _UPRIGHT[rotation]:
             nodes.append(graph.add(name, args))
         nodes.append(graph.add("scale", f"{out_w}:{out_h}:flags=area"))
@@ -117,7 +106,7 @@ def pyav_chunks(
             timed = _keyframes_timed(container, stream, frames)
         else:
             timed = _all_timed(stream, frames, origin=origin_s)
-        scaler = _Scaler(stream, size, fast=fast)
+        scaler = _Scaler(stream, size)
         for index, time_s, frame in timed:
             if frame is not None and keep(index, time_s):
                 chunk = builder.add(time_s, scaler(frame))
