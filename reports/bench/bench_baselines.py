@@ -16,6 +16,7 @@ Usage::
 
     python reports/bench/bench_baselines.py                 # 1, 3, 10 and 30 minutes
     python reports/bench/bench_baselines.py --lengths 1 3 --repeat 3
+    python reports/bench/bench_baselines.py --report-only     # rewrite the report only
 """
 
 from __future__ import annotations
@@ -221,18 +222,21 @@ python reports/bench/make_videos.py --lengths 1 3 10 30
   decode.
 - **Process isolation**: each measurement runs in a fresh process started by a small wrapper that reaps
   it with `wait4`; wall time is from start to exit (interpreter start-up and imports included), peak
-  RSS is the kernel's `ru_maxrss` of that process (`reports/bench/_harness.py`). Medians over the runs
-  shown; the slow baselines run once on videos of 10 minutes or more.
+  RSS is the kernel's `ru_maxrss` of that process (`reports/bench/_harness.py`). Medians over the
+  number of runs in the `runs` column (`--repeat`; decord and PySceneDetect run once on videos of 10
+  minutes or more).
 - **ffmpeg floor**: imageio-ffmpeg's ffmpeg binary, `ffmpeg -threads T -i VIDEO -f null -`.
 - **qwen-vl-utils decord path**: what qwen-vl-utils 0.0.14's `_read_video_decord` does with default
   settings: `decord.VideoReader(path)` (num_threads 0: decord's automatic choice), `smart_nframes`
   (2 frames/s, 4 to 768 frames, even), indices `linspace(0, n - 1, nframes).round()`, then
   `vr.get_batch(idx).asnumpy()` at full size. The real path also copies the result into a torch
-  tensor (one more full copy); that copy is not included.
+  tensor (one more full copy); that copy is not included. Its peak RSS is dominated by the frames:
+  768 x 1920 x 1080 x 3 bytes = 4.6 GiB, held twice (decord's NDArray and the `asnumpy` copy).
 - **PySceneDetect**: `scenedetect.detect(path, AdaptiveDetector())` with defaults (OpenCV backend,
   automatic downscale). A known cut counts as found when a detected cut lies within +-1 frame.
-- The machine has {machine['cores']} cores shared with other work; the load average is reported with
-  each video.
+- The machine has {machine['cores']} cores shared with other work (other jobs ran at the same time);
+  the script ran under `nice -n 10` and the load average is reported with each video. Absolute times
+  are therefore pessimistic; ratios measured in one run are what later benchmarks should use.
 
 ## Scaling with video length
 
@@ -257,11 +261,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--decord-threads", type=int, default=0,
                         help="decord num_threads (0: decord's default, as qwen-vl-utils)")  # fmt: skip
     parser.add_argument("--report", type=Path, default=REPORT_PATH)
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite the report from the stored results, measure nothing")  # fmt: skip
     args = parser.parse_args(argv)
 
     results_path = cache_dir() / RESULTS_NAME
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
-    for minutes in args.lengths:
+    for minutes in [] if args.report_only else args.lengths:
         meta = ensure_video(minutes)
         slow_repeat = 1 if minutes >= args.slow_repeat_above_min else args.repeat
         print(f"{minutes:g} min: {meta['path']}", flush=True)

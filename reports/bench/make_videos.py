@@ -1,11 +1,13 @@
 """Generate long 1080p30 H.264 benchmark videos with known scene cuts (made once, cached).
 
 Each video is a concatenation of lavfi-generated shots (test patterns, fractal zooms and pans,
-Game of Life, gradients, zone plates, grainy flat colour, near-static bars with a small moving inset), so the
-first frame of every shot is known exactly. Shot lengths are drawn log-uniformly between 1 s and
-60 s from a fixed seed, and no two adjacent shots are of the same kind. The whole video is encoded
-in one x264 pass (``superfast``, 3.5 Mbit/s target; easy shots use less, GOP 250 with x264's scene-cut keyframes), so a
-30-minute file is several hundred MB, like the 610 MB file in the issues.
+Game of Life, gradients, zone plates, grainy flat colour, near-static bars with a small moving
+inset), so the first frame of every shot is known exactly. Shot lengths are drawn log-uniformly
+between 1 s and 60 s from a fixed seed, and no two adjacent shots are of the same kind. Every shot
+kind was checked to hold no cut-like jump of its own (no false cuts from PySceneDetect's
+AdaptiveDetector, including at keyframes). The whole video is encoded in one x264 pass
+(``superfast``, 3.5 Mbit/s target that easy shots undershoot, GOP 250 plus x264's scene-cut
+keyframes), so a 30-minute file is several hundred MB, like the 610 MB file in the issues.
 
 Next to ``NAME.mp4`` a ``NAME.json`` sidecar holds ``fps``, ``frames`` (verified by a full
 decode), ``width``, ``height``, ``cuts`` (first frame of each new shot, 0 excluded), ``scenes``
