@@ -86,6 +86,8 @@ def test_refuses_bad_arguments(tmp_path):
         run(["a.mp4"], tmp_path / "out", executor="slurm")
     with pytest.raises(ConfigError, match="workers"):
         run(["a.mp4"], tmp_path / "out", workers=0)
+    with pytest.raises(ConfigError, match="threads"):
+        run(["a.mp4"], tmp_path / "out", threads=0)
 
 
 # --------------------------------------------------------------------------- outcomes

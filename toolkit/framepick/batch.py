@@ -231,6 +231,7 @@ def run_batch(
     out_dir: str | os.PathLike,
     config: JobConfig | None = None,
     workers: int | None = None,
+    threads: int | None = None,
     executor: str = "local",
     force: bool = False,
     progress: bool | None = None,
@@ -250,7 +251,10 @@ def run_batch(
         Strategy, analysis, output and time limits; default: uniform with Qwen's frame count.
     workers : int, optional
         Videos processed at once; default: one per usable core of this machine. Each worker
-        decodes with ``cores // workers`` threads.
+        decodes with ``threads`` threads.
+    threads : int, optional
+        Decoder and kernel threads per worker; default ``cores // workers`` (at least 1), so that
+        the workers together use every core once.
     executor : {"local", "ray"}
         Where the videos are processed (see the module docstring).
     force : bool
@@ -286,15 +290,16 @@ def run_batch(
     config = config or JobConfig()
     if executor not in EXECUTORS:
         raise ConfigError(f"unknown executor {executor!r}; choose one of {EXECUTORS}")
-    if workers is not None and (not isinstance(workers, int) or workers < 1):
-        raise ConfigError(f"workers must be an integer >= 1, got {workers!r}")
+    for name, value in (("workers", workers), ("threads", threads)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
     paths = find_videos(inputs)
     if not paths:
         raise ConfigError("no videos found in the inputs")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     workers = min(workers or usable_cores(), len(paths))
-    threads = max(1, usable_cores() // workers)
+    threads = threads or max(1, usable_cores() // workers)
     digest = config_hash(config)
     tasks = [VideoTask(path=str(p), video_id=i, out_dir=str(out_dir), config=config, config_hash=digest,
                        force=force, threads=threads) for p, i in zip(paths, video_ids(paths))]

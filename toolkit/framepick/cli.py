@@ -118,7 +118,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             detail = f"{line['frames']} frames" if line["status"] != "failed" else line["reason"]
             tqdm.write(f"{line['status']:8} {line['id']}: {detail} ({line['seconds']:.1f} s)", file=sys.stderr)
 
-    summary = run_batch(args.inputs, out_dir=args.out, config=config, workers=args.workers,
+    summary = run_batch(args.inputs, out_dir=args.out, config=config, workers=args.workers, threads=args.threads,
                         executor=args.executor, force=args.force, on_event=log, ray_address=args.ray_address,
                         segment_s=None if args.segment_minutes is None else args.segment_minutes * 60)
     print(summary)
@@ -173,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, folders, or .txt lists of paths")
     batch.add_argument("--out", required=True, metavar="DIR", help="output folder")
     batch.add_argument("--workers", type=int, help="videos at once (default: one per core)")
+    batch.add_argument("--threads", type=int, help="decoder threads per worker (default: cores / workers)")
     batch.add_argument("--executor", choices=("local", "ray"), default="local",
                        help="local processes (default) or Ray tasks (pip install framepick[ray])")
     batch.add_argument("--force", action="store_true", help="redo videos whose output is up to date")
