@@ -13,7 +13,8 @@ d. the extraction alone, the analysis being cached (a video explored in the note
    a batch run again with another strategy).
 
 Part 2: ``framepick batch`` (adaptive, 32 frames) on a folder of 8 copies of the 1-minute 1080p
-video, with 1 worker and with 2, each with an empty analysis cache.
+video, each with an empty analysis cache: 1 worker with as many threads as cores (the default for
+``--workers 1``), 1 worker with 1 thread, 2 workers (the default on 2 cores).
 
 Writes ``reports/batch.md`` (raw results kept in ``batch.json`` beside the benchmark videos, so
 one part can be measured again). Usage::
@@ -109,22 +110,26 @@ def measure_folder(minutes: float, copies: int, *, repeat: int) -> dict:
         folder.mkdir()
         for n in range(copies):
             shutil.copyfile(source, folder / f"clip{n + 1}.mp4")
-        for workers in (1, 2):
-            def batch_run(workers: int = workers) -> h.Run:
-                cache, out = Path(tmp) / "cache", Path(tmp) / f"out{workers}"
+        cores = len(os.sched_getaffinity(0))
+        for workers, threads in ((1, cores), (1, 1), (2, max(1, cores // 2))):
+            cpu_s = []
+
+            def batch_run(workers: int = workers, threads: int = threads) -> h.Run:
+                cache, out = Path(tmp) / "cache", Path(tmp) / "out"
                 shutil.rmtree(cache, ignore_errors=True)
                 shutil.rmtree(out, ignore_errors=True)
                 command = [sys.executable, "-m", "framepick.cli", "batch", "--workers", str(workers),
-                           "--strategy", "adaptive", "--frames", "32", "--out", str(out), str(folder)]
+                           "--threads", str(threads), "--strategy", "adaptive", "--frames", "32",
+                           "--out", str(out), str(folder)]
                 before = _children_cpu_s()
                 run = h.run_command(command, env={"FRAMEPICK_CACHE": str(cache)})
-                cpu_s[workers].append(_children_cpu_s() - before)
+                cpu_s.append(_children_cpu_s() - before)
                 return run
 
-            cpu_s = {workers: []}
             summary = h.repeat(batch_run, repeat)
-            runs[str(workers)] = {**_plain(summary), "cpu_s": statistics.median(cpu_s[workers])}
-            print(f"  batch, {workers} worker(s): {summary.wall_s:.1f} s", flush=True)
+            runs[f"{workers}x{threads}"] = {**_plain(summary), "cpu_s": statistics.median(cpu_s),
+                                           "workers": workers, "threads": threads}
+            print(f"  batch, {workers} worker(s) x {threads} thread(s): {summary.wall_s:.1f} s", flush=True)
     return {"minutes": minutes, "copies": copies, "runs": runs, "load_after": _load(),
             "cores": len(os.sched_getaffinity(0)), "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
@@ -170,17 +175,19 @@ def long_section(part: dict) -> str:
 
 
 def folder_section(part: dict) -> str:
-    runs = {int(n): run for n, run in part["runs"].items()}
-    one, two = runs[1]["wall_s"], runs[2]["wall_s"]
-    table = [[f"{n} worker(s), {max(1, part['cores'] // n)} decoder thread(s) each", run["wall_s"], run["cpu_s"],
-              run["cpu_s"] / run["wall_s"], run["peak_rss_mb"], one / run["wall_s"]]
-             for n, run in sorted(runs.items())]
+    runs = part["runs"]
+    default_one = runs[f"1x{part['cores']}"]["wall_s"]
+    table = [[f"{run['workers']} worker(s) x {run['threads']} decoder thread(s)", run["wall_s"], run["cpu_s"],
+              run["cpu_s"] / run["wall_s"], run["peak_rss_mb"], default_one / run["wall_s"]]
+             for run in runs.values()]
     headers = ["`framepick batch`", "wall s", "CPU s", "cores busy", "peak RSS MiB", "speed-up"]
+    two = runs[f"2x{max(1, part['cores'] // 2)}"]["wall_s"]
     return (
         f"### Throughput: {part['copies']} videos of {part['minutes']:g} minute(s), 1080p30\n\n"
         + h.markdown_table(headers, table)
-        + f"\nTwo workers: {one / two:.2f}x one worker. Measured {part['measured_at']}; load average after: "
-          f"{part['load_after']}.\n"
+        + f"\nTwo workers (the default on {part['cores']} cores): {default_one / two:.2f}x one worker with "
+          f"{part['cores']} threads, {runs['1x1']['wall_s'] / two:.2f}x one worker with one thread. "
+          f"Measured {part['measured_at']}; load average after: {part['load_after']}.\n"
     )
 
 
