@@ -200,9 +200,23 @@ peak RSS of that process with its workers.
 ## 768 frames from a long 1080p video
 
 {long_section(long_part)}
+How to read it. The qwen-vl-utils path decodes the 768 frames with decord's random access and
+holds them all at full size (768 x 1920 x 1080 x 3 bytes = 4.8 GB, copied once more by
+`asnumpy`), so its memory grows with the frame count. framepick's extraction converts one frame
+at a time, scaled by FFmpeg straight to Qwen's size, seeks over gaps longer than a GOP and does
+not decode the non-reference frames it does not need, so it runs below the plain decode of every
+frame. The analysis pass decodes every frame once more (at 128 px, for scores, scenes and
+thumbnails); it is cached, so a video analysed in the notebook, or a batch run again with another
+strategy, pays only the extraction. A video never seen pays both.
+
 ## Parallel throughput
 
 {folder_section(folder_part)}
+One worker already decodes with several threads (FFmpeg frame threads, and a decode thread beside
+the scoring), so it keeps more than one core busy; two single-threaded workers fill both cores
+with less CPU in all (no threading overhead). "cores busy" is CPU seconds over wall seconds: on
+this shared machine other jobs ran at the same time, which lowers it and the speed-up.
+
 ## Machine and versions
 
 {h.dict_table(machine)}
