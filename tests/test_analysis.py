@@ -124,6 +124,6 @@ def test_bad_videos(bad_videos, kind, backend):
 
 
 def test_truncated_stream_is_an_error_not_a_fallback(bad_videos):
-    # the Matroska header declares 1.6 s; the frames stop after about a third of it
-    with pytest.raises(VideoError, match=r"truncated: frames end at 0\.\d+ s but the stream declares 1\.60 s"):
+    # the Matroska header declares 1.6 s; the data stop after about a third of it
+    with pytest.raises(VideoError, match=r"truncated: data end at 0\.\d+ s but the file declares 1\.60 s"):
         analyze(bad_videos["truncated mkv"])

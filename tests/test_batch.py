@@ -107,7 +107,7 @@ BAD_REASONS = {  # the start of each kind's failure reason
     "empty file": "not a readable video",
     "audio-only": "no video stream (has audio)",
     "truncated": "not a readable video (truncated",  # the mp4 index is cut off
-    "truncated mkv": "truncated: frames end at",
+    "truncated mkv": "truncated: data end at",
     "zero frames": "no video data: zero frames",
 }
 

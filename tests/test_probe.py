@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import av
+import numpy as np
 import pytest
 
+import framepick
 from framepick.errors import VideoError
 from framepick.probe import probe
 
@@ -56,3 +58,34 @@ def test_probe_bad_input_names_file_and_cause(bad_videos, kind, cause):
         probe(path)
     message = str(error.value)
     assert message.startswith(str(path)) and "\n" not in message
+
+
+def test_probe_truncated_file_that_declares_no_stream_duration(tmp_path):
+    # the bundled sample (VP8 + Vorbis WebM) declares 30 s for the file but no duration per
+    # stream; cut in half, its data ends near 15 s, which the packet scan must notice
+    data = framepick.sample_video().read_bytes()
+    path = tmp_path / "half.webm"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(VideoError, match=r"half\.webm: truncated: data end at 1\d\.\d\d s but the file declares 30\.00 s"):
+        probe(path)
+
+
+def test_probe_video_shorter_than_its_audio_is_not_truncated(tmp_path):
+    # a legitimate file: 1 s of video, 3 s of audio; the data reach the declared end
+    path = tmp_path / "short_video.mkv"
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 64, 64, "yuv420p"
+        audio = container.add_stream("libopus", rate=48000)
+        audio.layout = "mono"
+        for index in range(25):
+            frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), index * 8, np.uint8), format="rgb24")
+            container.mux(video.encode(frame))
+        container.mux(video.encode())
+        for start in range(0, 3 * 48000, 960):
+            samples = av.AudioFrame.from_ndarray(np.zeros((1, 960), np.float32), format="fltp", layout="mono")
+            samples.sample_rate, samples.pts = 48000, start
+            container.mux(audio.encode(samples))
+        container.mux(audio.encode())
+    info = probe(path)
+    assert info.frames == 25 and info.duration_s == pytest.approx(1.0)

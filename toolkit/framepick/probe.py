@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
+from typing import NamedTuple
 
 import av
 import numpy as np
@@ -22,7 +23,10 @@ from .errors import VideoError
 from .types import VideoInfo
 
 __all__ = ["probe", "open_video", "default_video_stream", "display_rotation", "scan_packets",
-           "declared_duration_s"]
+           "PacketScan", "declared_duration_s", "check_not_truncated"]
+
+# A file whose frames or data end before this share of the duration it declares is truncated.
+TRUNCATED_SHARE = 0.9
 
 
 @contextmanager
@@ -112,10 +116,11 @@ def probe(path: str | os.PathLike, *, keyframes: bool = True) -> VideoInfo:
         fps = float(stream.average_rate or stream.guessed_rate or stream.base_rate or 0) or 25.0
         if keyframes:
             container.seek(0, stream=stream)
-            pts, is_key, duration_s = scan_packets(container, stream)
+            pts, is_key, duration_s, data_end_s = scan_packets(container, stream)
+            check_not_truncated(path, data_end_s, _container_duration_s(container), what="data")
         else:
             pts, is_key = np.empty(0, np.int64), np.empty(0, bool)
-            duration_s = declared_duration_s(container, stream) or (container.duration or 0) / av.time_base
+            duration_s = declared_duration_s(container, stream) or _container_duration_s(container) or 0.0
         frames = len(pts) if keyframes else max(1, round(duration_s * fps))
         if frames == 0:
             raise VideoError(path, "video stream has zero frames")
@@ -145,34 +150,61 @@ def _first_frame(path: str, container, stream) -> av.VideoFrame:
     raise VideoError(path, "video stream has zero decodable frames")
 
 
-def scan_packets(container, stream) -> tuple[np.ndarray, np.ndarray, float]:
-    """Read every packet header of ``stream`` from the container's current position (no decoding).
+class PacketScan(NamedTuple):
+    """What the packet headers of a file tell, without decoding."""
 
-    Returns
-    -------
-    pts : int64 array, shape (n,)
-        Packet timestamps in ``stream.time_base`` units, in presentation order: ``pts[i]`` is
-        frame ``i``'s.
-    is_key : bool array, shape (n,)
-        Whether frame ``i`` is a keyframe.
-    span_s : float
-        Seconds from the first frame to the end of the last.
+    pts: np.ndarray
+    """int64, shape (n,): the video stream's packet timestamps (``stream.time_base`` units) in
+    presentation order, so ``pts[i]`` is frame ``i``'s."""
+    is_key: np.ndarray
+    """bool, shape (n,): whether frame ``i`` is a keyframe."""
+    span_s: float
+    """Seconds from the first video frame to the end of the last."""
+    data_end_s: float
+    """Seconds from the container's start at which the last packet of any stream ends."""
+
+
+def scan_packets(container, stream) -> PacketScan:
+    """Read every packet header of the container from its current position (no decoding).
+
+    Packets of every stream are read (so that :attr:`PacketScan.data_end_s` shows where the
+    file's data really ends); only ``stream`` 's are listed.
     """
     pts, keys, durations = [], [], []
-    for packet in container.demux(stream):
+    start_s = (container.start_time or 0) / av.time_base
+    data_end_s = 0.0
+    for packet in container.demux():
         stamp = packet.pts if packet.pts is not None else packet.dts
         if stamp is None:
-            continue  # the flushing packet at the end
+            continue  # a flushing packet at the end
+        if packet.time_base is not None:
+            end_s = float((stamp + (packet.duration or 0)) * packet.time_base) - start_s
+            data_end_s = max(data_end_s, end_s)
+        if packet.stream_index != stream.index:
+            continue
         pts.append(stamp)
         keys.append(packet.is_keyframe)
         durations.append(packet.duration or 0)
     order = np.argsort(np.asarray(pts, dtype=np.int64), kind="stable")
     pts_sorted = np.asarray(pts, dtype=np.int64)[order]
     if len(pts_sorted) == 0:
-        return pts_sorted, np.empty(0, bool), 0.0
+        return PacketScan(pts_sorted, np.empty(0, bool), 0.0, data_end_s)
     tail = durations[order[-1]] or (np.median(np.diff(pts_sorted)) if len(pts_sorted) > 1 else 0)
     span = (pts_sorted[-1] - pts_sorted[0] + tail) * Fraction(stream.time_base)
-    return pts_sorted, np.asarray(keys, dtype=bool)[order], float(span)
+    return PacketScan(pts_sorted, np.asarray(keys, dtype=bool)[order], float(span), data_end_s)
+
+
+def check_not_truncated(path: str | os.PathLike, end_s: float, declared_s: float | None, *,
+                        what: str) -> None:
+    """Raise :class:`VideoError` if ``what`` ends (``end_s``, seconds) well before the duration the
+    file declares (``declared_s``, seconds; None: declares none, nothing to check)."""
+    if declared_s and end_s < TRUNCATED_SHARE * declared_s:
+        raise VideoError(path, f"truncated: {what} end at {end_s:.2f} s but the file declares {declared_s:.2f} s")
+
+
+def _container_duration_s(container) -> float | None:
+    """The container's declared duration in seconds (the longest stream's), or None."""
+    return container.duration / av.time_base if container.duration else None
 
 
 def declared_duration_s(container, stream) -> float | None:
@@ -187,6 +219,6 @@ def declared_duration_s(container, stream) -> float | None:
     if tag:
         hours, minutes, seconds = tag.split(":")
         return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-    if container.duration and len(container.streams) == 1:
-        return container.duration / av.time_base
+    if len(container.streams) == 1:
+        return _container_duration_s(container)
     return None

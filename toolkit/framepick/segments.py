@@ -145,7 +145,8 @@ def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None,
             raise SegmentMismatch(f"{path}: frames without timestamps cannot be placed in segments")
         origin = first.time
         container.seek(0, stream=stream)
-        pts, is_key, _ = scan_packets(container, stream)
+        scan = scan_packets(container, stream)
+        pts, is_key = scan.pts, scan.is_key
         time_base = Fraction(stream.time_base)
     key_pts = pts[is_key]
     key_times = np.asarray([_frame_time(p, time_base) - origin for p in key_pts.tolist()])

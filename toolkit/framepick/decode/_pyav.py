@@ -9,7 +9,7 @@ import av
 import numpy as np
 
 from ..errors import VideoError
-from ..probe import declared_duration_s, display_rotation, open_video, scan_packets
+from ..probe import check_not_truncated, declared_duration_s, display_rotation, open_video, scan_packets
 from ._common import Chunk, ChunkBuilder, output_size
 
 __all__ = ["pyav_chunks", "pyav_frames_at"]
@@ -18,9 +18,6 @@ __all__ = ["pyav_chunks", "pyav_frames_at"]
 # ffmpeg command line's autorotate does.
 _UPRIGHT = {0: (), 90: (("transpose", "cclock"),), 180: (("hflip", ""), ("vflip", "")),
             270: (("transpose", "clock"),)}
-
-# A file whose decoded frames end before this share of its declared duration is truncated.
-_TRUNCATED_SHARE = 0.9
 
 # Seek ahead only when that skips at least this many frames (a seek flushes the decoder's pipeline).
 _SEEK_MIN_SKIP = 16
@@ -120,7 +117,8 @@ def pyav_chunks(
         if chunk is not None:
             yield chunk
         # after the last chunk is out, so that a truncated file is not retried with another backend
-        _check_complete(path, container, stream, builder.last_time_s + 1.0 / float(stream.average_rate or 25))
+        decoded_s = builder.last_time_s + 1.0 / float(stream.average_rate or 25)
+        check_not_truncated(path, decoded_s, declared_duration_s(container, stream), what="frames")
 
 
 def pyav_frames_at(
@@ -251,7 +249,7 @@ def _keyframes_timed(container, stream, frames) -> Iterator[tuple[int, float, av
 
     Indices and times come from a scan of the packet headers; only keyframes carry pixels.
     """
-    pts, _, _ = scan_packets(container, stream)
+    pts = scan_packets(container, stream).pts
     container.seek(0, stream=stream)
     stream.codec_context.skip_frame = "NONKEY"
     times_s = (pts - pts[0]) * float(stream.time_base) if len(pts) else pts.astype(float)
@@ -296,12 +294,3 @@ def _decode_packet(context, packet, needed_pts: frozenset[int]) -> list[av.Video
     needed = packet.pts is None or packet.pts in needed_pts
     context.skip_frame = "DEFAULT" if needed else "NONREF"
     return context.decode(packet)
-
-
-def _check_complete(path, container, stream, decoded_s: float) -> None:
-    """Raise if the frames decoded span much less time than the stream declares (truncated)."""
-    declared_s = declared_duration_s(container, stream)
-    if declared_s and decoded_s < _TRUNCATED_SHARE * declared_s:
-        raise VideoError(
-            path, f"truncated: frames end at {decoded_s:.2f} s but the stream declares {declared_s:.2f} s"
-        )
