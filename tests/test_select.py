@@ -259,6 +259,19 @@ def test_adaptive_smooths_and_sharpens():
     assert picks(analysis, "adaptive", smooth_s=1.0, sharpness=2.0, **common) == [47, 53]
 
 
+def test_adaptive_does_not_crowd_the_cuts():
+    # the score spikes at the cut (frame 50) and is flat elsewhere: the cut is answered by one
+    # frame per scene, the density stays uniform, and no frame lands beside the cut
+    score = np.full(100, 0.01)
+    score[50] = 0.9
+    analysis = make_analysis(100, 10.0, scenes=[50], score=score)
+    assert picks(analysis, "adaptive", frames=4, floor=0.0, min_gap_s=0.0) == [12, 37, 62, 87]
+    # motion right after the cut still draws frames: the cut frame takes the next frame's score
+    score[51:60] = 0.5
+    analysis = make_analysis(100, 10.0, scenes=[50], score=score)
+    assert picks(analysis, "adaptive", frames=4, floor=0.0, smooth_s=0.0, min_gap_s=0.0) == [24, 51, 54, 58]
+
+
 def test_adaptive_reads_subsampled_scores():
     score_indices = np.arange(0, 100, 5)
     score = np.where((score_indices >= 40) & (score_indices < 60), 1.0, 0.0)

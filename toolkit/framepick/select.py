@@ -425,14 +425,27 @@ def _density(
     The change score is interpolated to every frame, averaged over ``smooth_s`` seconds, reduced
     to its excess over the median (the noise level of a still shot), normalised to a peak of 1,
     raised to ``sharpness`` and scaled to mean 1; ``floor`` of the mass is spread uniformly.
+    The score of a scene's first frame measures the cut, which the one-frame-per-scene rule
+    already answers for: it is replaced by the next analysed frame's, so that frames are not
+    drawn to both sides of every cut.
     """
     frames = np.arange(first, last + 1)
-    score = np.interp(frames, analysis.score_indices, analysis.score.astype(np.float64))
+    score = _within_scene_score(analysis)
+    score = np.interp(frames, analysis.score_indices, score)
     width = 2 * round(smooth_s * analysis.info.fps / 2) + 1
     excess = np.maximum(_moving_average(score, width) - np.median(score), 0.0)
     peak = excess.max()
     shape = (excess / peak) ** sharpness if peak > 0 else np.ones(len(frames))
     return floor + (1.0 - floor) * shape / shape.mean()
+
+
+def _within_scene_score(analysis: Analysis) -> np.ndarray:
+    """The change score (float64, one per analysed frame) with each detected cut's own score
+    replaced by the score of the analysed frame after it (the new scene's own change)."""
+    score = analysis.score.astype(np.float64)
+    at_cut = np.flatnonzero(np.isin(analysis.score_indices, analysis.cuts))
+    score[at_cut] = score[np.minimum(at_cut + 1, len(score) - 1)]
+    return score
 
 
 def _lift(mass: np.ndarray, count: int) -> np.ndarray:
