@@ -62,7 +62,7 @@ def test_empty_file_is_the_default(toml):
 def test_hash_follows_what_changes_the_frames():
     base = JobConfig(strategy="adaptive", params={"frames": 16})
     same = [
-        JobConfig(strategy="adaptive", params={"frames": 16, "floor": 0.25}),  # a default spelled out
+        JobConfig(strategy="adaptive", params={"frames": 16, "floor": 0.5}),  # a default spelled out
         JobConfig(strategy="adaptive", params={"frames": 16, "fps": 2}),  # 2 is 2.0
         dataclasses.replace(base, timeout_s=5.0, timeout_ratio=3.0),  # limits do not change frames
         dataclasses.replace(base, analysis=AnalysisConfig(threads=1)),

@@ -276,7 +276,7 @@ def test_adaptive_reads_subsampled_scores():
     score_indices = np.arange(0, 100, 5)
     score = np.where((score_indices >= 40) & (score_indices < 60), 1.0, 0.0)
     analysis = make_analysis(100, 10.0, score=score, score_indices=score_indices)
-    sel = select(analysis, "adaptive", frames=4, floor=0.0, smooth_s=0.0, min_gap_s=0.0)
+    sel = select(analysis, "adaptive", frames=4, floor=0.0, sharpness=1.0, smooth_s=0.0, min_gap_s=0.0)
     # interpolated: ramps 0.2..0.8 at 36..39 and 56..59 around a plateau 40..55; total mass 20
     assert sel.indices.tolist() == [40, 45, 50, 55]
 
@@ -397,6 +397,6 @@ def test_strategy_defaults():
     }  # fmt: skip
     defaults = strategy_defaults("adaptive")
     defaults["floor"] = 0.9
-    assert strategy_defaults("adaptive")["floor"] == 0.25  # a copy
+    assert strategy_defaults("adaptive")["floor"] == 0.5  # a copy
     with pytest.raises(ConfigError, match="unknown strategy"):
         strategy_defaults("nope")

@@ -48,8 +48,8 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "adaptive": {
         **_BUDGET,
         **_RANGE,
-        "floor": 0.25,
-        "sharpness": 1.0,
+        "floor": 0.5,
+        "sharpness": 0.75,
         "smooth_s": 0.5,
         "min_gap_s": 0.2,
         "multiple_of": 2,
