@@ -9,7 +9,7 @@ from PIL import Image
 from framepick.decode import iter_chunks, read_frames, scaled_size
 from framepick.errors import VideoError
 
-from videos import scene_frame, write_video
+from videos import scene_frame, write_resolution_change, write_video
 
 BACKENDS = ["pyav", "decord"]
 
@@ -79,6 +79,19 @@ def test_odd_size_is_scaled_to_even(odd_size_video, backend):
     assert frames.shape == (24, *scaled_size(99, 57, 64)[::-1], 3) == (24, 36, 64, 3)
 
 
+def test_a_resolution_change_keeps_the_first_size(tmp_path, backend):
+    path = tmp_path / "joined.ts"
+    assert write_resolution_change(path, [(160, 96), (240, 136), (96, 160)]) == [25, 50]
+    times, indices, frames = decode_all(path, backend, size=64)
+    np.testing.assert_allclose(times, np.arange(75) / 25, atol=1e-6)
+    assert frames.shape == (75, 38, 64, 3)  # every frame at the first part's analysis size
+    full = list(read_frames(path, [10, 30, 60], backend=backend))
+    assert [frame.shape for _, _, frame in full] == [(96, 160, 3)] * 3
+    # the portrait third part is squeezed into the first part's frame, content kept
+    expected = np.asarray(Image.fromarray(scene_frame(2, 10, width=96, height=160)).resize((160, 96)))
+    assert np.abs(full[2][2].astype(int) - expected).mean() < 6
+
+
 def test_read_frames_returns_exactly_the_wanted(cut_video, backend):
     got = list(read_frames(cut_video[0], [99, 3, 50, 3], backend=backend))
     assert [index for index, _, _ in got] == [3, 50, 99]
@@ -92,6 +105,16 @@ def test_read_frames_returns_exactly_the_wanted(cut_video, backend):
 def test_bad_input_raises_video_error(bad_videos, backend, kind):
     with pytest.raises(VideoError, match=str(bad_videos[kind])):
         decode_all(bad_videos[kind], backend)
+
+
+def test_decord_stopping_midway_is_an_error_not_the_end(bikes, tmp_path):
+    # 20 kB of zeros in the middle of the data: decord stops decoding there
+    data = bytearray(bikes.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 20_000] = bytes(20_000)
+    path = tmp_path / "holed.mp4"
+    path.write_bytes(data)
+    with pytest.raises(VideoError, match=r"holed\.mp4: corrupt or truncated: frames end at \d\.\d\d s but the file declares 10\.00 s"):
+        decode_all(path, "decord")
 
 
 def test_scaled_size():

@@ -133,3 +133,26 @@ def _write_silence(container, stream, *, seconds: float) -> None:
         frame.pts = start
         container.mux(stream.encode(frame))
     container.mux(stream.encode())
+
+
+def write_resolution_change(path: Path, sizes: Sequence[tuple[int, int]], *, frames_each: int = 25,
+                            fps: int = 25) -> list[int]:
+    """An MPEG-TS H.264 video whose coded size changes at every scene (as concatenated broadcast
+    recordings do): one scene of ``frames_each`` frames per (width, height) in ``sizes``, with
+    continuous timestamps. Returns the cuts (first frames of the scenes after the first)."""
+    with open(path, "wb") as out:
+        for scene, (width, height) in enumerate(sizes):
+            part = path.with_name(f"{path.stem}.part{scene}.ts")
+            with av.open(str(part), "w") as container:
+                stream = container.add_stream("libx264", rate=fps)
+                stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+                stream.codec_context.max_b_frames = 0  # parts whose timestamps join up exactly
+                for step in range(frames_each):
+                    frame = av.VideoFrame.from_ndarray(scene_frame(scene, step, width=width, height=height),
+                                                       format="rgb24")
+                    frame.pts = scene * frames_each + step
+                    container.mux(stream.encode(frame))
+                container.mux(stream.encode())
+            out.write(part.read_bytes())
+            part.unlink()
+    return [frames_each * scene for scene in range(1, len(sizes))]

@@ -195,11 +195,11 @@ def scan_packets(container, stream) -> PacketScan:
 
 
 def check_not_truncated(path: str | os.PathLike, end_s: float, declared_s: float | None, *,
-                        what: str) -> None:
-    """Raise :class:`VideoError` if ``what`` ends (``end_s``, seconds) well before the duration the
-    file declares (``declared_s``, seconds; None: declares none, nothing to check)."""
+                        what: str, cause: str = "truncated") -> None:
+    """Raise :class:`VideoError` (``cause``) if ``what`` ends (``end_s``, seconds) well before the
+    duration the file declares (``declared_s``, seconds; None: declares none, nothing to check)."""
     if declared_s and end_s < TRUNCATED_SHARE * declared_s:
-        raise VideoError(path, f"truncated: {what} end at {end_s:.2f} s but the file declares {declared_s:.2f} s")
+        raise VideoError(path, f"{cause}: {what} end at {end_s:.2f} s but the file declares {declared_s:.2f} s")
 
 
 def _container_duration_s(container) -> float | None:

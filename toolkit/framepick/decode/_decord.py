@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from ..errors import VideoError
+from ..probe import check_not_truncated
 from ._common import Chunk, output_size
 
 __all__ = ["decord_chunks", "decord_reader"]
@@ -32,6 +33,7 @@ def decord_chunks(
     path: str | os.PathLike,
     *,
     display_size: tuple[int, int],
+    declared_s: float | None,
     size: int | None,
     keep: Callable[[int, float], bool],
     threads: int,
@@ -44,6 +46,9 @@ def decord_chunks(
     ----------
     display_size : (int, int)
         Upright (width, height) of the video in pixels, from :func:`framepick.probe.probe`.
+    declared_s : float or None
+        Duration the file declares, seconds: frames that stop decoding well before it are an
+        error (corrupt or truncated data), not the end of the video.
     size, keep, threads, chunk_frames, keyframes_only
         As for :func:`framepick.decode.iter_chunks`.
     """
@@ -64,6 +69,9 @@ def decord_chunks(
             end = int(indices[-1]) + 1 if len(indices) else start
             if end == 0:
                 raise VideoError(path, "video stream has zero decodable frames")
+            step_s = float(times_s[1] - times_s[0]) if len(times_s) > 1 else 0.0
+            check_not_truncated(path, float(times_s[end - 1]) + step_s, declared_s, what="frames",
+                                cause="corrupt or truncated")
             yield Chunk(start, times_s[start:end], indices, frames)
             return
         end = len(times_s) if first + chunk_frames >= len(kept) else int(indices[-1]) + 1

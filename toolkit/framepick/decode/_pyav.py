@@ -24,13 +24,18 @@ _SEEK_MIN_SKIP = 16
 
 
 class _Scaler:
-    """An FFmpeg filter graph (rotate, scale, convert to RGB) rebuilt whenever the input changes."""
+    """An FFmpeg filter graph (rotate, scale, convert to RGB) rebuilt whenever the input changes.
+
+    The output size is fixed by the first frame: should the stream change its resolution midway,
+    later frames are scaled to the same size, so every frame of a video has one shape.
+    """
 
     def __init__(self, stream: av.VideoStream, size: int | tuple[int, int] | None) -> None:
         self.stream = stream
         self.size = size
         self._key: tuple | None = None
         self._graph: av.filter.Graph | None = None
+        self._out_size: tuple[int, int] | None = None
 
     def __call__(self, frame: av.VideoFrame) -> np.ndarray:
         key = (frame.width, frame.height, frame.format.name, display_rotation(frame))
@@ -40,8 +45,10 @@ class _Scaler:
         return self._graph.pull().to_ndarray()
 
     def _build(self, width: int, height: int, pix_fmt: str, rotation: int) -> av.filter.Graph:
-        upright_w, upright_h = (height, width) if rotation in (90, 270) else (width, height)
-        out_w, out_h = output_size(upright_w, upright_h, self.size)
+        if self._out_size is None:
+            upright_w, upright_h = (height, width) if rotation in (90, 270) else (width, height)
+            self._out_size = output_size(upright_w, upright_h, self.size)
+        out_w, out_h = self._out_size
         graph = av.filter.Graph()
         nodes = [graph.add_buffer(width=width, height=height, format=pix_fmt,
                                   time_base=self.stream.time_base)]
