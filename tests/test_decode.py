@@ -9,7 +9,7 @@ from PIL import Image
 from framepick.decode import iter_chunks, read_frames, scaled_size
 from framepick.errors import VideoError
 
-from videos import scene_frame, write_resolution_change, write_video
+from videos import scene_frame, write_joined, write_video
 
 BACKENDS = ["pyav", "decord"]
 
@@ -81,7 +81,7 @@ def test_odd_size_is_scaled_to_even(odd_size_video, backend):
 
 def test_a_resolution_change_keeps_the_first_size(tmp_path, backend):
     path = tmp_path / "joined.ts"
-    assert write_resolution_change(path, [(160, 96), (240, 136), (96, 160)]) == [25, 50]
+    assert write_joined(path, [(160, 96), (240, 136), (96, 160)]) == [25, 50]
     times, indices, frames = decode_all(path, backend, size=64)
     np.testing.assert_allclose(times, np.arange(75) / 25, atol=1e-6)
     assert frames.shape == (75, 38, 64, 3)  # every frame at the first part's analysis size
@@ -105,6 +105,19 @@ def test_read_frames_returns_exactly_the_wanted(cut_video, backend):
 def test_bad_input_raises_video_error(bad_videos, backend, kind):
     with pytest.raises(VideoError, match=str(bad_videos[kind])):
         decode_all(bad_videos[kind], backend)
+
+
+def test_timestamps_that_start_again_are_made_to_run_on(tmp_path):
+    path = tmp_path / "restarted.ts"
+    assert write_joined(path, [(160, 96), (160, 96)], restart_timestamps=True) == [25]
+    times, indices, _ = decode_all(path, "pyav")
+    np.testing.assert_allclose(times, np.arange(50) / 25, atol=1e-6)
+    # decord orders frames by timestamp, which would interleave the parts: it refuses the file
+    with pytest.raises(VideoError, match=r"restarted\.ts: timestamps go backwards"):
+        decode_all(path, "decord")
+    got = list(read_frames(path, [30], backend="pyav"))
+    expected = scene_frame(1, 5, width=160, height=96)  # frame 30: the second part's sixth
+    assert got[0][0] == 30 and np.abs(got[0][2].astype(int) - expected).mean() < 4
 
 
 def test_decord_stopping_midway_is_an_error_not_the_end(bikes, tmp_path):

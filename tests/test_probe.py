@@ -11,6 +11,7 @@ from framepick.errors import VideoError
 from framepick.probe import probe
 
 from conftest import BIKES_CUTS
+from videos import write_joined
 
 
 def test_probe_bikes(bikes):
@@ -89,3 +90,15 @@ def test_probe_video_shorter_than_its_audio_is_not_truncated(tmp_path):
         container.mux(audio.encode())
     info = probe(path)
     assert info.frames == 25 and info.duration_s == pytest.approx(1.0)
+
+
+def test_probe_of_joined_recordings_lists_no_keyframes(tmp_path):
+    # timestamps start again in the second part: sorted timestamps no longer give the decoder's
+    # frame order, so keyframe positions (used to seek) are not trusted
+    path = tmp_path / "restarted.ts"
+    write_joined(path, [(160, 96), (160, 96)], restart_timestamps=True)
+    info = probe(path)
+    assert info.frames == 50 and info.keyframes == ()
+    steady = tmp_path / "steady.ts"
+    write_joined(steady, [(160, 96), (160, 96)])
+    assert probe(steady).keyframes[0] == 0

@@ -18,7 +18,7 @@ from framepick.segments import (
 )
 from framepick.types import AnalysisConfig
 
-from videos import write_video
+from videos import write_joined, write_video
 
 ARRAYS = ("frame_times_s", "score_indices", "score", "luma_diff", "hist_diff", "scenes", "thumb_indices", "thumbs")
 
@@ -133,3 +133,10 @@ def test_settings_that_cannot_be_split(long_cuts):
         plan_segments(long_cuts, AnalysisConfig(), segment_s=0)
     quick = analyze_parallel(long_cuts, AnalysisConfig(keyframes_only=True), segment_s=10.0)  # one pass
     assert_same_analysis(quick, analyze(long_cuts, AnalysisConfig(keyframes_only=True), cache=False))
+
+
+def test_joined_recordings_are_not_split(tmp_path):
+    path = tmp_path / "restarted.ts"
+    write_joined(path, [(160, 96), (160, 96)], frames_each=50, restart_timestamps=True)
+    with pytest.raises(SegmentMismatch, match="timestamps go backwards"):
+        plan_segments(path, segment_s=1.0)

@@ -135,11 +135,13 @@ def _write_silence(container, stream, *, seconds: float) -> None:
     container.mux(stream.encode())
 
 
-def write_resolution_change(path: Path, sizes: Sequence[tuple[int, int]], *, frames_each: int = 25,
-                            fps: int = 25) -> list[int]:
-    """An MPEG-TS H.264 video whose coded size changes at every scene (as concatenated broadcast
-    recordings do): one scene of ``frames_each`` frames per (width, height) in ``sizes``, with
-    continuous timestamps. Returns the cuts (first frames of the scenes after the first)."""
+def write_joined(path: Path, sizes: Sequence[tuple[int, int]], *, frames_each: int = 25, fps: int = 25,
+                 restart_timestamps: bool = False) -> list[int]:
+    """An MPEG-TS H.264 video made of parts joined end to end, as concatenated broadcast
+    recordings are: one scene of ``frames_each`` frames per (width, height) in ``sizes`` (the
+    coded size may change from part to part). Timestamps run on across parts, or start again at 0
+    in each part with ``restart_timestamps``. Returns the cuts (first frames of the parts after
+    the first)."""
     with open(path, "wb") as out:
         for scene, (width, height) in enumerate(sizes):
             part = path.with_name(f"{path.stem}.part{scene}.ts")
@@ -150,7 +152,7 @@ def write_resolution_change(path: Path, sizes: Sequence[tuple[int, int]], *, fra
                 for step in range(frames_each):
                     frame = av.VideoFrame.from_ndarray(scene_frame(scene, step, width=width, height=height),
                                                        format="rgb24")
-                    frame.pts = scene * frames_each + step
+                    frame.pts = step if restart_timestamps else scene * frames_each + step
                     container.mux(stream.encode(frame))
                 container.mux(stream.encode())
             out.write(part.read_bytes())

@@ -116,8 +116,12 @@ def probe(path: str | os.PathLike, *, keyframes: bool = True) -> VideoInfo:
         fps = float(stream.average_rate or stream.guessed_rate or stream.base_rate or 0) or 25.0
         if keyframes:
             container.seek(0, stream=stream)
-            pts, is_key, duration_s, data_end_s = scan_packets(container, stream)
-            check_not_truncated(path, data_end_s, _container_duration_s(container), what="data")
+            scan = scan_packets(container, stream)
+            check_not_truncated(path, scan.data_end_s, _container_duration_s(container), what="data")
+            pts, duration_s = scan.pts, scan.span_s
+            # keyframe positions come from sorted timestamps, which match the decoder's order
+            # only while the timestamps run forward
+            is_key = scan.is_key & (not scan.jumps_back)
         else:
             pts, is_key = np.empty(0, np.int64), np.empty(0, bool)
             duration_s = declared_duration_s(container, stream) or _container_duration_s(container) or 0.0
@@ -162,6 +166,9 @@ class PacketScan(NamedTuple):
     """Seconds from the first video frame to the end of the last."""
     data_end_s: float
     """Seconds from the container's start at which the last packet of any stream ends."""
+    jumps_back: bool
+    """Whether the video stream's decoding timestamps ever go backwards (recordings joined
+    end to end, a reset clock): frame ``i`` of the decoder is then not ``pts[i]``."""
 
 
 def scan_packets(container, stream) -> PacketScan:
@@ -170,7 +177,7 @@ def scan_packets(container, stream) -> PacketScan:
     Packets of every stream are read (so that :attr:`PacketScan.data_end_s` shows where the
     file's data really ends); only ``stream`` 's are listed.
     """
-    pts, keys, durations = [], [], []
+    pts, keys, durations, dts = [], [], [], []
     start_s = (container.start_time or 0) / av.time_base
     data_end_s = 0.0
     for packet in container.demux():
@@ -185,13 +192,16 @@ def scan_packets(container, stream) -> PacketScan:
         pts.append(stamp)
         keys.append(packet.is_keyframe)
         durations.append(packet.duration or 0)
+        if packet.dts is not None:
+            dts.append(packet.dts)
+    jumps_back = bool(np.any(np.diff(np.asarray(dts, dtype=np.int64)) < 0))
     order = np.argsort(np.asarray(pts, dtype=np.int64), kind="stable")
     pts_sorted = np.asarray(pts, dtype=np.int64)[order]
     if len(pts_sorted) == 0:
-        return PacketScan(pts_sorted, np.empty(0, bool), 0.0, data_end_s)
+        return PacketScan(pts_sorted, np.empty(0, bool), 0.0, data_end_s, jumps_back)
     tail = durations[order[-1]] or (np.median(np.diff(pts_sorted)) if len(pts_sorted) > 1 else 0)
     span = (pts_sorted[-1] - pts_sorted[0] + tail) * Fraction(stream.time_base)
-    return PacketScan(pts_sorted, np.asarray(keys, dtype=bool)[order], float(span), data_end_s)
+    return PacketScan(pts_sorted, np.asarray(keys, dtype=bool)[order], float(span), data_end_s, jumps_back)
 
 
 def check_not_truncated(path: str | os.PathLike, end_s: float, declared_s: float | None, *,

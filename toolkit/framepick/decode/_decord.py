@@ -57,6 +57,8 @@ def decord_chunks(
     width, height = output_size(*display_size, size)
     reader = decord_reader(path, width=width, height=height, threads=threads)
     times = reader.get_frame_timestamp(range(len(reader)))[:, 0]
+    if np.any(np.diff(times) <= 0):
+        raise VideoError(path, "timestamps go backwards (joined recordings?): decord cannot order the frames")
     times_s = times - times[0]
     candidates = reader.get_key_indices() if keyframes_only else range(len(times_s))
     kept = np.asarray([i for i in candidates if keep(i, float(times_s[i]))], dtype=np.int64)

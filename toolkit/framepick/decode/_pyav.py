@@ -238,16 +238,16 @@ def _all_timed(stream, frames: Iterator[av.VideoFrame],
     """``(index, time_s, frame)`` of every decoded frame; time relative to ``origin`` (default:
     the first frame's time).
 
-    A frame without a timestamp is placed one average frame interval after the one before.
+    A frame without a timestamp, or whose timestamp is not after the one before (recordings
+    joined end to end, a reset clock), is placed one average frame interval after the one before.
     """
     step = 1.0 / float(stream.average_rate or 25)
     time_s = -step
     for index, frame in enumerate(frames):
-        if frame.time is None:
-            time_s += step
-        else:
+        if frame.time is not None:
             origin = frame.time if origin is None else origin
-            time_s = frame.time - origin
+        stamped = None if frame.time is None else frame.time - origin
+        time_s = stamped if stamped is not None and stamped > time_s else time_s + step
         yield index, time_s, frame
 
 
