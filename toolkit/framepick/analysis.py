@@ -31,8 +31,6 @@ from .types import Analysis, AnalysisConfig, VideoInfo
 __all__ = ["analyze", "summarize"]
 
 
-
-
 def analyze(
     path: str | os.PathLike,
     config: AnalysisConfig | None = None,
