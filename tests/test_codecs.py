@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import av
 import numpy as np
 import pytest
 
+import framepick
 from framepick import analyze
 from framepick.decode import iter_chunks
 from framepick.errors import VideoError
@@ -126,3 +129,21 @@ def test_keyframe_scan_analysis(bikes):
     quick = analyze(bikes, keyframes_only=True, detector_params={"min_scene_len": 1})
     np.testing.assert_array_equal(quick.score_indices, [0, 30, 76, 137, 187, 242])
     assert quick.info.frames == 250 and len(quick.frame_times_s) == 250
+
+
+def test_raw_h264_stream_without_timestamps(tmp_path):
+    # an Annex B elementary stream (.h264, as some cameras write): no container, no timestamps,
+    # no seeking back; frames are timed one interval apart and never seeked to by timestamp
+    path = tmp_path / "camera.h264"
+    write_video(path, SCENES, codec="libx264")
+    info = probe(path)
+    assert (info.frames, info.keyframes) == (60, ())
+    analysis = analyze(path, cache=False)
+    assert analysis.decoder == "pyav" and analysis.info.frames == 60
+    np.testing.assert_allclose(analysis.frame_times_s, np.arange(60) / 25, atol=1e-6)
+    assert analysis.cuts.tolist() == CUTS
+    with pytest.raises(VideoError, match="camera.h264: a keyframes-only scan needs frame timestamps"):
+        analyze(path, cache=False, keyframes_only=True)
+    manifest = json.loads(framepick.sample(path, "uniform", out_dir=tmp_path / "out", frames=4).read_text())
+    assert [frame["index"] for frame in manifest["frames"]] == [0, 20, 39, 59]
+    assert all((tmp_path / "out" / "camera" / frame["file"]).is_file() for frame in manifest["frames"])

@@ -138,5 +138,5 @@ def test_settings_that_cannot_be_split(long_cuts):
 def test_joined_recordings_are_not_split(tmp_path):
     path = tmp_path / "restarted.ts"
     write_joined(path, [(160, 96), (160, 96)], frames_each=50, restart_timestamps=True)
-    with pytest.raises(SegmentMismatch, match="timestamps go backwards"):
+    with pytest.raises(SegmentMismatch, match="timestamps are missing or go backwards"):
         plan_segments(path, segment_s=1.0)

@@ -115,13 +115,14 @@ def probe(path: str | os.PathLike, *, keyframes: bool = True) -> VideoInfo:
         rotation = display_rotation(first)
         fps = float(stream.average_rate or stream.guessed_rate or stream.base_rate or 0) or 25.0
         if keyframes:
-            container.seek(0, stream=stream)
-            scan = scan_packets(container, stream)
-            check_not_truncated(path, scan.data_end_s, _container_duration_s(container), what="data")
+            # a second reader from the start: some inputs cannot seek back (raw H.264 streams)
+            with open_video(path) as (rewound, rewound_stream):
+                scan = scan_packets(rewound, rewound_stream)
+            if scan.data_end_s is not None:
+                check_not_truncated(path, scan.data_end_s, _container_duration_s(container), what="data")
             pts, duration_s = scan.pts, scan.span_s
-            # keyframe positions come from sorted timestamps, which match the decoder's order
-            # only while the timestamps run forward
-            is_key = scan.is_key & (not scan.jumps_back)
+            # keyframe positions are trusted (to seek to) only where they are the decoder's
+            is_key = scan.is_key & scan.in_order
         else:
             pts, is_key = np.empty(0, np.int64), np.empty(0, bool)
             duration_s = declared_duration_s(container, stream) or _container_duration_s(container) or 0.0
@@ -159,16 +160,17 @@ class PacketScan(NamedTuple):
 
     pts: np.ndarray
     """int64, shape (n,): the video stream's packet timestamps (``stream.time_base`` units) in
-    presentation order, so ``pts[i]`` is frame ``i``'s."""
+    presentation order; for packets without timestamps, one average frame interval apart."""
     is_key: np.ndarray
-    """bool, shape (n,): whether frame ``i`` is a keyframe."""
+    """bool, shape (n,): whether packet ``i`` (in that order) is a keyframe."""
     span_s: float
     """Seconds from the first video frame to the end of the last."""
-    data_end_s: float
-    """Seconds from the container's start at which the last packet of any stream ends."""
-    jumps_back: bool
-    """Whether the video stream's decoding timestamps ever go backwards (recordings joined
-    end to end, a reset clock): frame ``i`` of the decoder is then not ``pts[i]``."""
+    data_end_s: float | None
+    """Seconds from the container's start at which the last timed packet of any stream ends
+    (None: no packet carries a timestamp)."""
+    in_order: bool
+    """Whether ``pts[i]`` is the decoder's frame ``i``: every video packet is timed and the
+    decoding timestamps never go backwards (they do in recordings joined end to end)."""
 
 
 def scan_packets(container, stream) -> PacketScan:
@@ -177,31 +179,36 @@ def scan_packets(container, stream) -> PacketScan:
     Packets of every stream are read (so that :attr:`PacketScan.data_end_s` shows where the
     file's data really ends); only ``stream`` 's are listed.
     """
-    pts, keys, durations, dts = [], [], [], []
+    stamps, keys, durations, dts = [], [], [], []
     start_s = (container.start_time or 0) / av.time_base
-    data_end_s = 0.0
+    data_end_s = None
     for packet in container.demux():
+        if packet.size == 0:
+            continue  # the flushing packets at the end
         stamp = packet.pts if packet.pts is not None else packet.dts
-        if stamp is None:
-            continue  # a flushing packet at the end
-        if packet.time_base is not None:
+        if stamp is not None and packet.time_base is not None:
             end_s = float((stamp + (packet.duration or 0)) * packet.time_base) - start_s
-            data_end_s = max(data_end_s, end_s)
+            data_end_s = end_s if data_end_s is None else max(data_end_s, end_s)
         if packet.stream_index != stream.index:
             continue
-        pts.append(stamp)
+        stamps.append(stamp)
         keys.append(packet.is_keyframe)
         durations.append(packet.duration or 0)
         if packet.dts is not None:
             dts.append(packet.dts)
+    if len(stamps) == 0:
+        return PacketScan(np.empty(0, np.int64), np.empty(0, bool), 0.0, data_end_s, True)
+    if any(stamp is None for stamp in stamps):  # raw streams (.h264): frames one interval apart
+        interval = 1 / (float(stream.average_rate or stream.guessed_rate or 25) * float(stream.time_base))
+        pts = np.round(np.arange(len(stamps)) * interval).astype(np.int64)
+        return PacketScan(pts, np.asarray(keys, dtype=bool), float(len(stamps) * interval * stream.time_base),
+                          data_end_s, False)
     jumps_back = bool(np.any(np.diff(np.asarray(dts, dtype=np.int64)) < 0))
-    order = np.argsort(np.asarray(pts, dtype=np.int64), kind="stable")
-    pts_sorted = np.asarray(pts, dtype=np.int64)[order]
-    if len(pts_sorted) == 0:
-        return PacketScan(pts_sorted, np.empty(0, bool), 0.0, data_end_s, jumps_back)
-    tail = durations[order[-1]] or (np.median(np.diff(pts_sorted)) if len(pts_sorted) > 1 else 0)
-    span = (pts_sorted[-1] - pts_sorted[0] + tail) * Fraction(stream.time_base)
-    return PacketScan(pts_sorted, np.asarray(keys, dtype=bool)[order], float(span), data_end_s, jumps_back)
+    order = np.argsort(np.asarray(stamps, dtype=np.int64), kind="stable")
+    pts = np.asarray(stamps, dtype=np.int64)[order]
+    tail = durations[order[-1]] or (np.median(np.diff(pts)) if len(pts) > 1 else 0)
+    span = (pts[-1] - pts[0] + tail) * Fraction(stream.time_base)
+    return PacketScan(pts, np.asarray(keys, dtype=bool)[order], float(span), data_end_s, not jumps_back)
 
 
 def check_not_truncated(path: str | os.PathLike, end_s: float, declared_s: float | None, *,

@@ -146,8 +146,9 @@ def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None,
         origin = first.time
         container.seek(0, stream=stream)
         scan = scan_packets(container, stream)
-        if scan.jumps_back:
-            raise SegmentMismatch(f"{path}: timestamps go backwards, so segments cannot be placed by time")
+        if not scan.in_order:
+            raise SegmentMismatch(f"{path}: timestamps are missing or go backwards, so segments cannot "
+                                  "be placed by time")
         pts, is_key = scan.pts, scan.is_key
         time_base = Fraction(stream.time_base)
     key_pts = pts[is_key]

@@ -107,7 +107,7 @@ def pyav_chunks(
         frames = _decoded_frames(path, container, stream)
         builder = ChunkBuilder(chunk_frames=chunk_frames)
         if keyframes_only:
-            timed = _keyframes_timed(container, stream, frames)
+            timed = _keyframes_timed(path, container, stream, frames)
         else:
             timed = _all_timed(stream, frames, origin=origin_s)
         scaler = _Scaler(stream, size)
@@ -251,12 +251,15 @@ def _all_timed(stream, frames: Iterator[av.VideoFrame],
         yield index, time_s, frame
 
 
-def _keyframes_timed(container, stream, frames) -> Iterator[tuple[int, float, av.VideoFrame | None]]:
+def _keyframes_timed(path, container, stream, frames) -> Iterator[tuple[int, float, av.VideoFrame | None]]:
     """``(index, time_s, frame or None)`` of every frame, decoding keyframes only.
 
     Indices and times come from a scan of the packet headers; only keyframes carry pixels.
     """
-    pts = scan_packets(container, stream).pts
+    scan = scan_packets(container, stream)
+    if not scan.in_order:
+        raise VideoError(path, "a keyframes-only scan needs frame timestamps in order; analyse every frame")
+    pts = scan.pts
     container.seek(0, stream=stream)
     stream.codec_context.skip_frame = "NONKEY"
     times_s = (pts - pts[0]) * float(stream.time_base) if len(pts) else pts.astype(float)
