@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import av
-import numpy as np
 import pytest
 
 import framepick
@@ -11,7 +10,7 @@ from framepick.errors import VideoError
 from framepick.probe import probe
 
 from conftest import BIKES_CUTS
-from videos import write_joined
+from videos import write_joined, write_video
 
 
 def test_probe_bikes(bikes):
@@ -74,20 +73,7 @@ def test_probe_truncated_file_that_declares_no_stream_duration(tmp_path):
 def test_probe_video_shorter_than_its_audio_is_not_truncated(tmp_path):
     # a legitimate file: 1 s of video, 3 s of audio; the data reach the declared end
     path = tmp_path / "short_video.mkv"
-    with av.open(str(path), "w") as container:
-        video = container.add_stream("libx264", rate=25)
-        video.width, video.height, video.pix_fmt = 64, 64, "yuv420p"
-        audio = container.add_stream("libopus", rate=48000)
-        audio.layout = "mono"
-        for index in range(25):
-            frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), index * 8, np.uint8), format="rgb24")
-            container.mux(video.encode(frame))
-        container.mux(video.encode())
-        for start in range(0, 3 * 48000, 960):
-            samples = av.AudioFrame.from_ndarray(np.zeros((1, 960), np.float32), format="fltp", layout="mono")
-            samples.sample_rate, samples.pts = 48000, start
-            container.mux(audio.encode(samples))
-        container.mux(audio.encode())
+    write_video(path, [25], audio=True, audio_s=3.0)
     info = probe(path)
     assert info.frames == 25 and info.duration_s == pytest.approx(1.0)
 

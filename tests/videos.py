@@ -46,6 +46,7 @@ def write_video(
     rotation: int = 0,
     frame_durations_ms: Sequence[int] | None = None,
     audio: bool = False,
+    audio_s: float | None = None,
     gop: int = 50,
 ) -> list[int]:
     """Encode a video made of scenes of the given lengths (in frames) and return its cuts.
@@ -70,6 +71,8 @@ def write_video(
         Duration of every frame in milliseconds, for variable frame rate files.
     audio : bool
         Also write a silent AAC/Opus audio stream.
+    audio_s : float, optional
+        Length of that audio in seconds; default: the video's.
     gop : int
         Keyframe interval in frames.
 
@@ -106,7 +109,7 @@ def write_video(
                 index += 1
         container.mux(stream.encode())
         if audio_stream is not None:
-            _write_silence(container, audio_stream, seconds=total / fps)
+            _write_silence(container, audio_stream, seconds=total / fps if audio_s is None else audio_s)
     return [int(c) for c in np.cumsum(scene_lengths)[:-1]]
 
 
