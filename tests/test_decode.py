@@ -47,7 +47,7 @@ def test_frames_are_the_encoded_pictures(cut_video, backend):
 
 def test_backends_agree(cut_video, bikes):
     for path in (cut_video[0], bikes):
-        times_a, _, frames_a = decode_all(path, "pyav", fast=False)
+        times_a, _, frames_a = decode_all(path, "pyav")
         times_b, _, frames_b = decode_all(path, "decord")
         np.testing.assert_allclose(times_a, times_b, atol=1e-3)
         assert frames_a.shape == frames_b.shape

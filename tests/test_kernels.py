@@ -7,7 +7,7 @@ import pytest
 
 from framepick import _kernels
 from framepick.errors import ConfigError
-from framepick.score import ChangeScorer, combine, histogram_difference, luma_difference
+from framepick.score import ChangeScorer, histogram_difference, local_difference, luma_difference
 
 
 def naive_luma(frames: np.ndarray) -> np.ndarray:
@@ -30,6 +30,18 @@ def naive_histograms(frames, bins):
 def naive_total_variation(hists, previous):
     everything = np.concatenate([previous[None], hists])
     return 0.5 * np.abs(np.diff(everything, axis=0)).sum(axis=1)
+
+
+def naive_block_diffs(planes, previous, grid, min_std):
+    everything = np.concatenate([previous[None], planes]).astype(np.float64)
+    means = everything.mean(axis=(1, 2), keepdims=True)
+    stds = np.maximum(everything.std(axis=(1, 2), keepdims=True), min_std)
+    change = np.abs(np.diff((everything - means) / stds, axis=0))
+    h, w = planes.shape[1:]
+    rows = [(by * h // grid, (by + 1) * h // grid) for by in range(grid)]
+    cols = [(bx * w // grid, (bx + 1) * w // grid) for bx in range(grid)]
+    return np.stack([[change[i, y0:y1, x0:x1].mean() for y0, y1 in rows for x0, x1 in cols]
+                     for i in range(len(planes))])
 
 
 @pytest.fixture
@@ -61,23 +73,69 @@ def test_total_variation_matches_numpy(frames):
     np.testing.assert_allclose(got, naive_total_variation(hists[1:], hists[0]), atol=1e-6)
 
 
+def test_plane_moments_match_numpy(frames):
+    planes = np.ascontiguousarray(frames[..., 1])
+    got = _kernels.plane_moments(planes)
+    np.testing.assert_allclose(got[:, 0], planes.mean(axis=(1, 2)), rtol=1e-12)
+    np.testing.assert_allclose(got[:, 1], planes.std(axis=(1, 2)), rtol=1e-9)
+
+
+@pytest.mark.parametrize(("grid", "min_std"), [(1, 8.0), (4, 8.0), (8, 200.0)])
+def test_block_diffs_match_numpy(frames, grid, min_std):
+    planes = np.ascontiguousarray(frames[..., 2])
+    got = _kernels.block_diffs(np.ascontiguousarray(planes[1:]), np.ascontiguousarray(planes[0]), grid, min_std)
+    np.testing.assert_allclose(got, naive_block_diffs(planes[1:], planes[0], grid, min_std), rtol=1e-5)
+
+
+@pytest.fixture
+def still():
+    rng = np.random.default_rng(3)
+    return rng.integers(40, 216, size=(96, 128, 3), dtype=np.uint8)
+
+
+def test_local_difference_ignores_fades_and_exposure(still):
+    fade = [(still * level).astype(np.uint8) for level in np.linspace(1.0, 0.3, 8)]
+    drift = [np.clip(still.astype(int) + offset, 0, 255).astype(np.uint8) for offset in (0, 10, 20, 30)]
+    assert local_difference(np.stack(fade)).max() < 0.02
+    assert local_difference(np.stack(drift)).max() < 0.02
+    # the same fade moves every pixel's level a lot
+    assert luma_difference(np.stack(fade))[1:].min() > 0.02
+
+
+def test_local_difference_sees_a_sixteenth_above_noise(still):
+    rng = np.random.default_rng(4)
+
+    def noisy(frame):
+        return np.clip(frame + rng.normal(0, 3, frame.shape), 0, 255).astype(np.uint8)
+
+    overlay = still.copy()
+    overlay[30:54, 40:72] = rng.integers(0, 256, size=(24, 32, 3), dtype=np.uint8)  # 1/16 of the area
+    quiet = local_difference(np.stack([noisy(still) for _ in range(6)]))[1:]
+    event = local_difference(np.stack([noisy(still), noisy(overlay)]))[1]
+    assert event > 0.4 > 10 * quiet.max()
+    # the global measure dilutes the same event sixteenfold, into the noise's range
+    assert luma_difference(np.stack([noisy(still), noisy(overlay)]))[1] < 0.05
+
+
 def test_scores_of_known_frames():
     black = np.zeros((1, 4, 4, 3), np.uint8)
     white = np.full((1, 4, 4, 3), 255, np.uint8)
     frames = np.concatenate([black, black, white, white])
     np.testing.assert_allclose(luma_difference(frames), [0, 0, 1, 0], atol=1e-6)
     np.testing.assert_allclose(histogram_difference(frames), [0, 0, 1, 0], atol=1e-6)
-    np.testing.assert_allclose(combine(luma_difference(frames), histogram_difference(frames)), [0, 0, 1, 0])
+    scene = np.random.default_rng(5).integers(0, 256, size=(1, 16, 16, 3), dtype=np.uint8)
+    inverted = 255 - scene
+    np.testing.assert_allclose(local_difference(np.concatenate([scene, scene, inverted])), [0, 0, 1])
 
 
 def test_streaming_scorer_equals_one_batch(frames):
     scorer = ChangeScorer()
     parts = [scorer.update(frames[:4]), scorer.update(frames[4:5]), scorer.update(frames[5:])]
-    luma = np.concatenate([p[0] for p in parts])
-    hist = np.concatenate([p[1] for p in parts])
+    local, luma, hist = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    np.testing.assert_array_equal(local, local_difference(frames))
     np.testing.assert_array_equal(luma, luma_difference(frames))
     np.testing.assert_array_equal(hist, histogram_difference(frames))
-    assert luma[0] == 0 and hist[0] == 0
+    assert local[0] == 0 and luma[0] == 0 and hist[0] == 0
 
 
 def test_scores_reject_wrong_input(frames):

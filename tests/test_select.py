@@ -240,7 +240,7 @@ def test_adaptive_follows_the_score():
     score = np.zeros(100)
     score[40:60] = 1.0
     analysis = make_analysis(100, 10.0, score=score)
-    common = {"frames": 4, "smooth_s": 0.0, "min_gap_s": 0.0}
+    common = {"frames": 4, "smooth_s": 0.0, "min_gap_s": 0.0, "max_gap_s": 0.0}
     assert picks(analysis, "adaptive", floor=0.0, **common) == [42, 47, 52, 57]
     assert picks(analysis, "adaptive", floor=0.5, **common) == [24, 45, 54, 74]
     assert picks(analysis, "adaptive", floor=0.0, **{**common, "min_gap_s": 1.0}) == [42, 52, 62, 72]
@@ -252,7 +252,7 @@ def test_adaptive_smooths_and_sharpens():
     score = np.zeros(100)
     score[50] = 1.0
     analysis = make_analysis(100, 10.0, score=score)
-    common = {"frames": 2, "floor": 0.0, "min_gap_s": 0.0, "multiple_of": 1}
+    common = {"frames": 2, "floor": 0.0, "min_gap_s": 0.0, "max_gap_s": 0.0, "multiple_of": 1}
     assert picks(analysis, "adaptive", smooth_s=0.0, **common) == [50, 51]  # all mass on frame 50
     # an 11-frame window spreads it evenly over 45..55; quantiles 2.75 and 8.25 of 11
     assert picks(analysis, "adaptive", smooth_s=1.0, **common) == [47, 53]
@@ -269,16 +269,46 @@ def test_adaptive_does_not_crowd_the_cuts():
     # motion right after the cut still draws frames: the cut frame takes the next frame's score
     score[51:60] = 0.5
     analysis = make_analysis(100, 10.0, scenes=[50], score=score)
-    assert picks(analysis, "adaptive", frames=4, floor=0.0, smooth_s=0.0, min_gap_s=0.0) == [24, 51, 54, 58]
+    assert picks(analysis, "adaptive", frames=4, floor=0.0, smooth_s=0.0, min_gap_s=0.0, max_gap_s=0.0) == [
+        24, 51, 54, 58]
 
 
 def test_adaptive_reads_subsampled_scores():
     score_indices = np.arange(0, 100, 5)
     score = np.where((score_indices >= 40) & (score_indices < 60), 1.0, 0.0)
     analysis = make_analysis(100, 10.0, score=score, score_indices=score_indices)
-    sel = select(analysis, "adaptive", frames=4, floor=0.0, sharpness=1.0, smooth_s=0.0, min_gap_s=0.0)
+    sel = select(analysis, "adaptive", frames=4, floor=0.0, sharpness=1.0, smooth_s=0.0, min_gap_s=0.0,
+                 max_gap_s=0.0)
     # interpolated: ramps 0.2..0.8 at 36..39 and 56..59 around a plateau 40..55; total mass 20
     assert sel.indices.tolist() == [40, 45, 50, 55]
+
+
+def test_adaptive_bounds_the_largest_gap():
+    # 100 s at 10 fps, all change in 40..42 s: by default no gap exceeds twice the uniform
+    # spacing (10 frames: 100 frames apart, 200 frames at most), and the change still draws frames
+    score = np.zeros(1000)
+    score[400:420] = 1.0
+    analysis = make_analysis(1000, 10.0, score=score)
+    common = {"frames": 10, "floor": 0.0, "smooth_s": 0.0, "min_gap_s": 0.0}
+    bounded = np.asarray(picks(analysis, "adaptive", **common))
+    assert np.diff(np.concatenate(([0], bounded, [999]))).max() <= 200
+    assert np.sum((bounded >= 400) & (bounded < 420)) >= 3
+    unbounded = np.asarray(picks(analysis, "adaptive", max_gap_s=0.0, **common))
+    assert np.all((unbounded >= 400) & (unbounded < 420))
+    tight = np.asarray(picks(analysis, "adaptive", max_gap_s=12.0, **common))
+    assert np.diff(np.concatenate(([0], tight, [999]))).max() <= 120
+
+
+def test_adaptive_is_not_flattened_by_one_large_peak():
+    # a 2 s change of 0.1 and a 0.4 s flash of 1.0: the flash saturates instead of taking the
+    # density away from the longer change (normalised by its peak, the change got half the frames)
+    score = np.zeros(1000)
+    score[200:220] = 0.1
+    score[600:604] = 1.0
+    analysis = make_analysis(1000, 10.0, score=score)
+    chosen = np.asarray(picks(analysis, "adaptive", frames=10, floor=0.0, smooth_s=0.0, min_gap_s=0.0,
+                              max_gap_s=0.0))
+    assert np.sum((chosen >= 200) & (chosen < 220)) >= 8
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

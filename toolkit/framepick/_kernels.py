@@ -92,3 +92,57 @@ def total_variation(histograms: np.ndarray, previous: np.ndarray) -> np.ndarray:
             total += abs(histograms[i, j] - before[j])
         out[i] = 0.5 * total
     return out
+
+
+@njit(cache=True, nogil=True)
+def plane_moments(planes: np.ndarray) -> np.ndarray:
+    """Mean and standard deviation of each plane: uint8 (n, h, w) -> float64 (n, 2), levels."""
+    n, h, w = planes.shape
+    out = np.empty((n, 2), dtype=np.float64)
+    for i in range(n):
+        total = 0.0
+        squares = 0.0
+        for y in range(h):
+            for x in range(w):
+                value = np.float64(planes[i, y, x])
+                total += value
+                squares += value * value
+        mean = total / (h * w)
+        out[i, 0] = mean
+        out[i, 1] = np.sqrt(max(squares / (h * w) - mean * mean, 0.0))
+    return out
+
+
+@njit(cache=True, nogil=True)
+def block_diffs(planes: np.ndarray, previous: np.ndarray, grid: int, min_std: float) -> np.ndarray:
+    """Per-block mean absolute difference of standardised planes against the plane before each.
+
+    Each plane is standardised by its own mean and standard deviation (the latter at least
+    ``min_std`` levels) before differencing, so a change of brightness or contrast over the whole
+    plane (a fade, an exposure drift) gives 0. Blocks tile the plane in a ``grid`` x ``grid``
+    pattern (block ``(by, bx)`` spans rows ``by * h // grid`` to ``(by + 1) * h // grid``).
+
+    planes: uint8 (n, h, w); previous: uint8 (h, w), the plane before ``planes[0]``.
+    Returns float32 (n, grid * grid), row-major blocks, in standard deviations.
+    """
+    n, h, w = planes.shape
+    moments = plane_moments(planes)
+    before_moments = plane_moments(previous.reshape(1, h, w))[0]
+    out = np.empty((n, grid * grid), dtype=np.float32)
+    for i in range(n):
+        before = previous if i == 0 else planes[i - 1]
+        mean_b, std_b = (before_moments[0], before_moments[1]) if i == 0 else (moments[i - 1, 0], moments[i - 1, 1])
+        scale_a = 1.0 / max(moments[i, 1], min_std)
+        scale_b = 1.0 / max(std_b, min_std)
+        for by in range(grid):
+            y0, y1 = by * h // grid, (by + 1) * h // grid
+            for bx in range(grid):
+                x0, x1 = bx * w // grid, (bx + 1) * w // grid
+                total = 0.0
+                for y in range(y0, y1):
+                    for x in range(x0, x1):
+                        a = (np.float64(planes[i, y, x]) - moments[i, 0]) * scale_a
+                        b = (np.float64(before[y, x]) - mean_b) * scale_b
+                        total += abs(a - b)
+                out[i, by * grid + bx] = total / max((y1 - y0) * (x1 - x0), 1)
+    return out

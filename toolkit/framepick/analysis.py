@@ -25,7 +25,7 @@ from . import cache as _cache
 from .decode import Chunk, RateGate, iter_chunks, scaled_size
 from .probe import probe
 from .scenes import SceneTracker
-from .score import ChangeScorer, combine
+from .score import ChangeScorer
 from .types import Analysis, AnalysisConfig, VideoInfo
 
 __all__ = ["analyze", "summarize"]
@@ -93,7 +93,7 @@ def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
     scorer = ChangeScorer()
     tracker = SceneTracker(config.detector, config.detector_params, fps=probed.fps)
     thumbs = _Thumbnails(config.thumb_fps, scaled_size(probed.width, probed.height, config.thumb_size))
-    times, indices, luma, hist = [], [], [], []
+    times, indices, local, luma, hist = [], [], [], [], []
     chunks = iter_chunks(path, size=config.size, rate_fps=config.rate_fps, backend=config.backend,
                          threads=config.thread_count, keyframes_only=config.keyframes_only)
     from tqdm.auto import tqdm
@@ -101,16 +101,17 @@ def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
     with tqdm(total=probed.frames, unit="frame", desc=Path(path).name, file=sys.stderr,
               disable=not progress, dynamic_ncols=True) as bar:
         for chunk in _prefetched(chunks):
-            luma_diff, hist_diff = scorer.update(chunk.frames)
+            local_diff, luma_diff, hist_diff = scorer.update(chunk.frames)
             tracker.update(chunk.indices, chunk.frames)
             thumbs.update(chunk)
             times.append(chunk.times_s)
             indices.append(chunk.indices)
+            local.append(local_diff)
             luma.append(luma_diff)
             hist.append(hist_diff)
             bar.update(len(chunk.times_s))
     frame_times_s = np.concatenate(times)
-    luma_diff, hist_diff = np.concatenate(luma), np.concatenate(hist)
+    local_diff = np.concatenate(local)
     info = _decoded_info(probed, frame_times_s)
     return Analysis(
         info=info,
@@ -118,9 +119,9 @@ def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
         decoder=chunks.decoder,
         frame_times_s=frame_times_s,
         score_indices=np.concatenate(indices),
-        score=combine(luma_diff, hist_diff),
-        luma_diff=luma_diff,
-        hist_diff=hist_diff,
+        score=local_diff,
+        luma_diff=np.concatenate(luma),
+        hist_diff=np.concatenate(hist),
         scenes=tracker.scenes(info.frames),
         thumb_indices=thumbs.indices(),
         thumbs=thumbs.frames(),

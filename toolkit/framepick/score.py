@@ -1,12 +1,17 @@
 """Per-frame change scores: how much each analysed frame differs from the one before it.
 
-Two measures, each normalised to [0, 1]:
+Three measures, each normalised to [0, 1]:
 
+- ``local_diff``: the change ``score``. Luma is standardised per frame (its mean and contrast
+  removed), differenced against the previous frame on a grid of blocks, and the blocks that
+  changed most (one sixteenth of the frame) are averaged. A fade, an exposure or white-balance
+  drift scores near 0; an event on a sixteenth of the frame scores like a change of the whole
+  frame; uniform sensor noise stays low because it is spread evenly over the blocks;
 - ``luma_diff``: mean absolute difference of BT.601 luma, divided by 255 (motion, lighting);
 - ``hist_diff``: total-variation distance of joint RGB histograms (new colours: cuts, new content).
 
-The combined ``score`` is their mean. Absolute normalisation (not per video) keeps one threshold
-meaningful across videos. The work is done by compiled kernels in :mod:`framepick._kernels`,
+``luma_diff`` and ``hist_diff`` are recorded beside the score; PySceneDetect's detectors make the
+cuts. Absolute normalisation (not per video) keeps one threshold meaningful across videos. The work is done by compiled kernels in :mod:`framepick._kernels`,
 imported on first use so that importing framepick stays cheap.
 """
 
@@ -16,9 +21,13 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["luma_difference", "histogram_difference", "combine", "ChangeScorer"]
+__all__ = ["local_difference", "luma_difference", "histogram_difference", "ChangeScorer"]
 
 DEFAULT_BINS = 8
+GRID = 8  # blocks per side of the local measure's grid
+TOP_SHARE = 1 / 16  # share of the blocks averaged: the most changed sixteenth of the frame
+MIN_STD = 8.0  # luma levels: flatter frames (black, a fade's darkest) are not stretched further
+FULL_CHANGE = 2.0  # standard deviations of block change that score 1 (unrelated pictures: ~1.1)
 
 
 def _frames_array(frames: np.ndarray, name: str = "frames") -> np.ndarray:
@@ -87,9 +96,41 @@ def histogram_difference(
     return total_variation(rgb_histograms(frames, bins), previous_hist)
 
 
-def combine(luma_diff: np.ndarray, hist_diff: np.ndarray) -> np.ndarray:
-    """The combined change score: the mean of the two normalised measures (float32, in [0, 1])."""
-    return ((np.asarray(luma_diff, np.float32) + np.asarray(hist_diff, np.float32)) / 2).astype(np.float32)
+def local_difference(frames: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
+    """Fade-invariant local change of each frame against the one before it, in [0, 1].
+
+    Parameters
+    ----------
+    frames : uint8 array, shape (n, h, w, 3)
+        Consecutive RGB frames (at least ``GRID`` pixels on each side for a full grid).
+    previous : uint8 array, shape (h, w, 3), optional
+        The frame before ``frames[0]``; without it the first value is 0.
+
+    Returns
+    -------
+    float32 array, shape (n,)
+        Mean absolute difference of luma standardised per frame (mean 0, standard deviation 1,
+        the latter at least ``MIN_STD`` levels), per block of a ``GRID`` x ``GRID`` grid, averaged
+        over the ``TOP_SHARE`` most changed blocks and divided by ``FULL_CHANGE``, clipped to 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> still = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    >>> darker = (still * 0.5).astype(np.uint8)  # a fade halfway to black
+    >>> patch = still.copy(); patch[:16, :16] = 255 - patch[:16, :16]  # a sixteenth changes
+    >>> np.round(local_difference(np.stack([still, darker, patch])), 2).tolist()
+    [0.0, 0.01, 0.8]
+    """
+    from ._kernels import block_diffs, luma_planes
+
+    frames = _frames_array(frames)
+    previous_plane = luma_planes(_previous_frame(frames, previous)[None])[0]
+    blocks = block_diffs(luma_planes(frames), previous_plane, GRID, MIN_STD)
+    top = max(1, round(GRID * GRID * TOP_SHARE))
+    changed = np.sort(blocks, axis=1)[:, -top:].mean(axis=1)
+    return np.minimum(changed / FULL_CHANGE, 1.0).astype(np.float32)
 
 
 class ChangeScorer:
@@ -102,12 +143,14 @@ class ChangeScorer:
         self.bins = bins
         self._last: np.ndarray | None = None
 
-    def update(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(luma_diff, hist_diff)`` of ``frames`` (uint8, (n, h, w, 3)), each float32 (n,)."""
+    def update(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(local_diff, luma_diff, hist_diff)`` of ``frames`` (uint8, (n, h, w, 3)), each
+        float32 (n,)."""
         frames = _frames_array(frames)
         if len(frames) == 0:
-            return np.empty(0, np.float32), np.empty(0, np.float32)
+            return np.empty(0, np.float32), np.empty(0, np.float32), np.empty(0, np.float32)
+        local = local_difference(frames, self._last)
         luma = luma_difference(frames, self._last)
         hist = histogram_difference(frames, self._last, bins=self.bins)
         self._last = frames[-1].copy()
-        return luma, hist
+        return local, luma, hist

@@ -88,7 +88,7 @@ class SegmentPart:
     """What one segment's analysis found, for :func:`merge_segments`.
 
     Frame positions are relative to the segment's first frame. ``times_s`` covers every frame of
-    the segment; ``analysed`` (with ``luma_diff``, ``hist_diff``) its analysed frames,
+    the segment; ``analysed`` (with ``score``, ``luma_diff``, ``hist_diff``) its analysed frames,
     ``candidates`` those where the detector's threshold is met, ``thumb_positions`` / ``thumbs``
     its thumbnails. ``tail_*`` describe the frames decoded past the segment's end, positions
     relative to the end.
@@ -97,6 +97,7 @@ class SegmentPart:
     number: int
     times_s: np.ndarray
     analysed: np.ndarray
+    score: np.ndarray
     luma_diff: np.ndarray
     hist_diff: np.ndarray
     candidates: np.ndarray
@@ -104,6 +105,7 @@ class SegmentPart:
     thumbs: np.ndarray
     tail_times_s: np.ndarray
     tail_analysed: np.ndarray
+    tail_score: np.ndarray
     tail_luma_diff: np.ndarray
     tail_hist_diff: np.ndarray
 
@@ -206,16 +208,17 @@ def analyze_segment(path: str | os.PathLike, config: AnalysisConfig, segment: Se
     thumbs = _Thumbnails(config.thumb_fps, segment.thumb_size)
     chunks = iter_chunks(path, size=config.size, rate_fps=config.rate_fps, backend="pyav", fallback=False,
                          threads=config.thread_count, seek_pts=segment.seek_pts, origin_s=segment.origin)
-    times, analysed, luma, hist = [], [], [], []
+    times, analysed, local, luma, hist = [], [], [], [], []
     tail_analysed = 0
     stream = iter(chunks)
     try:
         for chunk in stream:
-            luma_diff, hist_diff = scorer.update(chunk.frames)
+            local_diff, luma_diff, hist_diff = scorer.update(chunk.frames)
             tracker.update(chunk.indices, chunk.frames)
             thumbs.update(chunk)
             times.append(chunk.times_s)
             analysed.append(chunk.indices)
+            local.append(local_diff)
             luma.append(luma_diff)
             hist.append(hist_diff)
             if segment.end_s is not None:
@@ -227,12 +230,16 @@ def analyze_segment(path: str | os.PathLike, config: AnalysisConfig, segment: Se
     times_s = np.concatenate(times)
     positions = np.concatenate(analysed)
     cuts = tracker.scenes(len(times_s))[1:, 0]
-    return _part(segment, times_s, positions, np.concatenate(luma), np.concatenate(hist), cuts,
+    scores = np.concatenate(local), np.concatenate(luma), np.concatenate(hist)
+    return _part(segment, times_s, positions, scores, cuts,
                  thumbs.indices(), thumbs.frames())
 
 
-def _part(segment: Segment, times_s, positions, luma, hist, cuts, thumb_positions, thumbs) -> SegmentPart:
-    """Cut the decoded span into warm-up, body and tail, checking that each is as expected."""
+def _part(segment: Segment, times_s, positions, scores, cuts, thumb_positions, thumbs) -> SegmentPart:
+    """Cut the decoded span into warm-up, body and tail, checking that each is as expected.
+
+    ``scores`` is ``(score, luma_diff, hist_diff)`` of the analysed frames."""
+    local, luma, hist = scores
     where = f"segment {segment.number}"
     if np.any(np.diff(times_s) <= 0):
         raise SegmentMismatch(f"{where}: timestamps do not increase")
@@ -255,6 +262,7 @@ def _part(segment: Segment, times_s, positions, luma, hist, cuts, thumb_position
         number=segment.number,
         times_s=times_s[first:end],
         analysed=body(positions, positions) - first,
+        score=body(local, positions),
         luma_diff=body(luma, positions),
         hist_diff=body(hist, positions),
         candidates=body(cuts, cuts) - first,
@@ -262,6 +270,7 @@ def _part(segment: Segment, times_s, positions, luma, hist, cuts, thumb_position
         thumbs=body(thumbs, thumb_positions),
         tail_times_s=times_s[end:],
         tail_analysed=tail(positions, positions) - end,
+        tail_score=tail(local, positions),
         tail_luma_diff=tail(luma, positions),
         tail_hist_diff=tail(hist, positions),
     )
@@ -279,7 +288,6 @@ def merge_segments(path: str | os.PathLike, config: AnalysisConfig, parts: Itera
     from .analysis import _decoded_info
     from .probe import probe
     from .scenes import cuts_from_candidates, scenes_from_cuts
-    from .score import combine
 
     parts = sorted(parts, key=lambda part: part.number)
     if [part.number for part in parts] != list(range(len(parts))) or not parts:
@@ -298,16 +306,15 @@ def merge_segments(path: str | os.PathLike, config: AnalysisConfig, parts: Itera
     score_indices = joined("analysed", shifted=True)
     cuts = cuts_from_candidates(config.detector, config.detector_params, fps=probed.fps, analysed=score_indices,
                                 candidates=joined("candidates", shifted=True))
-    luma_diff, hist_diff = joined("luma_diff"), joined("hist_diff")
     return Analysis(
         info=info,
         config=config,
         decoder="pyav",
         frame_times_s=frame_times_s,
         score_indices=score_indices,
-        score=combine(luma_diff, hist_diff),
-        luma_diff=luma_diff,
-        hist_diff=hist_diff,
+        score=joined("score"),
+        luma_diff=joined("luma_diff"),
+        hist_diff=joined("hist_diff"),
         scenes=scenes_from_cuts(cuts, info.frames),
         thumb_indices=joined("thumb_positions", shifted=True),
         thumbs=joined("thumbs"),
@@ -323,6 +330,7 @@ def _check_overlap(part: SegmentPart, following: SegmentPart) -> None:
         raise SegmentMismatch(f"{where}: frame times differ where they overlap")
     mine, theirs = part.tail_analysed < count, following.analysed < count
     same = (np.array_equal(part.tail_analysed[mine], following.analysed[theirs])
+            and np.array_equal(part.tail_score[mine], following.score[theirs])
             and np.array_equal(part.tail_luma_diff[mine], following.luma_diff[theirs])
             and np.array_equal(part.tail_hist_diff[mine], following.hist_diff[theirs]))
     if not same:

@@ -52,12 +52,14 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         "sharpness": 0.75,
         "smooth_s": 0.5,
         "min_gap_s": 0.2,
+        "max_gap_s": None,
         "multiple_of": 2,
     },
     "novelty": {**_BUDGET, **_RANGE, "threshold": 0.3, "multiple_of": 2},
 }
 STRATEGIES = tuple(_DEFAULTS)
 _LIFT_MARGIN = 1e-6  # relative headroom that keeps every lifted scene above one quantile step
+_PEAK_QUANTILE = 0.99  # the change level that takes full density: peaks above it saturate
 
 
 def strategy_defaults(name: str) -> dict[str, Any]:
@@ -149,6 +151,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "sharpness": _positive,
     "smooth_s": _non_negative,
     "min_gap_s": _non_negative,
+    "max_gap_s": _optional(_non_negative),
     "threshold": _positive,
 }
 
@@ -423,8 +426,10 @@ def _density(
     """Sampling density of frames ``first..last`` (float64, mean 1).
 
     The change score is interpolated to every frame, averaged over ``smooth_s`` seconds, reduced
-    to its excess over the median (the noise level of a still shot), normalised to a peak of 1,
-    raised to ``sharpness`` and scaled to mean 1; ``floor`` of the mass is spread uniformly.
+    to its excess over the median (the noise level of a still shot), divided by its 99th
+    percentile and clipped to 1 (so that one large peak, a flash or a cut missed by the detector,
+    does not flatten every other change), raised to ``sharpness`` and scaled to mean 1; ``floor``
+    of the mass is spread uniformly.
     The score of a scene's first frame measures the cut, which the one-frame-per-scene rule
     already answers for: it is replaced by the next analysed frame's, so that frames are not
     drawn to both sides of every cut.
@@ -434,8 +439,8 @@ def _density(
     score = np.interp(frames, analysis.score_indices, score)
     width = 2 * round(smooth_s * analysis.info.fps / 2) + 1
     excess = np.maximum(_moving_average(score, width) - np.median(score), 0.0)
-    peak = excess.max()
-    shape = (excess / peak) ** sharpness if peak > 0 else np.ones(len(frames))
+    peak = np.quantile(excess, _PEAK_QUANTILE) or excess.max()
+    shape = np.minimum(excess / peak, 1.0) ** sharpness if peak > 0 else np.ones(len(frames))
     return floor + (1.0 - floor) * shape / shape.mean()
 
 
@@ -461,6 +466,20 @@ def _lift(mass: np.ndarray, count: int) -> np.ndarray:
     return np.maximum(mass, tau * (1.0 + _LIFT_MARGIN))
 
 
+def _bound_gaps(density: np.ndarray, count: int, gap_frames: int) -> np.ndarray:
+    """``density`` raised to a level ``tau`` where it is lower, so that any ``gap_frames``
+    consecutive frames hold at least one ``count``-th of the total: ``tau * gap_frames =
+    sum(max(density, tau)) / count`` (water-filling). Inverse-transform sampling then leaves no
+    gap between picks longer than ``gap_frames + 1`` frames. Unchanged when ``gap_frames`` is 0,
+    and uniform when the gap cannot be met (``count * gap_frames <= len(density)``).
+    """
+    if gap_frames <= 0:
+        return density
+    if count * gap_frames <= len(density):
+        return np.ones_like(density)
+    return _lift(density, count * gap_frames)
+
+
 def _spread(picks: np.ndarray, gap: int, length: int) -> np.ndarray:
     """Sorted ``picks`` in ``[0, length)`` moved the least so that neighbours are ``gap`` apart
     (a forward pass pushes crowded picks later, a backward pass pulls overflow back in). The gap
@@ -474,19 +493,30 @@ def _spread(picks: np.ndarray, gap: int, length: int) -> np.ndarray:
 
 
 def _select_adaptive(
-    analysis: Analysis, *, floor: float, sharpness: float, smooth_s: float, min_gap_s: float, **params: Any
+    analysis: Analysis,
+    *,
+    floor: float,
+    sharpness: float,
+    smooth_s: float,
+    min_gap_s: float,
+    max_gap_s: float | None,
+    **params: Any,
 ) -> np.ndarray:
     """More frames where the content changes, at least one per scene while the budget allows.
 
     1. Density (see ``_density``): ``floor`` uniform plus ``1 - floor`` smoothed change score.
-    2. Coverage: with a budget ``n`` above the ``k`` scenes in the range, scenes whose share of
+    2. Largest gap (with ``n`` above ``k``): the density is raised where it is low so that no
+       two neighbouring picks are more than ``max_gap_s`` apart (default: twice the uniform
+       spacing ``range / n``; 0 disables): a long still stretch is never starved. The scene
+       lift that follows adds mass, so the bound holds up to what it adds.
+    3. Coverage: with a budget ``n`` above the ``k`` scenes in the range, scenes whose share of
        the density is below ``1 / n`` are lifted to it (water-filling, the others shrinking in
        proportion); a scene with at least ``1 / n`` of the mass always holds one of the ``n``
        quantiles below. With ``n <= k`` the ``n`` scenes of largest mass get one frame each,
        at their density median.
-    3. Inverse-transform sampling: frame ``j`` is where the cumulative density reaches
+    4. Inverse-transform sampling: frame ``j`` is where the cumulative density reaches
        ``(j + 0.5) / n`` of the total.
-    4. Neighbours are moved at least ``min_gap_s`` apart (at least one frame; less when the budget
+    5. Neighbours are moved at least ``min_gap_s`` apart (at least one frame; less when the budget
        cannot fit otherwise). A gap longer than the shortest scene may cost that scene its frame.
     """
     first, last = _frame_range(analysis, params["start_s"], params["end_s"])
@@ -500,6 +530,10 @@ def _select_adaptive(
         chosen = _largest(mass, count)
         targets = cumulative[scenes[chosen, 1] - 1] - mass[chosen] / 2
     else:
+        spacing = len(density) / count  # frames
+        gap_frames = 2 * spacing if max_gap_s is None else max_gap_s * analysis.info.fps
+        density = _bound_gaps(density, count, math.floor(gap_frames) - 1)
+        mass = np.add.reduceat(density, scenes[:, 0])
         density = density + np.repeat((_lift(mass, count) - mass) / lengths, lengths)
         cumulative = np.cumsum(density)
         targets = (np.arange(count) + 0.5) * (cumulative[-1] / count)

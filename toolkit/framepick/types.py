@@ -169,8 +169,10 @@ class Analysis:
     score_indices : int64 array, shape (m,)
         Frame indices that were analysed (all frames unless ``config.rate_fps`` is set).
     score : float32 array, shape (m,)
-        Change score in [0, 1] of each analysed frame against the previous analysed frame: the mean
-        of ``luma_diff`` and ``hist_diff``. ``score[0]`` is 0.
+        Change score in [0, 1] of each analysed frame against the previous analysed frame: the
+        fade-invariant local measure of :func:`framepick.score.local_difference` (a fade or an
+        exposure drift scores near 0, a change on a sixteenth of the frame scores high).
+        ``score[0]`` is 0.
     luma_diff : float32 array, shape (m,)
         Mean absolute luma difference, divided by 255.
     hist_diff : float32 array, shape (m,)

@@ -80,7 +80,7 @@ class FrameStream:
 _END = object()
 
 
-def _backend_chunks(backend: str, path, *, size, keep, threads, chunk_frames, fast,
+def _backend_chunks(backend: str, path, *, size, keep, threads, chunk_frames,
                     keyframes_only, seek_pts=None, origin_s=None) -> Iterator[Chunk]:
     if backend == "decord":
         if seek_pts is not None or origin_s is not None:
@@ -95,7 +95,7 @@ def _backend_chunks(backend: str, path, *, size, keep, threads, chunk_frames, fa
                              threads=threads, chunk_frames=chunk_frames, keyframes_only=keyframes_only)
     from ._pyav import pyav_chunks
 
-    return pyav_chunks(path, size=size, keep=keep, threads=threads, chunk_frames=chunk_frames, fast=fast,
+    return pyav_chunks(path, size=size, keep=keep, threads=threads, chunk_frames=chunk_frames,
                        keyframes_only=keyframes_only, seek_pts=seek_pts, origin_s=origin_s)
 
 
@@ -109,7 +109,6 @@ def iter_chunks(
     fallback: bool = True,
     threads: int = 0,
     chunk_frames: int = 64,
-    fast: bool = True,
     keyframes_only: bool = False,
     seek_pts: int | None = None,
     origin_s: float | None = None,
@@ -137,8 +136,6 @@ def iter_chunks(
         Decoder threads; 0 means one per usable core.
     chunk_frames : int
         Kept frames per chunk; memory is about ``chunk_frames * h * w * 3`` bytes.
-    fast : bool
-        PyAV only: skip the deblocking filter (analysis quality, ~20% faster decoding).
     keyframes_only : bool
         Decode keyframes only, for a quick first look at very long videos: every frame is still
         timed (from packet headers), but only keyframes can be kept.
@@ -160,7 +157,7 @@ def iter_chunks(
         keep_factory = lambda: (lambda index, _time_s: index in wanted)  # noqa: E731
     else:
         keep_factory = lambda: RateGate(rate_fps)  # noqa: E731
-    options = dict(size=size, threads=threads or usable_cores(), chunk_frames=chunk_frames, fast=fast,
+    options = dict(size=size, threads=threads or usable_cores(), chunk_frames=chunk_frames,
                    keyframes_only=keyframes_only, seek_pts=seek_pts, origin_s=origin_s)
     return FrameStream(path, backend=backend, fallback=fallback,
                        source=lambda name: _backend_chunks(name, path, keep=keep_factory(), **options))
@@ -220,7 +217,7 @@ def _chunked_frames_at(path, wanted: np.ndarray, *, size: int | tuple[int, int] 
         return
     keep = frozenset(wanted.tolist())
     chunks = _backend_chunks("decord", path, keep=lambda index, _time_s: index in keep, size=size,
-                             threads=threads, chunk_frames=8, fast=False, keyframes_only=False)
+                             threads=threads, chunk_frames=8, keyframes_only=False)
     try:
         for chunk in chunks:
             for index, frame in zip(chunk.indices, chunk.frames):

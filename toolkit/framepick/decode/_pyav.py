@@ -70,7 +70,6 @@ def pyav_chunks(
     keep: Callable[[int, float], bool],
     threads: int,
     chunk_frames: int = 64,
-    fast: bool = True,
     keyframes_only: bool = False,
     seek_pts: int | None = None,
     origin_s: float | None = None,
@@ -87,9 +86,6 @@ def pyav_chunks(
         FFmpeg decoder threads.
     chunk_frames : int
         Kept frames per chunk.
-    fast : bool
-        Skip the in-loop deblocking filter (``skip_loop_filter=all``): about 20% faster, with
-        slightly blockier pixels that do not matter for change scores. Off for extraction.
     keyframes_only : bool
         Decode keyframes only (FFmpeg's ``skip_frame=nonkey``); the other frames are timed from
         their packet headers but never decoded.
@@ -101,7 +97,7 @@ def pyav_chunks(
         With ``seek_pts``, pass the first frame's ``frame.time`` to keep the video's times.
     """
     with open_video(path) as (container, stream):
-        _configure(stream, threads=threads, fast=fast)
+        _configure(stream, threads=threads)
         if seek_pts is not None:
             container.seek(seek_pts, stream=stream)
         frames = _decoded_frames(path, container, stream)
@@ -160,7 +156,7 @@ def pyav_frames_at(
     rest = frozenset(int(i) for i in wanted if i > done)
     last = max(rest, default=-1)
     with open_video(path) as (container, stream):
-        _configure(stream, threads=threads, fast=False)
+        _configure(stream, threads=threads)
         scaler = _Scaler(stream, size)
         for index, time_s, frame in _all_timed(stream, _decoded_frames(path, container, stream)):
             if index in rest:
@@ -176,7 +172,7 @@ class _LostTrack(Exception):
 def _seeking_frames_at(path, wanted, *, size, threads, frame_times_s, keyframes):
     keyframes = np.asarray(keyframes, dtype=np.int64)
     with open_video(path) as (container, stream):
-        _configure(stream, threads=threads, fast=False)
+        _configure(stream, threads=threads)
         scaler = _Scaler(stream, size)
         seconds_per_tick = float(stream.time_base)
         first = _decoded_frames(path, container, stream)
@@ -224,13 +220,12 @@ def _index_at(frame_times_s: np.ndarray, time: float | None, origin: float) -> i
     return index
 
 
-def _configure(stream, *, threads: int, fast: bool) -> None:
-    """Decoder threads, and (``fast``) no deblocking filter."""
+def _configure(stream, *, threads: int) -> None:
+    """Decoder threads. The deblocking filter stays on: skipping it makes pictures drift from
+    the true decode through each GOP, so keyframes look like changes (false cuts)."""
     context = stream.codec_context
     context.thread_type = "AUTO"
     context.thread_count = threads
-    if fast:
-        context.options = {"skip_loop_filter": "all"}
 
 
 def _all_timed(stream, frames: Iterator[av.VideoFrame],
