@@ -72,7 +72,8 @@ def make_needle_video(path: Path, *, seed: int, minutes: float = 10.0, width: in
         lengths.append(int(rng.uniform(40, 90) * fps))
     lengths[-1] -= sum(lengths) - total
     if lengths[-1] < 20 * fps:
-        lengths[-2] += lengths.pop()
+        short = lengths.pop()
+        lengths[-1] += short
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     truth = Truth(fps=fps, frames=total)
     crossfade = rng.random(len(lengths) - 1) < 0.5
