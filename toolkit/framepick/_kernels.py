@@ -131,7 +131,7 @@ def block_diffs(planes: np.ndarray, previous: np.ndarray, grid: int, min_std: fl
     out = np.empty((n, grid * grid), dtype=np.float32)
     for i in range(n):
         before = previous if i == 0 else planes[i - 1]
-        mean_b, std_b = (before_moments[0], before_moments[1]) if i == 0 else (moments[i - 1, 0], moments[i - 1, 1])
+        mean_b, std_b = before_moments if i == 0 else moments[i - 1]
         scale_a = 1.0 / max(moments[i, 1], min_std)
         scale_b = 1.0 / max(std_b, min_std)
         for by in range(grid):

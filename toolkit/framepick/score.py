@@ -11,8 +11,9 @@ Three measures, each normalised to [0, 1]:
 - ``hist_diff``: total-variation distance of joint RGB histograms (new colours: cuts, new content).
 
 ``luma_diff`` and ``hist_diff`` are recorded beside the score; PySceneDetect's detectors make the
-cuts. Absolute normalisation (not per video) keeps one threshold meaningful across videos. The work is done by compiled kernels in :mod:`framepick._kernels`,
-imported on first use so that importing framepick stays cheap.
+cuts. Absolute normalisation (not per video) keeps one threshold meaningful across videos. The
+work is done by compiled kernels in :mod:`framepick._kernels`, imported on first use so that
+importing framepick stays cheap.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def local_difference(frames: np.ndarray, previous: np.ndarray | None = None) -> 
     >>> still = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
     >>> darker = (still * 0.5).astype(np.uint8)  # a fade halfway to black
     >>> patch = still.copy(); patch[:16, :16] = 255 - patch[:16, :16]  # a sixteenth changes
-    >>> np.round(local_difference(np.stack([still, darker, patch])), 2).tolist()
+    >>> local_difference(np.stack([still, darker, patch])).astype(float).round(2).tolist()
     [0.0, 0.01, 0.8]
     """
     from ._kernels import block_diffs, luma_planes
