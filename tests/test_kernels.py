@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import doctest
+
 import numpy as np
 import pytest
 
+import framepick.score
 from framepick import _kernels
 from framepick.errors import ConfigError
 from framepick.score import ChangeScorer, histogram_difference, local_difference, luma_difference
@@ -136,6 +139,11 @@ def test_streaming_scorer_equals_one_batch(frames):
     np.testing.assert_array_equal(luma, luma_difference(frames))
     np.testing.assert_array_equal(hist, histogram_difference(frames))
     assert local[0] == 0 and luma[0] == 0 and hist[0] == 0
+
+
+def test_docstring_examples():
+    result = doctest.testmod(framepick.score)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_scores_reject_wrong_input(frames):
