@@ -47,6 +47,28 @@ def _previous_frame(frames: np.ndarray, previous: np.ndarray | None) -> np.ndarr
     return previous
 
 
+def _luma(frames: np.ndarray, previous: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Luma planes of validated ``frames`` (uint8 (n, h, w)) and of the frame before them (h, w)."""
+    from ._kernels import luma_planes
+
+    return luma_planes(frames), luma_planes(_previous_frame(frames, previous)[None])[0]
+
+
+def _luma_change(planes: np.ndarray, previous_plane: np.ndarray) -> np.ndarray:
+    from ._kernels import mean_abs_diff
+
+    return mean_abs_diff(planes, previous_plane) / np.float32(255.0)
+
+
+def _local_change(planes: np.ndarray, previous_plane: np.ndarray) -> np.ndarray:
+    from ._kernels import block_diffs
+
+    blocks = block_diffs(planes, previous_plane, GRID, MIN_STD)
+    top = max(1, round(GRID * GRID * TOP_SHARE))
+    changed = np.sort(blocks, axis=1)[:, -top:].mean(axis=1)
+    return np.minimum(changed / FULL_CHANGE, 1.0).astype(np.float32)
+
+
 def luma_difference(frames: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
     """Mean absolute luma difference of each frame against the one before it, in [0, 1].
 
@@ -62,11 +84,7 @@ def luma_difference(frames: np.ndarray, previous: np.ndarray | None = None) -> n
     float32 array, shape (n,)
         Luma levels (BT.601) divided by 255.
     """
-    from ._kernels import luma_planes, mean_abs_diff
-
-    frames = _frames_array(frames)
-    previous_plane = luma_planes(_previous_frame(frames, previous)[None])[0]
-    return mean_abs_diff(luma_planes(frames), previous_plane) / np.float32(255.0)
+    return _luma_change(*_luma(_frames_array(frames), previous))
 
 
 def histogram_difference(
@@ -124,14 +142,7 @@ def local_difference(frames: np.ndarray, previous: np.ndarray | None = None) -> 
     >>> local_difference(np.stack([still, darker, patch])).astype(float).round(2).tolist()
     [0.0, 0.01, 0.8]
     """
-    from ._kernels import block_diffs, luma_planes
-
-    frames = _frames_array(frames)
-    previous_plane = luma_planes(_previous_frame(frames, previous)[None])[0]
-    blocks = block_diffs(luma_planes(frames), previous_plane, GRID, MIN_STD)
-    top = max(1, round(GRID * GRID * TOP_SHARE))
-    changed = np.sort(blocks, axis=1)[:, -top:].mean(axis=1)
-    return np.minimum(changed / FULL_CHANGE, 1.0).astype(np.float32)
+    return _local_change(*_luma(_frames_array(frames), previous))
 
 
 class ChangeScorer:
@@ -150,8 +161,8 @@ class ChangeScorer:
         frames = _frames_array(frames)
         if len(frames) == 0:
             return np.empty(0, np.float32), np.empty(0, np.float32), np.empty(0, np.float32)
-        local = local_difference(frames, self._last)
-        luma = luma_difference(frames, self._last)
+        planes = _luma(frames, self._last)  # shared by both luma measures
+        local, luma = _local_change(*planes), _luma_change(*planes)
         hist = histogram_difference(frames, self._last, bins=self.bins)
         self._last = frames[-1].copy()
         return local, luma, hist
