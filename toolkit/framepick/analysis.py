@@ -93,7 +93,7 @@ def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
     scorer = ChangeScorer()
     tracker = SceneTracker(config.detector, config.detector_params, fps=probed.fps)
     thumbs = _Thumbnails(config.thumb_fps, scaled_size(probed.width, probed.height, config.thumb_size))
-    times, indices, local, luma, hist = [], [], [], [], []
+    times, indices, scores = [], [], []
     chunks = iter_chunks(path, size=config.size, rate_fps=config.rate_fps, backend=config.backend,
                          threads=config.thread_count, keyframes_only=config.keyframes_only)
     from tqdm.auto import tqdm
@@ -101,17 +101,14 @@ def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
     with tqdm(total=probed.frames, unit="frame", desc=Path(path).name, file=sys.stderr,
               disable=not progress, dynamic_ncols=True) as bar:
         for chunk in _prefetched(chunks):
-            local_diff, luma_diff, hist_diff = scorer.update(chunk.frames)
+            scores.append(scorer.update(chunk.frames))
             tracker.update(chunk.indices, chunk.frames)
             thumbs.update(chunk)
             times.append(chunk.times_s)
             indices.append(chunk.indices)
-            local.append(local_diff)
-            luma.append(luma_diff)
-            hist.append(hist_diff)
             bar.update(len(chunk.times_s))
     frame_times_s = np.concatenate(times)
-    local_diff = np.concatenate(local)
+    score, luma_diff, hist_diff = (np.concatenate(measure) for measure in zip(*scores))
     info = _decoded_info(probed, frame_times_s)
     return Analysis(
         info=info,
@@ -119,9 +116,9 @@ def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
         decoder=chunks.decoder,
         frame_times_s=frame_times_s,
         score_indices=np.concatenate(indices),
-        score=local_diff,
-        luma_diff=np.concatenate(luma),
-        hist_diff=np.concatenate(hist),
+        score=score,
+        luma_diff=luma_diff,
+        hist_diff=hist_diff,
         scenes=tracker.scenes(info.frames),
         thumb_indices=thumbs.indices(),
         thumbs=thumbs.frames(),

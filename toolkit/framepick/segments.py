@@ -208,19 +208,16 @@ def analyze_segment(path: str | os.PathLike, config: AnalysisConfig, segment: Se
     thumbs = _Thumbnails(config.thumb_fps, segment.thumb_size)
     chunks = iter_chunks(path, size=config.size, rate_fps=config.rate_fps, backend="pyav", fallback=False,
                          threads=config.thread_count, seek_pts=segment.seek_pts, origin_s=segment.origin)
-    times, analysed, local, luma, hist = [], [], [], [], []
+    times, analysed, scores = [], [], []
     tail_analysed = 0
     stream = iter(chunks)
     try:
         for chunk in stream:
-            local_diff, luma_diff, hist_diff = scorer.update(chunk.frames)
+            scores.append(scorer.update(chunk.frames))
             tracker.update(chunk.indices, chunk.frames)
             thumbs.update(chunk)
             times.append(chunk.times_s)
             analysed.append(chunk.indices)
-            local.append(local_diff)
-            luma.append(luma_diff)
-            hist.append(hist_diff)
             if segment.end_s is not None:
                 tail_analysed += int(np.sum(chunk.times_s[chunk.indices - chunk.start] >= segment.end_s))
                 if tail_analysed >= segment.tail:
@@ -230,8 +227,8 @@ def analyze_segment(path: str | os.PathLike, config: AnalysisConfig, segment: Se
     times_s = np.concatenate(times)
     positions = np.concatenate(analysed)
     cuts = tracker.scenes(len(times_s))[1:, 0]
-    scores = np.concatenate(local), np.concatenate(luma), np.concatenate(hist)
-    return _part(segment, times_s, positions, scores, cuts,
+    joined = tuple(np.concatenate(measure) for measure in zip(*scores))
+    return _part(segment, times_s, positions, joined, cuts,
                  thumbs.indices(), thumbs.frames())
 
 
