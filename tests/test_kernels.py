@@ -10,7 +10,7 @@ import pytest
 import framepick.score
 from framepick import _kernels
 from framepick.errors import ConfigError
-from framepick.score import ChangeScorer, histogram_difference, local_difference, luma_difference
+from framepick.score import MEASURES, ChangeScorer, histogram_difference, local_difference, luma_difference
 
 
 def naive_luma(frames: np.ndarray) -> np.ndarray:
@@ -30,16 +30,50 @@ def naive_histograms(frames, bins):
     return np.asarray(hists, dtype=np.float64) / cell[0].size
 
 
+def naive_blend_sums(planes, lag, first, grid):
+    """Per-block sums of ``d * d``, ``d * e``, ``e * e`` with ``d = end - start``, ``e = middle - start``."""
+    planes = planes.astype(np.float64)
+    h, w = planes.shape[1:]
+    rows = [(by * h // grid, (by + 1) * h // grid) for by in range(grid)]
+    cols = [(bx * w // grid, (bx + 1) * w // grid) for bx in range(grid)]
+    out = []
+    for j in range(first, len(planes)):
+        d, e = planes[j] - planes[j - 2 * lag], planes[j - lag] - planes[j - 2 * lag]
+        out.append([[(x * y)[y0:y1, x0:x1].sum() for y0, y1 in rows for x0, x1 in cols]
+                    for x, y in ((d, d), (d, e), (e, e))])
+    return np.asarray(out)
+
+
+def naive_blend_fit(planes, lag, first, keep_share):
+    """The blend fit over all pixels, then over the ``keep_share`` best fitting of an 8x8 grid."""
+    planes = planes.astype(np.float64)
+    h, w = planes.shape[1:]
+    row_block = np.searchsorted(np.arange(1, 9) * h // 8, np.arange(h), side="right")
+    col_block = np.searchsorted(np.arange(1, 9) * w // 8, np.arange(w), side="right")
+    labels = row_block[:, None] * 8 + col_block[None, :]
+    rows = []
+    for j in range(first, len(planes)):
+        d, e = planes[j] - planes[j - 2 * lag], planes[j - lag] - planes[j - 2 * lag]
+        alpha = (d * e).sum() / (d * d).sum() if (d * d).sum() > 0 else 0.5
+        block_residual = np.bincount(labels.ravel(), ((e - alpha * d) ** 2).ravel(), minlength=64)
+        kept = np.isin(labels, np.argsort(block_residual, kind="stable")[:round(64 * keep_share)])
+        alpha = (d * e)[kept].sum() / (d * d)[kept].sum() if (d * d)[kept].sum() > 0 else 0.5
+        rows.append([alpha, np.sqrt(np.mean((e - alpha * d)[kept] ** 2)), np.sqrt(np.mean(d[kept] ** 2))])
+    return np.asarray(rows)
+
+
 def naive_total_variation(hists, previous):
     everything = np.concatenate([previous[None], hists])
     return 0.5 * np.abs(np.diff(everything, axis=0)).sum(axis=1)
 
 
-def naive_block_diffs(planes, previous, grid, min_std):
-    everything = np.concatenate([previous[None], planes]).astype(np.float64)
-    means = everything.mean(axis=(1, 2), keepdims=True)
-    stds = np.maximum(everything.std(axis=(1, 2), keepdims=True), min_std)
-    change = np.abs(np.diff((everything - means) / stds, axis=0))
+def naive_block_diffs(planes, references, grid, min_std):
+    def standardised(stack):
+        stack = stack.astype(np.float64)
+        means = stack.mean(axis=(1, 2), keepdims=True)
+        return (stack - means) / np.maximum(stack.std(axis=(1, 2), keepdims=True), min_std)
+
+    change = np.abs(standardised(planes) - standardised(references))
     h, w = planes.shape[1:]
     rows = [(by * h // grid, (by + 1) * h // grid) for by in range(grid)]
     cols = [(bx * w // grid, (bx + 1) * w // grid) for bx in range(grid)]
@@ -86,8 +120,43 @@ def test_plane_moments_match_numpy(frames):
 @pytest.mark.parametrize(("grid", "min_std"), [(1, 8.0), (4, 8.0), (8, 200.0)])
 def test_block_diffs_match_numpy(frames, grid, min_std):
     planes = np.ascontiguousarray(frames[..., 2])
-    got = _kernels.block_diffs(np.ascontiguousarray(planes[1:]), np.ascontiguousarray(planes[0]), grid, min_std)
-    np.testing.assert_allclose(got, naive_block_diffs(planes[1:], planes[0], grid, min_std), rtol=1e-5)
+    references = np.ascontiguousarray(planes[::-1])
+    got = _kernels.block_diffs(planes, references, grid, min_std)
+    np.testing.assert_allclose(got, naive_block_diffs(planes, references, grid, min_std), rtol=1e-5)
+
+
+@pytest.mark.parametrize(("lag", "first", "grid"), [(1, 2, 1), (2, 4, 8), (3, 7, 4)])
+def test_blend_sums_match_numpy(frames, lag, first, grid):
+    planes = np.ascontiguousarray(frames[..., 0])
+    got = _kernels.blend_sums(planes, lag, first, grid)
+    np.testing.assert_allclose(got, naive_blend_sums(planes, lag, first, grid), rtol=1e-12)
+
+
+@pytest.fixture
+def blend_planes():
+    """Planes 0-8 dissolve linearly between two random pictures; an object moves over a
+    sixteenth of the picture throughout; planes 9-13 show a pan."""
+    rng = np.random.default_rng(11)
+    start, end = rng.uniform(0, 255, (2, 64, 64))
+    planes = [start + (end - start) * k / 8 for k in range(9)]
+    for k, plane in enumerate(planes):
+        plane[:16, :16] = rng.uniform(0, 255, (16, 16))  # the moving object: unrelated every frame
+    texture = rng.uniform(0, 255, (64, 128))
+    planes += [texture[:, 4 * k:4 * k + 64] for k in range(5)]
+    return np.ascontiguousarray(np.stack(planes).round().astype(np.uint8))
+
+
+def test_blend_fit_matches_numpy_and_ignores_local_motion(blend_planes):
+    sums = _kernels.blend_sums(blend_planes, 2, 4, framepick.score.GRID)
+    got = framepick.score.blend_fit(sums, framepick.score.block_pixels(64, 64))
+    np.testing.assert_allclose(got, naive_blend_fit(blend_planes, 2, 4, framepick.score.BLEND_SHARE), rtol=1e-9)
+    alpha, residual, span = got.T
+    dissolving, panning = slice(0, 5), slice(9, 10)  # windows ending at planes 4-8, and at 13
+    np.testing.assert_allclose(alpha[dissolving], 0.5, atol=0.01)
+    assert np.all(residual[dissolving] < 0.05 * span[dissolving])  # the moving corner is left out
+    assert np.all(residual[panning] > 0.4 * span[panning])
+    everywhere = framepick.score.blend_fit(sums, framepick.score.block_pixels(64, 64), share=1.0)
+    assert np.all(everywhere[dissolving, 1] > 0.2 * everywhere[dissolving, 2])  # what the corner costs
 
 
 @pytest.fixture
@@ -132,13 +201,20 @@ def test_scores_of_known_frames():
 
 
 def test_streaming_scorer_equals_one_batch(frames):
-    scorer = ChangeScorer()
-    parts = [scorer.update(frames[:4]), scorer.update(frames[4:5]), scorer.update(frames[5:])]
-    local, luma, hist = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    scorer = ChangeScorer(lag=2)
+    streamed = np.concatenate([scorer.update(frames[:3]), scorer.update(frames[3:4]), scorer.update(frames[4:])])
+    batch = ChangeScorer(lag=2).update(frames)
+    np.testing.assert_array_equal(streamed, batch)
+    local, luma, hist = (streamed[:, MEASURES.index(name)] for name in ("score", "luma_diff", "hist_diff"))
     np.testing.assert_array_equal(local, local_difference(frames))
     np.testing.assert_array_equal(luma, luma_difference(frames))
     np.testing.assert_array_equal(hist, histogram_difference(frames))
     assert local[0] == 0 and luma[0] == 0 and hist[0] == 0
+    planes = _kernels.luma_planes(frames)
+    np.testing.assert_allclose(streamed[:, MEASURES.index("contrast")], planes.std(axis=(1, 2)), rtol=1e-5)
+    blend = streamed[:, [MEASURES.index(name) for name in ("blend_alpha", "blend_residual", "blend_span")]]
+    assert np.isnan(blend[:4]).all()  # no full window before the fifth frame
+    np.testing.assert_allclose(blend[4:], naive_blend_fit(planes, 2, 4, framepick.score.BLEND_SHARE), rtol=1e-5)
 
 
 def test_docstring_examples():

@@ -54,11 +54,12 @@ def test_explore_on_the_sample(tmp_path):
     notebook = execute("01_explore.ipynb", tmp_path)
     printed = "".join(outputs(notebook, "stdout"))
     assert "30.0 s, 720 frames at 24 fps, 1280x720 vp8" in printed
-    assert "5 scenes;" in printed
+    assert "4 scenes;" in printed
     assert re.findall(r"scene +(\d+): frames +(\d+) to +(\d+)", printed) == [
-        ("1", "0", "30"), ("2", "31", "282"), ("3", "283", "375"), ("4", "376", "550"), ("5", "551", "719")]
+        ("1", "0", "282"), ("2", "283", "375"), ("3", "376", "550"), ("4", "551", "719")]
+    assert re.findall(r"(\w+): frames +(\d+) to +(\d+)\n", printed) == [("fade_in", "0", "46")]
     assert len(outputs(notebook, "image/png")) == 1
-    assert len(re.findall("<img", outputs(notebook, "text/html")[-1])) == 5
+    assert len(re.findall("<img", outputs(notebook, "text/html")[-1])) == 4
 
 
 def test_explore_on_another_video(tmp_path, cut_video):

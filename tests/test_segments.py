@@ -20,7 +20,8 @@ from framepick.types import AnalysisConfig
 
 from videos import write_joined, write_video
 
-ARRAYS = ("frame_times_s", "score_indices", "score", "luma_diff", "hist_diff", "scenes", "thumb_indices", "thumbs")
+ARRAYS = ("frame_times_s", "score_indices", "score", "luma_diff", "hist_diff", "scenes", "thumb_indices", "thumbs",
+          "transitions", "transition_kinds")
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +115,7 @@ def test_parts_that_do_not_join_are_refused(long_cuts):
     config = AnalysisConfig()
     segments = plan_segments(long_cuts, config, segment_s=30.0)
     parts = [analyze_segment(long_cuts, config, s) for s in segments]
-    changed = dataclasses.replace(parts[1], tail_luma_diff=parts[1].tail_luma_diff + np.float32(0.01))
+    changed = dataclasses.replace(parts[1], tail_measures=parts[1].tail_measures + np.float32(0.01))
     with pytest.raises(SegmentMismatch, match="segments 1 and 2: the pictures differ"):
         merge_segments(long_cuts, config, [parts[0], changed, *parts[2:]])
     shifted = dataclasses.replace(parts[2], times_s=parts[2].times_s + 0.001)

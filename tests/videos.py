@@ -161,3 +161,50 @@ def write_joined(path: Path, sizes: Sequence[tuple[int, int]], *, frames_each: i
             out.write(part.read_bytes())
             part.unlink()
     return [frames_each * scene for scene in range(1, len(sizes))]
+
+
+def write_transitions_video(path: Path, *, fps: int = 25, width: int = 160, height: int = 96,
+                            repeats: int = 1) -> dict:
+    """Encode a 250-frame H.264 video of moving scenes joined by every kind of transition
+    (``repeats`` times over, hard cuts between the copies).
+
+    Scene 0 fades in from black over frames 0-19 and dissolves into scene 1 over frames 60-79;
+    a hard cut at 120 starts scene 2, on which a bright title fades in over frames 130-149 (no
+    transition: a sixth of the picture changes); scene 2 fades out to black over 170-184, black
+    holds to 194 and scene 3 fades in over 195-209; its exposure then rises by 30% over frames
+    220-239 (no transition either). Returns the truth: ``transitions`` as ``(start, end, kind)``
+    frame spans (a fade's span includes the black next to it, split between a fade out and the
+    fade in that follows), the expected ``cuts``, and the ``distractors`` spans.
+    """
+    def picture(scene: int, index: int) -> np.ndarray:
+        return scene_frame(scene, index, width=width, height=height).astype(np.float32)
+
+    def ramp(index: int, start: int, length: int) -> float:
+        return float(np.clip((index - start + 0.5) / length, 0.0, 1.0))
+
+    def frame(index: int) -> np.ndarray:
+        if index < 60:
+            return picture(0, index) * ramp(index, 0, 20)
+        if index < 120:
+            weight = ramp(index, 60, 20)
+            return (1 - weight) * picture(0, index) + weight * picture(1, index)
+        if index < 195:
+            shot = picture(2, index)
+            title = ramp(index, 130, 20)
+            shot[height // 8: height // 3, width // 4: 3 * width // 4] *= 1 - title
+            shot[height // 8: height // 3, width // 4: 3 * width // 4] += 255 * title
+            return shot * (1 - ramp(index, 170, 15))
+        return picture(3, index) * ramp(index, 195, 15) * (1 + 0.3 * ramp(index, 220, 20))
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for index in range(250 * repeats):
+            pixels = np.clip(frame(index % 250), 0, 255).astype(np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")))
+        container.mux(stream.encode())
+    return {
+        "transitions": [(0, 20, "fade_in"), (60, 80, "dissolve"), (170, 190, "fade_out"), (190, 210, "fade_in")],
+        "cuts": [70, 120, 190],
+        "distractors": [(130, 150), (220, 240)],
+    }

@@ -114,26 +114,24 @@ def plane_moments(planes: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def block_diffs(planes: np.ndarray, previous: np.ndarray, grid: int, min_std: float) -> np.ndarray:
-    """Per-block mean absolute difference of standardised planes against the plane before each.
+def block_diffs(planes: np.ndarray, references: np.ndarray, grid: int, min_std: float) -> np.ndarray:
+    """Per-block mean absolute difference of standardised planes against their references.
 
     Each plane is standardised by its own mean and standard deviation (the latter at least
     ``min_std`` levels) before differencing, so a change of brightness or contrast over the whole
     plane (a fade, an exposure drift) gives 0. Blocks tile the plane in a ``grid`` x ``grid``
     pattern (block ``(by, bx)`` spans rows ``by * h // grid`` to ``(by + 1) * h // grid``).
 
-    planes: uint8 (n, h, w); previous: uint8 (h, w), the plane before ``planes[0]``.
+    planes, references: uint8 (n, h, w), compared pairwise (``planes[i]`` with ``references[i]``).
     Returns float32 (n, grid * grid), row-major blocks, in standard deviations.
     """
     n, h, w = planes.shape
     moments = plane_moments(planes)
-    before_moments = plane_moments(previous.reshape(1, h, w))[0]
+    reference_moments = plane_moments(references)
     out = np.empty((n, grid * grid), dtype=np.float32)
     for i in range(n):
-        before = previous if i == 0 else planes[i - 1]
-        mean_b, std_b = before_moments if i == 0 else moments[i - 1]
         scale_a = 1.0 / max(moments[i, 1], min_std)
-        scale_b = 1.0 / max(std_b, min_std)
+        scale_b = 1.0 / max(reference_moments[i, 1], min_std)
         for by in range(grid):
             y0, y1 = by * h // grid, (by + 1) * h // grid
             for bx in range(grid):
@@ -142,7 +140,44 @@ def block_diffs(planes: np.ndarray, previous: np.ndarray, grid: int, min_std: fl
                 for y in range(y0, y1):
                     for x in range(x0, x1):
                         a = (np.float64(planes[i, y, x]) - moments[i, 0]) * scale_a
-                        b = (np.float64(before[y, x]) - mean_b) * scale_b
+                        b = (np.float64(references[i, y, x]) - reference_moments[i, 0]) * scale_b
                         total += abs(a - b)
                 out[i, by * grid + bx] = total / max((y1 - y0) * (x1 - x0), 1)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def blend_sums(planes: np.ndarray, lag: int, first: int, grid: int) -> np.ndarray:
+    """Per-block sums for fitting each window's middle as a blend of its two ends.
+
+    For ``j`` in ``[first, n)`` the window is ``a = planes[j - 2 * lag]``, ``m = planes[j - lag]``,
+    ``b = planes[j]``; with ``d = b - a`` and ``e = m - a`` per pixel, each block of a ``grid`` x
+    ``grid`` tiling (as in :func:`block_diffs`) sums ``d * d``, ``d * e`` and ``e * e``: the
+    least-squares fit ``m ~ a + alpha * d`` of any set of blocks follows from them.
+
+    planes: uint8 (n, h, w); ``first >= 2 * lag``.
+    Returns float64 (n - first, 3, grid * grid), in squared luma levels.
+    """
+    n, h, w = planes.shape
+    out = np.zeros((n - first, 3, grid * grid), dtype=np.float64)
+    for j in range(first, n):
+        a, m, b = planes[j - 2 * lag], planes[j - lag], planes[j]
+        for by in range(grid):
+            y0, y1 = by * h // grid, (by + 1) * h // grid
+            for bx in range(grid):
+                x0, x1 = bx * w // grid, (bx + 1) * w // grid
+                span = 0.0
+                along = 0.0
+                middle = 0.0
+                for y in range(y0, y1):
+                    for x in range(x0, x1):
+                        d = np.float64(b[y, x]) - np.float64(a[y, x])
+                        e = np.float64(m[y, x]) - np.float64(a[y, x])
+                        span += d * d
+                        along += d * e
+                        middle += e * e
+                block = by * grid + bx
+                out[j - first, 0, block] = span
+                out[j - first, 1, block] = along
+                out[j - first, 2, block] = middle
     return out

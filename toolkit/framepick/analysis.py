@@ -2,7 +2,9 @@
 
 :func:`analyze` decodes the video once at a small size (see :mod:`framepick.decode`), and hands
 every analysed chunk to the change scorer (:mod:`framepick.score`), to a PySceneDetect detector
-(:mod:`framepick.scenes`) and to the thumbnail collector. Memory holds one chunk of small frames
+(:mod:`framepick.scenes`) and to the thumbnail collector (together: :class:`Accumulator`); at the
+end, fades and dissolves are found in the scorer's measures (:mod:`framepick.transitions`) and
+join the detector's cuts as scene boundaries. Memory holds one chunk of small frames
 plus the thumbnails (``thumb_fps`` per second of ``thumb_size`` px), whatever the video's length.
 Results are cached (:mod:`framepick.cache`).
 """
@@ -24,11 +26,12 @@ import numpy as np
 from . import cache as _cache
 from .decode import Chunk, RateGate, iter_chunks, scaled_size
 from .probe import probe
-from .scenes import SceneTracker
-from .score import ChangeScorer
+from .scenes import SceneTracker, scenes_from_cuts
+from .score import MEASURES, ChangeScorer, blend_lag
+from .transitions import cuts_with_transitions, find_transitions
 from .types import Analysis, AnalysisConfig, VideoInfo
 
-__all__ = ["analyze", "summarize"]
+__all__ = ["analyze", "summarize", "Accumulator", "assemble"]
 
 
 def analyze(
@@ -76,24 +79,27 @@ def analyze(
 
 
 def summarize(analysis: Analysis) -> dict[str, Any]:
-    """A JSON-able summary: the video's metadata, the decoder, the time taken (s) and the scenes
-    as ``[[start_frame, end_frame], ...]`` (end exclusive) and ``[[start_s, end_s], ...]``."""
+    """A JSON-able summary: the video's metadata, the decoder, the time taken (s), the scenes
+    as ``[[start_frame, end_frame], ...]`` (end exclusive) and ``[[start_s, end_s], ...]``, and
+    the gradual transitions as ``{"kind", "frames": [start, end], "times_s": [start, end]}``."""
     return {
         **analysis.info.to_dict(),
         "decoder": analysis.decoder,
         "elapsed_s": round(analysis.elapsed_s, 3),
         "scenes": analysis.scenes.tolist(),
         "scene_times_s": np.round(analysis.scene_times_s, 3).tolist(),
+        "transitions": [
+            {"kind": str(kind), "frames": span, "times_s": np.round(analysis.times_of(span), 3).tolist()}
+            for span, kind in zip(analysis.transitions.tolist(), analysis.transition_kinds)
+        ],
     }
 
 
 def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
     started = time.perf_counter()
     probed = probe(path)
-    scorer = ChangeScorer()
-    tracker = SceneTracker(config.detector, config.detector_params, fps=probed.fps)
-    thumbs = _Thumbnails(config.thumb_fps, scaled_size(probed.width, probed.height, config.thumb_size))
-    times, indices, scores = [], [], []
+    collected = Accumulator(config, fps=probed.fps,
+                            thumb_size=scaled_size(probed.width, probed.height, config.thumb_size))
     chunks = iter_chunks(path, size=config.size, rate_fps=config.rate_fps, backend=config.backend,
                          threads=config.thread_count, keyframes_only=config.keyframes_only)
     from tqdm.auto import tqdm
@@ -101,28 +107,95 @@ def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
     with tqdm(total=probed.frames, unit="frame", desc=Path(path).name, file=sys.stderr,
               disable=not progress, dynamic_ncols=True) as bar:
         for chunk in _prefetched(chunks):
-            scores.append(scorer.update(chunk.frames))
-            tracker.update(chunk.indices, chunk.frames)
-            thumbs.update(chunk)
-            times.append(chunk.times_s)
-            indices.append(chunk.indices)
+            collected.update(chunk)
             bar.update(len(chunk.times_s))
-    frame_times_s = np.concatenate(times)
-    score, luma_diff, hist_diff = (np.concatenate(measure) for measure in zip(*scores))
+    frame_times_s = collected.frame_times_s()
+    return assemble(probed, config, decoder=chunks.decoder, frame_times_s=frame_times_s,
+                    analysed=collected.analysed(), measures=collected.measures(),
+                    cuts=collected.cuts(len(frame_times_s)), thumb_indices=collected.thumbs.indices(),
+                    thumbs=collected.thumbs.frames(), elapsed_s=time.perf_counter() - started)
+
+
+class Accumulator:
+    """What one streaming pass collects, chunk by chunk: frame times, analysed frames, their
+    measures (:class:`framepick.score.ChangeScorer`), the detector's cuts and the thumbnails.
+
+    Used alike by the single pass and by each segment of :mod:`framepick.segments`.
+
+    Parameters
+    ----------
+    config : AnalysisConfig
+    fps : float
+        The video's average frame rate (the detector's clock; with ``config.rate_fps`` unset, the
+        analysed rate that sets the blend window).
+    thumb_size : (int, int)
+        Thumbnail (width, height) in pixels.
+    detector_params : dict, optional
+        Detector parameters in place of ``config.detector_params`` (segments lift its minimum
+        scene length).
+    """
+
+    def __init__(self, config: AnalysisConfig, *, fps: float, thumb_size: tuple[int, int],
+                 detector_params: dict[str, Any] | None = None) -> None:
+        params = config.detector_params if detector_params is None else detector_params
+        self.scorer = ChangeScorer(lag=blend_lag(config.rate_fps or fps))
+        self.tracker = SceneTracker(config.detector, params, fps=fps)
+        self.thumbs = _Thumbnails(config.thumb_fps, thumb_size)
+        self._times: list[np.ndarray] = []
+        self._analysed: list[np.ndarray] = []
+        self._measures: list[np.ndarray] = []
+
+    def update(self, chunk: Chunk) -> None:
+        """Add one decoded chunk."""
+        self._measures.append(self.scorer.update(chunk.frames))
+        self.tracker.update(chunk.indices, chunk.frames)
+        self.thumbs.update(chunk)
+        self._times.append(chunk.times_s)
+        self._analysed.append(chunk.indices)
+
+    def frame_times_s(self) -> np.ndarray:
+        """Times of every frame so far, in seconds (float64, (n,))."""
+        return np.concatenate(self._times) if self._times else np.empty(0)
+
+    def analysed(self) -> np.ndarray:
+        """Frame indices of the analysed frames (int64, (m,))."""
+        return np.concatenate(self._analysed).astype(np.int64) if self._analysed else np.empty(0, np.int64)
+
+    def measures(self) -> np.ndarray:
+        """Measures of the analysed frames (float32, (m, len(MEASURES)))."""
+        return np.concatenate(self._measures) if self._measures else np.empty((0, len(MEASURES)), np.float32)
+
+    def cuts(self, total_frames: int) -> np.ndarray:
+        """Finish the detector: its cuts (frame indices, int64) in ``[0, total_frames)``."""
+        return self.tracker.scenes(total_frames)[1:, 0]
+
+
+def assemble(probed: VideoInfo, config: AnalysisConfig, *, decoder: str, frame_times_s: np.ndarray,
+             analysed: np.ndarray, measures: np.ndarray, cuts: np.ndarray, thumb_indices: np.ndarray,
+             thumbs: np.ndarray, elapsed_s: float) -> Analysis:
+    """The :class:`Analysis` of a whole pass: decoded frame count, transitions found in the
+    measures, scenes split at the detector's cuts and at the transitions."""
     info = _decoded_info(probed, frame_times_s)
+    if config.keyframes_only:
+        spans, kinds = np.empty((0, 2), np.int64), np.empty(0, "<U8")
+    else:
+        spans, kinds = find_transitions(measures, analysed, lag=blend_lag(config.rate_fps or probed.fps),
+                                        total_frames=info.frames)
+    cuts = cuts_with_transitions(cuts, spans, kinds, margin=blend_lag(probed.fps), total_frames=info.frames)
+    column = {name: measures[:, MEASURES.index(name)].copy() for name in ("score", "luma_diff", "hist_diff")}
     return Analysis(
         info=info,
         config=config,
-        decoder=chunks.decoder,
+        decoder=decoder,
         frame_times_s=frame_times_s,
-        score_indices=np.concatenate(indices),
-        score=score,
-        luma_diff=luma_diff,
-        hist_diff=hist_diff,
-        scenes=tracker.scenes(info.frames),
-        thumb_indices=thumbs.indices(),
-        thumbs=thumbs.frames(),
-        elapsed_s=time.perf_counter() - started,
+        score_indices=analysed,
+        **column,
+        scenes=scenes_from_cuts(cuts, info.frames),
+        thumb_indices=thumb_indices,
+        thumbs=thumbs,
+        transitions=spans,
+        transition_kinds=kinds,
+        elapsed_s=elapsed_s,
     )
 
 
@@ -189,7 +262,7 @@ class _Thumbnails:
         self._indices: list[int] = []
         self._frames: list[np.ndarray] = []
 
-    def update(self, chunk) -> None:
+    def update(self, chunk: Chunk) -> None:
         from PIL import Image
 
         for index, frame in zip(chunk.indices, chunk.frames):

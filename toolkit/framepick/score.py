@@ -11,7 +11,9 @@ Three measures, each normalised to [0, 1]:
 - ``hist_diff``: total-variation distance of joint RGB histograms (new colours: cuts, new content).
 
 ``luma_diff`` and ``hist_diff`` are recorded beside the score; PySceneDetect's detectors make the
-cuts. Absolute normalisation (not per video) keeps one threshold meaningful across videos. The
+cuts. For gradual transitions (:mod:`framepick.transitions`) the scorer also measures each frame's
+contrast and how well a short window ending at it is a blend of its two ends (a fade or a
+dissolve moves every pixel along the line between two pictures; motion does not). Absolute normalisation (not per video) keeps one threshold meaningful across videos. The
 work is done by compiled kernels in :mod:`framepick._kernels`, imported on first use so that
 importing framepick stays cheap.
 """
@@ -22,13 +24,18 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["local_difference", "luma_difference", "histogram_difference", "ChangeScorer"]
+__all__ = ["MEASURES", "local_difference", "luma_difference", "histogram_difference", "block_pixels", "blend_fit",
+           "blend_lag", "ChangeScorer"]
 
 DEFAULT_BINS = 8
 GRID = 8  # blocks per side of the local measure's grid
 TOP_SHARE = 1 / 16  # share of the blocks averaged: the most changed sixteenth of the frame
 MIN_STD = 8.0  # luma levels: flatter frames (black, a fade's darkest) are not stretched further
 FULL_CHANGE = 2.0  # standard deviations of block change that score 1 (unrelated pictures: ~1.1)
+BLEND_WINDOW_S = 0.5  # seconds spanned by a blend window (see ChangeScorer)
+BLEND_SHARE = 0.75  # share of the blocks the blend fit keeps: the best fitting (motion elsewhere)
+MEASURES = ("score", "luma_diff", "hist_diff", "contrast", "blend_alpha", "blend_residual", "blend_span",
+            "span_change")
 
 
 def _frames_array(frames: np.ndarray, name: str = "frames") -> np.ndarray:
@@ -60,13 +67,25 @@ def _luma_change(planes: np.ndarray, previous_plane: np.ndarray) -> np.ndarray:
     return mean_abs_diff(planes, previous_plane) / np.float32(255.0)
 
 
-def _local_change(planes: np.ndarray, previous_plane: np.ndarray) -> np.ndarray:
+def _consecutive(planes: np.ndarray, previous_plane: np.ndarray) -> np.ndarray:
+    """The plane before each of ``planes`` (uint8 (n, h, w)), ``previous_plane`` first."""
+    return np.concatenate([previous_plane[None], planes[:-1]])
+
+
+def _block_change(planes: np.ndarray, references: np.ndarray, share: float) -> np.ndarray:
+    """Block changes of ``planes`` against ``references`` (both uint8 (n, h, w)), averaged over the
+    ``share`` most changed blocks, divided by ``FULL_CHANGE`` and clipped to 1: float32 (n,)."""
     from ._kernels import block_diffs
 
-    blocks = block_diffs(planes, previous_plane, GRID, MIN_STD)
-    top = max(1, round(GRID * GRID * TOP_SHARE))
+    blocks = block_diffs(planes, references, GRID, MIN_STD)
+    top = max(1, round(GRID * GRID * share))
     changed = np.sort(blocks, axis=1)[:, -top:].mean(axis=1)
     return np.minimum(changed / FULL_CHANGE, 1.0).astype(np.float32)
+
+
+def _local_change(planes: np.ndarray, references: np.ndarray) -> np.ndarray:
+    """The local measure (the most changed ``TOP_SHARE`` of the blocks), float32 (n,)."""
+    return _block_change(planes, references, TOP_SHARE)
 
 
 def luma_difference(frames: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
@@ -142,27 +161,124 @@ def local_difference(frames: np.ndarray, previous: np.ndarray | None = None) -> 
     >>> local_difference(np.stack([still, darker, patch])).astype(float).round(2).tolist()
     [0.0, 0.01, 0.8]
     """
-    return _local_change(*_luma(_frames_array(frames), previous))
+    planes, previous_plane = _luma(_frames_array(frames), previous)
+    return _local_change(planes, _consecutive(planes, previous_plane))
+
+
+def _fit(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least-squares ``alpha``, residual and span energies of blend fits over the blocks of
+    ``sums`` (float64 (n, 3, blocks), from :func:`framepick._kernels.blend_sums`), each (n,)."""
+    span, along, middle = sums.sum(axis=2).T
+    alpha = np.divide(along, span, out=np.full(len(span), 0.5), where=span > 0)
+    return alpha, np.maximum(middle - 2 * alpha * along + alpha ** 2 * span, 0.0), span
+
+
+def block_pixels(height: int, width: int, grid: int = GRID) -> np.ndarray:
+    """Pixels in each block of the ``grid`` x ``grid`` tiling of the kernels (int64, (grid ** 2,),
+    row-major): block ``(by, bx)`` spans rows ``by * height // grid`` to ``(by + 1) * height // grid``."""
+    rows = np.diff(np.arange(grid + 1) * height // grid)
+    cols = np.diff(np.arange(grid + 1) * width // grid)
+    return np.outer(rows, cols).ravel()
+
+
+def blend_fit(sums: np.ndarray, pixels: np.ndarray, *, share: float = BLEND_SHARE) -> np.ndarray:
+    """The blend fit of each window, robust to motion in part of the picture.
+
+    A fit over every block gives ``alpha``; the ``share`` of the blocks it fits best are kept
+    and fitted again, so that an object moving across a fade or a dissolve does not hide it
+    (a pan, which moves every block, still fits badly).
+
+    Parameters
+    ----------
+    sums : float64 array, shape (n, 3, blocks)
+        Per-block sums from :func:`framepick._kernels.blend_sums`.
+    pixels : int64 array, shape (blocks,)
+        Pixels per block (see :func:`block_pixels`).
+
+    Returns
+    -------
+    float64 array, shape (n, 3)
+        ``alpha`` (0 at the window's first frame, 1 at its last), and the root mean squares over
+        the kept blocks of the fit's residual and of the ends' difference, in luma levels.
+    """
+    alpha, _, _ = _fit(sums)
+    span, along, middle = sums[:, 0], sums[:, 1], sums[:, 2]
+    residual = middle - 2 * alpha[:, None] * along + alpha[:, None] ** 2 * span
+    blocks = sums.shape[2]
+    keep = max(1, round(blocks * share))
+    best = np.argsort(residual, axis=1, kind="stable")[:, :keep]
+    alpha, residual, span = _fit(np.take_along_axis(sums, best[:, None, :], axis=2))
+    kept_pixels = np.maximum(pixels[best].sum(axis=1), 1)
+    return np.stack([alpha, np.sqrt(residual / kept_pixels), np.sqrt(span / kept_pixels)], axis=1)
+
+
+def blend_lag(analysed_fps: float) -> int:
+    """Analysed frames between a blend window's ends and its middle: ``BLEND_WINDOW_S / 2``
+    seconds at ``analysed_fps`` frames per second, at least 2."""
+    return max(2, round(BLEND_WINDOW_S / 2 * analysed_fps))
 
 
 class ChangeScorer:
-    """Scores a video chunk by chunk, carrying the last frame over from one chunk to the next.
+    """Scores a video chunk by chunk, carrying the frames it still needs over from one chunk to
+    the next.
 
-    The first frame of the video scores 0. Feed chunks in order with :meth:`update`.
+    :meth:`update` returns one row per frame, one column per name in ``MEASURES``:
+
+    - ``score``, ``luma_diff``, ``hist_diff``: the change against the frame before (0 for the
+      video's first frame), as :func:`local_difference`, :func:`luma_difference` and
+      :func:`histogram_difference` compute them;
+    - ``contrast``: the frame's luma standard deviation, in levels (a flat frame is near 0);
+    - ``blend_alpha``, ``blend_residual``, ``blend_span``: the blend fit of the window of
+      ``2 * lag + 1`` frames ending at this one (see :func:`blend_fit`): where its middle lies
+      between its ends (0 to 1), the fit's residual and the ends' difference, root mean squares
+      in luma levels; NaN for the first ``2 * lag`` frames;
+    - ``span_change``: how much of the picture changed between the window's two ends: the
+      standardised block change of :func:`local_difference` averaged over *all* blocks, so a
+      title fading in over a shot scores low and a new shot high (NaN likewise).
+
+    Parameters
+    ----------
+    lag : int
+        Analysed frames from a blend window's ends to its middle (see :func:`blend_lag`).
+    bins : int
+        Histogram levels per channel.
     """
 
-    def __init__(self, *, bins: int = DEFAULT_BINS) -> None:
+    def __init__(self, *, lag: int = 6, bins: int = DEFAULT_BINS) -> None:
+        if not isinstance(lag, int) or lag < 1:
+            raise ConfigError(f"lag must be an integer >= 1 frame, got {lag!r}")
+        self.lag = lag
         self.bins = bins
-        self._last: np.ndarray | None = None
+        self._last: np.ndarray | None = None  # the last RGB frame (histograms)
+        self._window = np.empty((0, 0, 0), np.uint8)  # the last 2 * lag luma planes
 
-    def update(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(local_diff, luma_diff, hist_diff)`` of ``frames`` (uint8, (n, h, w, 3)), each
-        float32 (n,)."""
+    def update(self, frames: np.ndarray) -> np.ndarray:
+        """The measures of ``frames`` (uint8, (n, h, w, 3)): float32 (n, len(MEASURES))."""
         frames = _frames_array(frames)
         if len(frames) == 0:
-            return np.empty(0, np.float32), np.empty(0, np.float32), np.empty(0, np.float32)
-        planes = _luma(frames, self._last)  # shared by both luma measures
-        local, luma = _local_change(*planes), _luma_change(*planes)
-        hist = histogram_difference(frames, self._last, bins=self.bins)
+            return np.empty((0, len(MEASURES)), np.float32)
+        planes, previous_plane = _luma(frames, self._last)
+        out = np.full((len(frames), len(MEASURES)), np.nan, np.float32)
+        out[:, 0] = _local_change(planes, _consecutive(planes, previous_plane))
+        out[:, 1] = _luma_change(planes, previous_plane)
+        out[:, 2] = histogram_difference(frames, self._last, bins=self.bins)
+        out[:, 3:] = self._blend(planes)
         self._last = frames[-1].copy()
-        return local, luma, hist
+        return out
+
+    def _blend(self, planes: np.ndarray) -> np.ndarray:
+        """``contrast`` and the blend columns of ``planes`` (float32 (n, 5)); moves the window on."""
+        from ._kernels import blend_sums, plane_moments
+
+        out = np.full((len(planes), 5), np.nan, np.float32)
+        out[:, 0] = plane_moments(planes)[:, 1]
+        reach = 2 * self.lag
+        window = np.concatenate([self._window, planes]) if len(self._window) else planes
+        first = max(reach, len(self._window))
+        if first < len(window):
+            done = first - len(self._window)  # rows of ``planes`` without a full window
+            sums = blend_sums(window, self.lag, first, GRID)
+            out[done:, 1:4] = blend_fit(sums, block_pixels(*planes.shape[1:]))
+            out[done:, 4] = _block_change(window[first:], window[first - reach:len(window) - reach], 1.0)
+        self._window = window[-reach:].copy()
+        return out

@@ -88,7 +88,8 @@ class SegmentPart:
     """What one segment's analysis found, for :func:`merge_segments`.
 
     Frame positions are relative to the segment's first frame. ``times_s`` covers every frame of
-    the segment; ``analysed`` (with ``score``, ``luma_diff``, ``hist_diff``) its analysed frames,
+    the segment; ``analysed`` (with their ``measures``, rows of :data:`framepick.score.MEASURES`)
+    its analysed frames,
     ``candidates`` those where the detector's threshold is met, ``thumb_positions`` / ``thumbs``
     its thumbnails. ``tail_*`` describe the frames decoded past the segment's end, positions
     relative to the end.
@@ -97,17 +98,13 @@ class SegmentPart:
     number: int
     times_s: np.ndarray
     analysed: np.ndarray
-    score: np.ndarray
-    luma_diff: np.ndarray
-    hist_diff: np.ndarray
+    measures: np.ndarray
     candidates: np.ndarray
     thumb_positions: np.ndarray
     thumbs: np.ndarray
     tail_times_s: np.ndarray
     tail_analysed: np.ndarray
-    tail_score: np.ndarray
-    tail_luma_diff: np.ndarray
-    tail_hist_diff: np.ndarray
+    tail_measures: np.ndarray
 
 
 def _check_config(config: AnalysisConfig) -> None:
@@ -135,6 +132,7 @@ def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None,
     from .decode import scaled_size
     from .probe import open_video, probe, scan_packets
     from .scenes import detector_reach
+    from .score import blend_lag
 
     config = config or AnalysisConfig()
     _check_config(config)
@@ -155,9 +153,10 @@ def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None,
         time_base = Fraction(stream.time_base)
     key_pts = pts[is_key]
     key_times = np.asarray([_frame_time(p, time_base) - origin for p in key_pts.tolist()])
-    before, after = detector_reach(config.detector, config.detector_params)
     analysed_fps = config.rate_fps or info.fps
-    warmup_s = (before + 1) / analysed_fps + 2 / info.fps
+    before, after = detector_reach(config.detector, config.detector_params)
+    before = max(before, 2 * blend_lag(analysed_fps))  # the scorer's blend window
+    warmup_s = 2 * (before + 1) / analysed_fps + 2 / info.fps  # twice: variable frame rates
     tail_s = (after + 2) / analysed_fps + 2 / info.fps
     end_s = _frame_time(int(pts[-1]), time_base) - origin if len(pts) else 0.0
     starts: list[int] = []  # positions in key_pts of segment starts, after the first segment
@@ -197,46 +196,34 @@ def analyze_segment(path: str | os.PathLike, config: AnalysisConfig, segment: Se
         The decoder did not start at the boundary keyframe, the warm-up or the tail fell short,
         or the timestamps do not increase.
     """
-    from .analysis import _Thumbnails
+    from .analysis import Accumulator
     from .decode import iter_chunks
-    from .scenes import SceneTracker, threshold_params
-    from .score import ChangeScorer
+    from .scenes import threshold_params
 
     _check_config(config)
-    scorer = ChangeScorer()
-    tracker = SceneTracker(config.detector, threshold_params(config.detector_params), fps=segment.fps)
-    thumbs = _Thumbnails(config.thumb_fps, segment.thumb_size)
+    collected = Accumulator(config, fps=segment.fps, thumb_size=segment.thumb_size,
+                            detector_params=threshold_params(config.detector_params))
     chunks = iter_chunks(path, size=config.size, rate_fps=config.rate_fps, backend="pyav", fallback=False,
                          threads=config.thread_count, seek_pts=segment.seek_pts, origin_s=segment.origin)
-    times, analysed, scores = [], [], []
     tail_analysed = 0
     stream = iter(chunks)
     try:
         for chunk in stream:
-            scores.append(scorer.update(chunk.frames))
-            tracker.update(chunk.indices, chunk.frames)
-            thumbs.update(chunk)
-            times.append(chunk.times_s)
-            analysed.append(chunk.indices)
+            collected.update(chunk)
             if segment.end_s is not None:
                 tail_analysed += int(np.sum(chunk.times_s[chunk.indices - chunk.start] >= segment.end_s))
                 if tail_analysed >= segment.tail:
                     break
     finally:
         stream.close()
-    times_s = np.concatenate(times)
-    positions = np.concatenate(analysed)
-    cuts = tracker.scenes(len(times_s))[1:, 0]
-    joined = tuple(np.concatenate(measure) for measure in zip(*scores))
-    return _part(segment, times_s, positions, joined, cuts,
-                 thumbs.indices(), thumbs.frames())
+    times_s = collected.frame_times_s()
+    return _part(segment, times_s, collected.analysed(), collected.measures(), collected.cuts(len(times_s)),
+                 collected.thumbs.indices(), collected.thumbs.frames())
 
 
-def _part(segment: Segment, times_s, positions, scores, cuts, thumb_positions, thumbs) -> SegmentPart:
-    """Cut the decoded span into warm-up, body and tail, checking that each is as expected.
-
-    ``scores`` is ``(score, luma_diff, hist_diff)`` of the analysed frames."""
-    local, luma, hist = scores
+def _part(segment: Segment, times_s: np.ndarray, positions: np.ndarray, measures: np.ndarray, cuts: np.ndarray,
+          thumb_positions: np.ndarray, thumbs: np.ndarray) -> SegmentPart:
+    """Cut the decoded span into warm-up, body and tail, checking that each is as expected."""
     where = f"segment {segment.number}"
     if np.any(np.diff(times_s) <= 0):
         raise SegmentMismatch(f"{where}: timestamps do not increase")
@@ -259,17 +246,13 @@ def _part(segment: Segment, times_s, positions, scores, cuts, thumb_positions, t
         number=segment.number,
         times_s=times_s[first:end],
         analysed=body(positions, positions) - first,
-        score=body(local, positions),
-        luma_diff=body(luma, positions),
-        hist_diff=body(hist, positions),
+        measures=body(measures, positions),
         candidates=body(cuts, cuts) - first,
         thumb_positions=body(thumb_positions, thumb_positions) - first,
         thumbs=body(thumbs, thumb_positions),
         tail_times_s=times_s[end:],
         tail_analysed=tail(positions, positions) - end,
-        tail_score=tail(local, positions),
-        tail_luma_diff=tail(luma, positions),
-        tail_hist_diff=tail(hist, positions),
+        tail_measures=tail(measures, positions),
     )
 
 
@@ -282,9 +265,9 @@ def merge_segments(path: str | os.PathLike, config: AnalysisConfig, parts: Itera
     SegmentMismatch
         Parts are missing, or a segment's tail differs from the next segment's first frames.
     """
-    from .analysis import _decoded_info
+    from .analysis import assemble
     from .probe import probe
-    from .scenes import cuts_from_candidates, scenes_from_cuts
+    from .scenes import cuts_from_candidates
 
     parts = sorted(parts, key=lambda part: part.number)
     if [part.number for part in parts] != list(range(len(parts))) or not parts:
@@ -298,25 +281,12 @@ def merge_segments(path: str | os.PathLike, config: AnalysisConfig, parts: Itera
                                for part, offset in zip(parts, offsets)])
 
     probed = probe(path)
-    frame_times_s = joined("times_s")
-    info = _decoded_info(probed, frame_times_s)
-    score_indices = joined("analysed", shifted=True)
-    cuts = cuts_from_candidates(config.detector, config.detector_params, fps=probed.fps, analysed=score_indices,
+    analysed = joined("analysed", shifted=True)
+    cuts = cuts_from_candidates(config.detector, config.detector_params, fps=probed.fps, analysed=analysed,
                                 candidates=joined("candidates", shifted=True))
-    return Analysis(
-        info=info,
-        config=config,
-        decoder="pyav",
-        frame_times_s=frame_times_s,
-        score_indices=score_indices,
-        score=joined("score"),
-        luma_diff=joined("luma_diff"),
-        hist_diff=joined("hist_diff"),
-        scenes=scenes_from_cuts(cuts, info.frames),
-        thumb_indices=joined("thumb_positions", shifted=True),
-        thumbs=joined("thumbs"),
-        elapsed_s=elapsed_s,
-    )
+    return assemble(probed, config, decoder="pyav", frame_times_s=joined("times_s"), analysed=analysed,
+                    measures=joined("measures"), cuts=cuts, thumb_indices=joined("thumb_positions", shifted=True),
+                    thumbs=joined("thumbs"), elapsed_s=elapsed_s)
 
 
 def _check_overlap(part: SegmentPart, following: SegmentPart) -> None:
@@ -327,9 +297,7 @@ def _check_overlap(part: SegmentPart, following: SegmentPart) -> None:
         raise SegmentMismatch(f"{where}: frame times differ where they overlap")
     mine, theirs = part.tail_analysed < count, following.analysed < count
     same = (np.array_equal(part.tail_analysed[mine], following.analysed[theirs])
-            and np.array_equal(part.tail_score[mine], following.score[theirs])
-            and np.array_equal(part.tail_luma_diff[mine], following.luma_diff[theirs])
-            and np.array_equal(part.tail_hist_diff[mine], following.hist_diff[theirs]))
+            and np.array_equal(part.tail_measures[mine], following.measures[theirs], equal_nan=True))
     if not same:
         raise SegmentMismatch(f"{where}: the pictures differ where they overlap (decoding from the keyframe "
                               "does not reproduce them)")

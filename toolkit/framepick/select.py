@@ -279,6 +279,26 @@ def _scenes_within(analysis: Analysis, first: int, last: int) -> np.ndarray:
     return clipped[clipped[:, 1] > clipped[:, 0]]
 
 
+def _pickable(analysis: Analysis, first: int, last: int, scenes: np.ndarray) -> np.ndarray:
+    """Which frames ``first..last`` may be picked (bool, relative to ``first``): those outside
+    the gradual transitions, and every frame of a scene (``scenes``, relative) that lies wholly
+    inside transitions."""
+    allowed = ~analysis.in_transition()[first:last + 1]
+    none = np.add.reduceat(allowed, scenes[:, 0]) == 0
+    for start, end in scenes[none].tolist():
+        allowed[start:end] = True
+    return allowed
+
+
+def _cores(scenes: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of each scene's core (relative frames, int64): the scene without the
+    frames at its ends that may not be picked (``allowed`` from :func:`_pickable`)."""
+    positions = np.flatnonzero(allowed)
+    starts = positions[np.searchsorted(positions, scenes[:, 0])]
+    ends = positions[np.searchsorted(positions, scenes[:, 1]) - 1] + 1
+    return starts, ends - starts
+
+
 # --------------------------------------------------------------------------- uniform
 
 
@@ -392,20 +412,20 @@ def _select_scenes(analysis: Analysis, **params: Any) -> np.ndarray:
     the other ``n - k`` are shared in proportion to each scene's length beyond its first frame
     (largest remainder), so a scene never gets more frames than it has and ``n`` equal to the
     range's frame count selects every frame. With ``n < k``, the ``n`` longest scenes get one.
-    A scene's frames sit at the centres of equal sub-intervals of it: away from the cuts, where
-    fades and dissolves are.
+    A scene's frames sit at the centres of equal sub-intervals of its core: the scene without the
+    fades and dissolves at its ends (see :mod:`framepick.transitions`), lengths counted in it.
     """
     first, last = _frame_range(analysis, params["start_s"], params["end_s"])
     count = _budget(analysis, first, last, params)
     scenes = _scenes_within(analysis, first, last)
-    lengths = scenes[:, 1] - scenes[:, 0]
+    starts, lengths = _cores(scenes, _pickable(analysis, first, last, scenes))
     if count <= len(scenes):
         chosen = _largest(lengths, count)
         counts = np.zeros(len(scenes), dtype=np.int64)
         counts[chosen] = 1
     else:
         counts = 1 + _largest_remainder((lengths - 1).astype(np.float64), count - len(scenes))
-    return first + _centres(scenes[:, 0], lengths, counts)
+    return first + _centres(starts, lengths, counts)
 
 
 # --------------------------------------------------------------------------- adaptive
@@ -504,26 +524,28 @@ def _select_adaptive(
 ) -> np.ndarray:
     """More frames where the content changes, at least one per scene while the budget allows.
 
-    1. Density (see ``_density``): ``floor`` uniform plus ``1 - floor`` smoothed change score.
-    2. Largest gap (with ``n`` above ``k``): the density is raised where it is low so that no
-       two neighbouring picks are more than ``max_gap_s`` apart (default: twice the uniform
-       spacing ``range / n``; 0 disables): a long still stretch is never starved. The scene
-       lift that follows adds mass, so the bound holds up to what it adds.
+    1. Density (see ``_density``): ``floor`` uniform plus ``1 - floor`` smoothed change score;
+       0 inside gradual transitions (fades, dissolves), unless a scene is nothing else.
+    2. Largest gap (with ``n`` above ``k``): the density outside transitions is raised where it
+       is low so that no two neighbouring picks are more than ``max_gap_s`` apart, plus the
+       length of any transition between them (default: twice the uniform spacing ``range / n``;
+       0 disables): a long still stretch is never starved. The scene lift that follows adds
+       mass, so the bound holds up to what it adds.
     3. Coverage: with a budget ``n`` above the ``k`` scenes in the range, scenes whose share of
        the density is below ``1 / n`` are lifted to it (water-filling, the others shrinking in
-       proportion); a scene with at least ``1 / n`` of the mass always holds one of the ``n``
+       proportion; the lift goes to frames outside transitions); a scene with at least ``1 / n`` of the mass always holds one of the ``n``
        quantiles below. With ``n <= k`` the ``n`` scenes of largest mass get one frame each,
        at their density median.
     4. Inverse-transform sampling: frame ``j`` is where the cumulative density reaches
        ``(j + 0.5) / n`` of the total.
     5. Neighbours are moved at least ``min_gap_s`` apart (at least one frame; less when the budget
-       cannot fit otherwise). A gap longer than the shortest scene may cost that scene its frame.
+       cannot fit otherwise), counting only frames outside transitions. A gap longer than the shortest scene may cost that scene its frame.
     """
     first, last = _frame_range(analysis, params["start_s"], params["end_s"])
     count = _budget(analysis, first, last, params)
-    density = _density(analysis, first, last, floor=floor, sharpness=sharpness, smooth_s=smooth_s)
     scenes = _scenes_within(analysis, first, last)
-    lengths = scenes[:, 1] - scenes[:, 0]
+    allowed = _pickable(analysis, first, last, scenes)
+    density = _density(analysis, first, last, floor=floor, sharpness=sharpness, smooth_s=smooth_s) * allowed
     mass = np.add.reduceat(density, scenes[:, 0])
     if count <= len(scenes):
         cumulative = np.cumsum(density)
@@ -532,14 +554,17 @@ def _select_adaptive(
     else:
         spacing = len(density) / count  # frames
         gap_frames = 2 * spacing if max_gap_s is None else max_gap_s * analysis.info.fps
-        density = _bound_gaps(density, count, math.floor(gap_frames) - 1)
+        density[allowed] = _bound_gaps(density[allowed], count, math.floor(gap_frames) - 1)
         mass = np.add.reduceat(density, scenes[:, 0])
-        density = density + np.repeat((_lift(mass, count) - mass) / lengths, lengths)
+        room = np.add.reduceat(allowed, scenes[:, 0])  # frames that can take the lift
+        density = density + np.repeat((_lift(mass, count) - mass) / room, scenes[:, 1] - scenes[:, 0]) * allowed
         cumulative = np.cumsum(density)
         targets = (np.arange(count) + 0.5) * (cumulative[-1] / count)
     picks = np.minimum(np.searchsorted(cumulative, targets), len(density) - 1)
     gap = max(1, round(min_gap_s * analysis.info.fps))
-    return first + _spread(picks, gap, len(density))
+    pickable = np.flatnonzero(allowed)  # spread among these, so that no pick is pushed into a fade
+    ranks = np.minimum(np.searchsorted(pickable, picks), len(pickable) - 1)
+    return first + pickable[_spread(ranks, gap, len(pickable))]
 
 
 # --------------------------------------------------------------------------- novelty
@@ -550,19 +575,24 @@ def _select_novelty(analysis: Analysis, *, threshold: float, **params: Any) -> n
 
     Walking through the analysed frames of the range, each score's excess over the median score
     (the noise level of a still shot) is accumulated; when the sum since the last pick reaches
-    ``threshold`` that frame is picked and the sum restarts. The range's first frame is always
-    picked. When more frames qualify than the budget, the most novel ones (largest sum when
-    picked) are kept.
+    ``threshold`` that frame is picked and the sum restarts. The range's first frame outside
+    transitions is always picked. Frames inside gradual transitions add nothing (a fade or dissolve is not news; the
+    frame after it is). When more frames qualify than the budget, the most novel ones (largest
+    sum when picked) are kept.
 
     This is the one strategy that may return fewer frames than the budget: a still video has
     little novelty, and returns as few as one frame (floored to ``multiple_of`` when more).
     """
     first, last = _frame_range(analysis, params["start_s"], params["end_s"])
     count = _budget(analysis, first, last, params)
+    outside = np.flatnonzero(~analysis.in_transition()[first:last + 1])
+    if len(outside):  # a video opening with a fade starts after it
+        first += int(outside[0])
     in_range = (analysis.score_indices >= first) & (analysis.score_indices <= last)
     level = np.median(analysis.score[in_range]) if in_range.any() else 0.0
     after_first = in_range & (analysis.score_indices > first)
     excess = np.maximum(analysis.score[after_first].astype(np.float64) - level, 0.0)
+    excess[analysis.in_transition()[analysis.score_indices[after_first]]] = 0.0  # fades add no novelty
     frames = np.concatenate(([first], analysis.score_indices[after_first]))
     sums = np.concatenate(([0.0], np.cumsum(excess)))  # sums[0] stands for the first frame
     positions = np.arange(len(sums))

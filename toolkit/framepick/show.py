@@ -56,6 +56,9 @@ COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
 CUT_COLOR = "#d9534f"
 """Colour of the scene cuts in the timeline."""
 
+TRANSITION_COLOR = "#f0ad4e"
+"""Colour of the shaded gradual transitions (fades, dissolves) in the timeline."""
+
 _LABELS = "ABCD"
 _SCORE_COLOR = "#555555"
 _METRIC_NAMES = {
@@ -74,7 +77,7 @@ class Timeline:
     """One matplotlib figure of an analysis and up to four selections, updated in place.
 
     The top axes show the change score against time in seconds with every scene cut as a vertical
-    line; the bottom axes show one row of ticks per selection (A on top). The figure is rendered
+    line and every gradual transition (fade, dissolve) as a shaded span; the bottom axes show one row of ticks per selection (A on top). The figure is rendered
     once per analysis; the selection rows are drawn on a copy of that render (blitting), so
     :meth:`set_selections` followed by :meth:`png` costs a few milliseconds whatever the video's
     length (no figure, axes or artist is rebuilt).
@@ -101,7 +104,7 @@ class Timeline:
     def __init__(self, analysis: Analysis, selections: Sequence[Selection], *, width_in: float = 10.0,
                  height_in: float = 3.0, dpi: int = 100) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.collections import LineCollection
+        from matplotlib.collections import LineCollection, PolyCollection
         from matplotlib.figure import Figure
 
         if not 1 <= len(selections) <= len(_LABELS):
@@ -117,7 +120,10 @@ class Timeline:
         self._score_line, = self._score_ax.plot([], [], color=_SCORE_COLOR, linewidth=0.8)
         self._cuts = [LineCollection([], colors=CUT_COLOR, linewidths=0.8,
                                      transform=ax.get_xaxis_transform()) for ax in self.figure.axes]
-        for ax, cuts in zip(self.figure.axes, self._cuts):
+        self._transitions = [PolyCollection([], facecolors=TRANSITION_COLOR, edgecolors="none", alpha=0.35,
+                                            transform=ax.get_xaxis_transform()) for ax in self.figure.axes]
+        for ax, cuts, transitions in zip(self.figure.axes, self._cuts, self._transitions):
+            ax.add_collection(transitions, autolim=False)
             ax.add_collection(cuts, autolim=False)
         self._rows = [LineCollection([], colors=COLORS[row], linewidths=1.0, animated=True)
                       for row in range(len(selections))]
@@ -141,6 +147,7 @@ class Timeline:
         score_ax.set_ylabel("change score")
         score_ax.grid(axis="y", alpha=0.3)
         score_ax.plot([], [], color=CUT_COLOR, linewidth=0.8, label="scene cut")
+        score_ax.fill_between([], [], color=TRANSITION_COLOR, alpha=0.35, label="fade / dissolve")
         score_ax.legend(loc="upper right", fontsize="small", frameon=False)
         ticks_ax.set_ylim(-0.5, len(self._rows) - 0.5)
         ticks_ax.set_yticks([])
@@ -150,7 +157,7 @@ class Timeline:
             ticks_ax.spines[spine].set_visible(False)
 
     def set_analysis(self, analysis: Analysis) -> None:
-        """Show ``analysis``: its score, its cuts and its duration as the time axis."""
+        """Show ``analysis``: its score, its cuts, its transitions and its duration as the time axis."""
         times_s = analysis.times_of(analysis.score_indices)
         self._score_line.set_data(times_s, analysis.score)
         cuts_s = analysis.times_of(analysis.cuts)
@@ -159,6 +166,10 @@ class Timeline:
         segments[:, 1, 1] = 1.0
         for cuts in self._cuts:
             cuts.set_segments(segments)
+        spans_s = analysis.times_of(analysis.transitions)
+        boxes = [[(start, 0.0), (end, 0.0), (end, 1.0), (start, 1.0)] for start, end in spans_s.tolist()]
+        for transitions in self._transitions:
+            transitions.set_verts(boxes)
         self._score_ax.set_xlim(0.0, analysis.info.duration_s)
         top = float(analysis.score.max()) if len(analysis.score) else 0.0
         self._score_ax.set_ylim(0.0, max(0.05, min(1.0, top * 1.1)))

@@ -183,6 +183,13 @@ class Analysis:
         Frame index of each thumbnail.
     thumbs : uint8 array, shape (t, h, w, 3)
         RGB thumbnails, longer side ``config.thumb_size``.
+    transitions : int64 array, shape (j, 2)
+        ``[start, end)`` frame ranges of the gradual transitions (fades, dissolves; see
+        :mod:`framepick.transitions`), sorted and disjoint. Scenes are split at them; the
+        selection puts no frame inside one while the scene around can take it. Empty for a
+        ``keyframes_only`` analysis.
+    transition_kinds : str array, shape (j,)
+        ``"fade_in"``, ``"fade_out"`` or ``"dissolve"``, one per transition.
     elapsed_s : float
         Wall time of the analysis pass in seconds.
     """
@@ -198,6 +205,8 @@ class Analysis:
     scenes: np.ndarray
     thumb_indices: np.ndarray
     thumbs: np.ndarray
+    transitions: np.ndarray = field(default_factory=lambda: np.empty((0, 2), np.int64))
+    transition_kinds: np.ndarray = field(default_factory=lambda: np.empty(0, "<U8"))
     elapsed_s: float = 0.0
 
     @property
@@ -215,6 +224,13 @@ class Analysis:
     def scene_times_s(self) -> np.ndarray:
         """``[start, end)`` of every scene in seconds (float64, shape (k, 2))."""
         return self.times_of(self.scenes)
+
+    def in_transition(self) -> np.ndarray:
+        """Whether each frame lies inside a gradual transition (bool, shape (info.frames,))."""
+        inside = np.zeros(self.info.frames + 1, dtype=np.int64)
+        np.add.at(inside, self.transitions[:, 0], 1)
+        np.add.at(inside, self.transitions[:, 1], -1)
+        return np.cumsum(inside[:-1]) > 0
 
     def scene_of(self, indices: np.ndarray) -> np.ndarray:
         """Scene number (0-based) of every frame index in ``indices``."""

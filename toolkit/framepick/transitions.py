@@ -1,0 +1,165 @@
+"""Gradual transitions: fades from and to a flat picture, and dissolves between two shots.
+
+PySceneDetect's detectors find hard cuts; a fade or a dissolve changes the picture a little on
+every frame and is missed, or cut at a random frame of its ramp. Both move every pixel along the
+straight line between two pictures (``(1 - a) * A + a * B``, whatever the ramp's pace), which
+motion does not. :class:`framepick.score.ChangeScorer` measures, for a short window ending at each
+analysed frame, how well the window's middle is such a blend of its two ends; this module turns
+those measures into transitions:
+
+1. A window's middle is *blended* where it lies strictly between its ends (``alpha`` within
+   ``ALPHA_MARGIN`` of 0 and 1: a hard cut puts it at one end), the fit leaves at most
+   ``MAX_RESIDUAL`` of the ends' difference unexplained, and the ends differ by at least
+   ``MIN_SPAN`` levels (sensor noise on a still does not).
+2. Runs of blended frames are classified one by one: a run that starts or ends on a flat picture
+   (luma standard deviation below ``FLAT_STD``) is a fade in or out, and takes in the flat frames
+   next to it; a run whose contrast dips to ``DISSOLVE_DIP`` of its ends' or below is a dissolve
+   (mixing two unrelated pictures lowers the contrast; a title fading in or a slow pan does not).
+   Anything else (an exposure ramp, a pan) is no transition. Transitions of one kind up to
+   ``MAX_GAP`` frames apart are then joined.
+
+Transitions are scene boundaries (:func:`cuts_with_transitions`): a dissolve is cut at its middle,
+a fade where it meets the flat picture, and detector cuts inside a transition are dropped. The
+selection gives their frames no sampling density (:mod:`framepick.select`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .score import MEASURES
+
+__all__ = ["KINDS", "find_transitions", "cuts_with_transitions"]
+
+KINDS = ("fade_in", "fade_out", "dissolve")
+ALPHA_MARGIN = 0.15  # the middle must lie this far (share of the way) from both ends
+MAX_RESIDUAL = 0.3  # unexplained share of the ends' difference (random motion: ~0.5, noise: ~0.9)
+MIN_SPAN = 2.0  # luma levels (root mean square) between a window's ends
+MAX_GAP = 2  # analysed frames between two runs of one transition
+FLAT_STD = 8.0  # luma levels: a picture this flat is the black (or any flat colour) of a fade
+DISSOLVE_DIP = 0.9  # a dissolve's lowest contrast, relative to the lower of its ends'
+
+
+def _column(measures: np.ndarray, name: str) -> np.ndarray:
+    return measures[:, MEASURES.index(name)].astype(np.float64)
+
+
+def _blended(measures: np.ndarray, lag: int) -> np.ndarray:
+    """Whether each analysed frame is the middle of a blend window (bool, (m,)): the measures of a
+    window are stored at its last frame, ``lag`` rows after its middle."""
+    alpha, residual, span = (_column(measures, name) for name in ("blend_alpha", "blend_residual", "blend_span"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok = ((alpha >= ALPHA_MARGIN) & (alpha <= 1 - ALPHA_MARGIN) & (span >= MIN_SPAN)
+              & (residual <= MAX_RESIDUAL * span))
+    middle = np.zeros(len(ok), dtype=bool)
+    middle[: len(ok) - lag] = ok[lag:]
+    return middle
+
+
+def _runs(flags: np.ndarray) -> np.ndarray:
+    """``[start, end)`` rows of the runs of True in ``flags`` (int64, (r, 2))."""
+    edges = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
+    return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)], axis=1)
+
+
+def _bridged(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Transitions of one kind at most ``MAX_GAP`` rows apart joined into one (a noisy frame can
+    break a dissolve's run; runs are classified one by one, so a slow pan's many short runs are
+    not joined before each is rejected)."""
+    out: list[tuple[int, int, str]] = []
+    for start, end, kind in found:
+        if out and out[-1][2] == kind and start - out[-1][1] <= MAX_GAP:
+            start = out.pop()[0]
+        out.append((start, end, kind))
+    return out
+
+
+def _flat_run(flat: np.ndarray, rows: range) -> tuple[int, int] | None:
+    """``[start, end)`` rows of the flat run holding the first flat row of ``rows``, or None."""
+    hits = [row for row in rows if 0 <= row < len(flat) and flat[row]]
+    if not hits:
+        return None
+    start = end = hits[0]
+    while start > 0 and flat[start - 1]:
+        start -= 1
+    while end < len(flat) and flat[end]:
+        end += 1
+    return start, end
+
+
+def _classify(run: tuple[int, int], contrast: np.ndarray, flat: np.ndarray,
+              lag: int) -> tuple[int, int, str] | None:
+    """``(start, end, kind)`` rows of one run of blended frames, or None if it is no transition.
+
+    A flat picture within ``lag`` rows before the run makes it a fade in (starting where that
+    flat picture starts), after it a fade out (ending where it ends)."""
+    start, end = run
+    if (black := _flat_run(flat, range(start - 1, start - lag - 1, -1))) is not None:
+        return black[0], end, "fade_in"
+    if (black := _flat_run(flat, range(end, end + lag))) is not None:
+        return start, black[1], "fade_out"
+    before, after = max(start - 1, 0), min(end, len(contrast) - 1)
+    if contrast[start:end].min() <= DISSOLVE_DIP * min(contrast[before], contrast[after]):
+        return start, end, "dissolve"
+    return None
+
+
+def find_transitions(measures: np.ndarray, analysed: np.ndarray, *, lag: int,
+                     total_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fades and dissolves among the analysed frames.
+
+    Parameters
+    ----------
+    measures : float32 array, shape (m, len(MEASURES))
+        The scorer's measures of the analysed frames (see :class:`framepick.score.ChangeScorer`).
+    analysed : int64 array, shape (m,)
+        Frame index of each analysed frame (sorted).
+    lag : int
+        The scorer's blend lag, in analysed frames.
+    total_frames : int
+        Frames in the video (the end of a transition that runs to the last frame).
+
+    Returns
+    -------
+    spans : int64 array, shape (j, 2)
+        ``[start, end)`` frame ranges of the transitions, sorted, not overlapping.
+    kinds : str array, shape (j,)
+        ``"fade_in"``, ``"fade_out"`` or ``"dissolve"``.
+    """
+    contrast = _column(measures, "contrast")
+    flat = contrast < FLAT_STD
+    found = _bridged([t for run in _runs(_blended(measures, lag))
+                      if (t := _classify(tuple(run), contrast, flat, lag)) is not None])
+    rows = _separate([(start, end) for start, end, _ in found])
+    ends = np.append(np.asarray(analysed, dtype=np.int64), total_frames)
+    spans = ends[np.asarray(rows, dtype=np.int64).reshape(-1, 2)]
+    return spans, np.asarray([kind for _, _, kind in found], dtype="<U8")
+
+
+def _separate(rows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted ``[start, end)`` row ranges made disjoint: where two overlap (a fade out and a fade
+    in sharing the flat frames between them), they meet at the middle of the overlap."""
+    out = [list(rows[0])] if rows else []
+    for start, end in rows[1:]:
+        if start < out[-1][1]:
+            middle = (start + out[-1][1]) // 2
+            out[-1][1], start = middle, middle
+        out.append([start, max(start, end)])
+    return [(start, end) for start, end in out]
+
+
+def cuts_with_transitions(cuts: np.ndarray, spans: np.ndarray, kinds: np.ndarray, *, margin: int,
+                          total_frames: int) -> np.ndarray:
+    """Hard ``cuts`` (frame indices) joined with the scene boundaries of the transitions.
+
+    A dissolve is cut at its middle frame, a fade out at its end and a fade in at its start (not
+    at the video's ends). Hard cuts within ``margin`` frames of a transition are dropped: the
+    detector saw the same transition. Returns sorted unique frame indices (int64)."""
+    cuts = np.asarray(cuts, dtype=np.int64)
+    keep = np.ones(len(cuts), dtype=bool)
+    added = []
+    for (start, end), kind in zip(spans.tolist(), kinds.tolist()):
+        keep &= (cuts < start - margin) | (cuts >= end + margin)
+        added.append({"dissolve": (start + end) // 2, "fade_out": end, "fade_in": start}[kind])
+    joined = np.concatenate([cuts[keep], np.asarray(added, dtype=np.int64)])
+    return np.unique(joined[(joined > 0) & (joined < total_frames)])
