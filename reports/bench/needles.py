@@ -149,3 +149,114 @@ def make_needle_video(path: Path, *, seed: int, minutes: float = 10.0, width: in
             container.mux(stream.encode(image))
         container.mux(stream.encode())
     return truth
+
+
+# --------------------------------------------------------------------------- real footage
+
+ROOT = Path(__file__).resolve().parents[2]
+# Real shots (frame ranges) of the two bundled clips, between their known hard cuts; the sample's
+# own fade-in (frames 0-45) is left out.
+REAL_SHOTS = [
+    (ROOT / "tests" / "data" / "bikes.mp4", [(0, 30), (30, 76), (76, 137), (137, 187), (187, 242)]),
+    (ROOT / "toolkit" / "framepick" / "data" / "big_buck_bunny_0_30.webm", [(46, 283), (283, 376), (376, 551),
+                                                                           (551, 720)]),
+]
+
+
+def _real_shots(width: int, height: int) -> list[np.ndarray]:
+    """Every shot of ``REAL_SHOTS`` decoded at ``width`` x ``height`` (float32 RGB frames)."""
+    shots = []
+    for path, spans in REAL_SHOTS:
+        with av.open(str(path)) as container:
+            frames = [frame.to_ndarray(format="rgb24", width=width, height=height)
+                      for frame in container.decode(video=0)]
+        shots += [np.asarray(frames[start:end], dtype=np.float32) for start, end in spans]
+    return shots
+
+
+def make_real_mix_video(path: Path, *, seed: int, shots: int = 10, width: int = 320, height: int = 176,
+                        fps: int = 25) -> Truth:
+    """Write real shots in motion (bikes and Big Buck Bunny, 1.2-4 s each, in a random order) joined
+    by hard cuts, dissolves of 0.3-1.6 s (both shots moving) and fades through black, and return
+    the truth: ``slides`` are the shots' spans outside transitions, ``transitions`` the dissolves'
+    and fades' spans (a fade through black as one span, the black included)."""
+    rng = np.random.default_rng(seed)
+    library = _real_shots(width, height)
+    truth = Truth(fps=fps, frames=0)
+    out: list[np.ndarray] = []
+    previous, settled = -1, 0  # the last shot drawn; frames before ``settled`` hold a transition
+    for number in range(shots):
+        choice = int(rng.choice([k for k in range(len(library)) if k != previous]))
+        shot, previous = library[choice], choice
+        length = min(len(shot), int(rng.uniform(1.2, 4.0) * fps))
+        start = int(rng.integers(0, len(shot) - length + 1))
+        clip = list(shot[start:start + length])
+        join = "cut" if number == 0 else str(rng.choice(["cut", "dissolve", "fade"]))
+        if join == "dissolve":
+            span = min(int(rng.uniform(0.3, 1.6) * fps), length // 2, (len(out) - settled) // 2)
+            weights = (np.arange(span) + 0.5) / span
+            for k, weight in enumerate(weights):
+                out[len(out) - span + k] = (1 - weight) * out[len(out) - span + k] + weight * clip[k]
+            truth.transitions.append((len(out) - span, len(out)))
+            clip = clip[span:]
+        elif join == "fade":
+            down, black, up = int(rng.uniform(0.3, 1.0) * fps), int(rng.integers(0, 12)), int(rng.uniform(0.3, 1.0) * fps)
+            for k in range(down):
+                out[len(out) - down + k] = out[len(out) - down + k] * (1 - (k + 0.5) / down)
+            begin = len(out) - down
+            out += [np.zeros_like(clip[0])] * black
+            for k in range(up):
+                clip[k] = clip[k] * ((k + 0.5) / up)
+            truth.transitions.append((begin, len(out) + up))
+        settled = len(out) + (up if join == "fade" else 0)
+        out += clip
+    truth.frames = len(out)
+    bounds = sorted({0, truth.frames, *[edge for span in truth.transitions for edge in span]})
+    inside = [any(lo <= a and b <= hi for lo, hi in truth.transitions) for a, b in zip(bounds, bounds[1:])]
+    truth.slides = [(a, b) for (a, b), skip in zip(zip(bounds, bounds[1:]), inside) if not skip]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "veryfast", "crf": "23"}
+        for pixels in out:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.clip(pixels, 0, 255).astype(np.uint8),
+                                                                   format="rgb24")))
+        container.mux(stream.encode())
+    return truth
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def _hit(picks: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
+    """Whether each ``[start, end)`` span holds a pick (bool, one per span)."""
+    return np.array([np.any((picks >= lo) & (picks < hi)) for lo, hi in spans], dtype=bool)
+
+
+def needle_measures(picks: np.ndarray, truth: Truth) -> dict[str, float]:
+    """The measures of one selection (frame indices) against its video's truth: share of inserts,
+    overlays and slides (or shots) holding a pick, picks inside transitions divided by the
+    transitions' share of the time (1 = as many as uniform sampling would put there), and the
+    largest gap between neighbouring picks and the video's ends, in seconds."""
+    inside = sum(int(np.sum((picks >= lo) & (picks < hi))) for lo, hi in truth.transitions)
+    share = sum(hi - lo for lo, hi in truth.transitions) / truth.frames
+    edges = np.concatenate(([0], picks, [truth.frames]))
+    return {
+        "inserts": float(_hit(picks, truth.inserts).mean()) if truth.inserts else float("nan"),
+        "overlays": float(_hit(picks, truth.overlays).mean()) if truth.overlays else float("nan"),
+        "transitions": inside / len(picks) / share if share else float("nan"),
+        "slides": float(_hit(picks, truth.slides).mean()),
+        "gap_s": float(np.diff(edges).max() / truth.fps),
+    }
+
+
+def transitions_found(spans: np.ndarray, truth: Truth) -> tuple[int, int, int]:
+    """``(true transitions found, detected transitions that are true, detected)``: a detected span
+    and a true one match when they overlap by half of the shorter."""
+    def match(a, b):
+        return min(a[1], b[1]) - max(a[0], b[0]) >= 0.5 * min(a[1] - a[0], b[1] - b[0])
+
+    detected = [tuple(span) for span in spans.tolist()]
+    found = sum(any(match(t, d) for d in detected) for t in truth.transitions)
+    true = sum(any(match(d, t) for t in truth.transitions) for d in detected)
+    return found, true, len(detected)

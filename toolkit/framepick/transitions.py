@@ -13,9 +13,11 @@ those measures into transitions:
    ``MIN_SPAN`` levels (sensor noise on a still does not).
 2. Runs of blended frames are classified one by one: a run that starts or ends on a flat picture
    (luma standard deviation below ``FLAT_STD``) is a fade in or out, and takes in the flat frames
-   next to it; a run whose contrast dips to ``DISSOLVE_DIP`` of its ends' or below is a dissolve
-   (mixing two unrelated pictures lowers the contrast; a title fading in or a slow pan does not).
-   Anything else (an exposure ramp, a pan) is no transition. Transitions of one kind up to
+   next to it; a run whose contrast dips to ``DISSOLVE_DIP`` or below of the straight line between
+   its ends' contrasts is a dissolve (mixing two unrelated pictures lowers the contrast, to 0.71
+   midway for pictures of equal contrast; a title fading in, an exposure ramp or a slow pan do
+   not), and whose windows see the picture change by ``DISSOLVE_CHANGE`` at least (smooth camera
+   motion changes it less). Anything else is no transition. Transitions of one kind up to
    ``MAX_GAP`` frames apart are then joined.
 
 Transitions are scene boundaries (:func:`cuts_with_transitions`): a dissolve is cut at its middle,
@@ -37,7 +39,8 @@ MAX_RESIDUAL = 0.3  # unexplained share of the ends' difference (random motion: 
 MIN_SPAN = 2.0  # luma levels (root mean square) between a window's ends
 MAX_GAP = 2  # analysed frames between two runs of one transition
 FLAT_STD = 8.0  # luma levels: a picture this flat is the black (or any flat colour) of a fade
-DISSOLVE_DIP = 0.9  # a dissolve's lowest contrast, relative to the lower of its ends'
+DISSOLVE_DIP = 0.9  # a dissolve's lowest contrast, relative to the line between its ends'
+DISSOLVE_CHANGE = 0.18  # the least picture change (``span_change``) of a dissolve's windows
 
 
 def _column(measures: np.ndarray, name: str) -> np.ndarray:
@@ -87,19 +90,22 @@ def _flat_run(flat: np.ndarray, rows: range) -> tuple[int, int] | None:
     return start, end
 
 
-def _classify(run: tuple[int, int], contrast: np.ndarray, flat: np.ndarray,
+def _classify(run: tuple[int, int], contrast: np.ndarray, flat: np.ndarray, change: np.ndarray,
               lag: int) -> tuple[int, int, str] | None:
     """``(start, end, kind)`` rows of one run of blended frames, or None if it is no transition.
 
     A flat picture within ``lag`` rows before the run makes it a fade in (starting where that
-    flat picture starts), after it a fade out (ending where it ends)."""
+    flat picture starts), after it a fade out (ending where it ends). ``change`` is the picture
+    change of the window centred on each row."""
     start, end = run
     if (black := _flat_run(flat, range(start - 1, start - lag - 1, -1))) is not None:
         return black[0], end, "fade_in"
     if (black := _flat_run(flat, range(end, end + lag))) is not None:
         return start, black[1], "fade_out"
     before, after = max(start - 1, 0), min(end, len(contrast) - 1)
-    if contrast[start:end].min() <= DISSOLVE_DIP * min(contrast[before], contrast[after]):
+    straight = np.interp(np.arange(start, end), [before, after], [contrast[before], contrast[after]])
+    dips = np.min(contrast[start:end] / np.maximum(straight, FLAT_STD)) <= DISSOLVE_DIP
+    if dips and np.nanmax(change[start:end]) >= DISSOLVE_CHANGE:
         return start, end, "dissolve"
     return None
 
@@ -128,8 +134,10 @@ def find_transitions(measures: np.ndarray, analysed: np.ndarray, *, lag: int,
     """
     contrast = _column(measures, "contrast")
     flat = contrast < FLAT_STD
+    change = np.full(len(contrast), np.nan)
+    change[: len(change) - lag] = _column(measures, "span_change")[lag:]  # by the window's middle
     found = _bridged([t for run in _runs(_blended(measures, lag))
-                      if (t := _classify(tuple(run), contrast, flat, lag)) is not None])
+                      if (t := _classify(tuple(run), contrast, flat, change, lag)) is not None])
     rows = _separate([(start, end) for start, end, _ in found])
     ends = np.append(np.asarray(analysed, dtype=np.int64), total_frames)
     spans = ends[np.asarray(rows, dtype=np.int64).reshape(-1, 2)]
