@@ -12,7 +12,8 @@ from PIL import Image
 
 from framepick.analysis import analyze
 from framepick.errors import ConfigError, VideoError
-from framepick.extract import OutputConfig, extract, finished_manifest, qwen_entry, qwen_frame_size
+from framepick.extract import OutputConfig, extract, finished_manifest, qwen_entry
+from framepick.qwen import qwen_frame_size
 from framepick.types import Selection
 
 from videos import scene_frame

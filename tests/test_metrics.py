@@ -9,7 +9,7 @@ import pytest
 from test_select import make_analysis
 
 import framepick.metrics
-import framepick.select
+import framepick.qwen
 from framepick.metrics import (
     BETTER,
     compare,
@@ -31,7 +31,7 @@ def flat(*levels: int) -> np.ndarray:
     return np.stack([np.full((2, 3, 3), level, np.uint8) for level in levels])
 
 
-@pytest.mark.parametrize("module", [framepick.metrics, framepick.select])
+@pytest.mark.parametrize("module", [framepick.metrics, framepick.qwen])
 def test_docstring_examples(module):
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

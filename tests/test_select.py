@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from framepick.errors import ConfigError
-from framepick.select import STRATEGIES, frame_budget, qwen_linspace, select, strategy_defaults
+from framepick.qwen import frame_budget, qwen_linspace
+from framepick.select import STRATEGIES, select, strategy_defaults
 from framepick.types import Analysis, AnalysisConfig, VideoInfo
 
 DATA = Path(__file__).parent / "data"

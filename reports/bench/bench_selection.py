@@ -17,10 +17,24 @@ And on the real clips (``tests/data/bikes.mp4`` and the bundled Big Buck Bunny s
 cuts are known): coverage of their true shots, largest gap and redundancy of every strategy at
 the same budgets.
 
+Short events and transitions (``needles.py``), per strategy and budget (16, 32, 64 frames):
+
+- *needle videos*: 10-minute calm videos (320x180, 25 fps) of still slides with sensor noise,
+  hard cuts and 1.5 s cross-fades, fades from and to black, a slow pan, and three *inserts*
+  (1.5-3 s of other footage between two cuts) and three *overlays* (a small moving picture for
+  2 s, no cut) each, one layout per seed;
+- *real mixes*: real shots in motion from the two clips (1.2-4 s each) joined by hard cuts,
+  dissolves of 0.3-1.6 s and fades through black, one order per seed.
+
+Measured: inserts and overlays holding a pick, picks inside transitions against the transitions'
+share of the time (1.0 = as many as uniform sampling puts there), slides or shots holding a pick,
+the largest gap; and the transitions the analysis finds (a true and a found span match when
+they overlap by half of the shorter).
+
 Usage::
 
-    python reports/bench/bench_selection.py                 # both sources, writes the report
-    python reports/bench/bench_selection.py --source synthetic --seeds 2
+    python reports/bench/bench_selection.py                 # everything, writes the report
+    python reports/bench/bench_selection.py --source synthetic --seeds 2 --needle-seeds 1 --needle-minutes 3
 
 Writes ``reports/selection.md`` and ``reports/selection_coverage.png``.
 """
@@ -42,6 +56,9 @@ from framepick.metrics import compare, scene_coverage
 from framepick.select import STRATEGIES, select
 from framepick.types import Analysis, AnalysisConfig, VideoInfo
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from needles import Truth, make_needle_video, make_real_mix_video, needle_measures, transitions_found  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "reports" / "selection.md"
 PLOT = ROOT / "reports" / "selection_coverage.png"
@@ -54,6 +71,7 @@ REAL_CLIPS = {
                                  (283, 376, 551)),
 }
 SPEED_FRAMES, SPEED_FPS = 54_000, 30.0
+NEEDLE_BUDGETS = (16, 32, 64)
 
 
 # --------------------------------------------------------------------------- test material
@@ -169,7 +187,63 @@ def coverage_rows(analyses: list[tuple[Analysis, np.ndarray]]) -> dict[tuple[str
     return out
 
 
+def needle_rows(material: list[tuple[Analysis, Truth]]) -> dict[tuple[str, int], list[dict[str, float]]]:
+    """The needle measures per (strategy, budget), one dict per video."""
+    out: dict[tuple[str, int], list[dict[str, float]]] = {}
+    for analysis, truth in material:
+        for strategy in COMPARED:
+            for budget in NEEDLE_BUDGETS:
+                picks = select(analysis, strategy, frames=budget).indices
+                out.setdefault((strategy, budget), []).append(needle_measures(picks, truth))
+    return out
+
+
+def make_material(kind: str, seeds: int, minutes: float, folder: Path) -> tuple[list, list[str]]:
+    """Needle videos or real mixes, made and analysed: ``[(analysis, truth), ...]`` and notes."""
+    from framepick.analysis import analyze
+
+    material, notes = [], []
+    for seed in range(1, seeds + 1):
+        path = folder / f"{kind}-{seed}.mp4"
+        started = time.perf_counter()
+        if kind == "needles":
+            truth = make_needle_video(path, seed=seed, minutes=minutes)
+        else:
+            truth = make_real_mix_video(path, seed=seed)
+        made = time.perf_counter() - started
+        analysis = analyze(path, cache=False, progress=False)
+        found, true, detected = transitions_found(analysis.transitions, truth)
+        notes.append(f"seed {seed}: {truth.frames / truth.fps:.0f} s, {len(truth.slides)} "
+                     f"{'slides' if kind == 'needles' else 'shots'}, {found} of {len(truth.transitions)} "
+                     f"transitions found ({detected - true} false), {len(analysis.scenes)} scenes; made in "
+                     f"{made:.0f} s, analysed in {analysis.elapsed_s:.1f} s")
+        print(f"{kind} {notes[-1]}")
+        material.append((analysis, truth))
+    return material, notes
+
+
 # --------------------------------------------------------------------------- report
+
+
+def needle_table(rows: dict[tuple[str, int], list[dict[str, float]]], *, needles: bool) -> list[str]:
+    head = "| strategy | budget | inserts hit | overlays hit |" if needles else "| strategy | budget |"
+    held = "slides held" if needles else "shots held"
+    lines = [f"{head} picks in transitions / their share | {held} | largest gap s (worst) |",
+             "|---|---:|" + ("---:|---:|" if needles else "") + "---:|---:|---:|"]
+    for (strategy, budget), results in rows.items():
+        mean = {key: float(np.mean([r[key] for r in results])) for key in results[0]}
+        worst = max(r["gap_s"] for r in results)
+        events = f" {mean['inserts']:.0%} | {mean['overlays']:.0%} |" if needles else ""
+        lines.append(f"| {strategy} | {budget} |{events} {mean['transitions']:.2f}x | {mean['slides']:.0%} | "
+                     f"{mean['gap_s']:.1f} ({worst:.1f}) |")
+    return lines
+
+
+def transitions_summary(material: list[tuple[Analysis, Truth]]) -> str:
+    counts = np.sum([[len(t.transitions), *transitions_found(a.transitions, t)] for a, t in material], axis=0)
+    total, found, true, detected = (int(c) for c in counts)
+    return (f"The analysis found {found} of the {total} true transitions ({found / total:.0%}); "
+            f"{true} of its {detected} transitions are true ({true / max(detected, 1):.0%}).")
 
 
 def real_clip_table(analysis: Analysis, truth: np.ndarray) -> list[str]:
@@ -244,6 +318,9 @@ def main() -> None:
     parser.add_argument("--source", choices=("synthetic", "video", "both"), default="both")
     parser.add_argument("--seeds", type=int, default=3, help="videos per source")
     parser.add_argument("--runs", type=int, default=25, help="timed calls per strategy")
+    parser.add_argument("--needle-seeds", type=int, default=3, help="needle videos")
+    parser.add_argument("--needle-minutes", type=float, default=10.0, help="length of each needle video")
+    parser.add_argument("--mix-seeds", type=int, default=8, help="real-footage mixes")
     args = parser.parse_args()
 
     ends = np.minimum(np.cumsum(scene_lengths(0, SPEED_FPS, stretches=60)), SPEED_FRAMES)
@@ -271,12 +348,45 @@ def main() -> None:
             coverages[source] = coverage_rows(analyses)
             material[source] = analyses
             print("\n".join(coverage_table(coverages[source])))
+        events = {kind: make_material(kind, seeds, args.needle_minutes, Path(folder))
+                  for kind, seeds in (("needles", args.needle_seeds), ("mixes", args.mix_seeds))}
     plot(coverages)
     real = {name: real_analysis(path) for name, (path, _) in REAL_CLIPS.items()}
-    write_report(speed_analysis, speed_rows, args.runs, coverages, material, real)
+    write_report(speed_analysis, speed_rows, args.runs, coverages, material, real, events, args)
 
 
-def write_report(speed_analysis, speed_rows, runs, coverages, material, real) -> None:
+def events_section(events: dict[str, tuple[list, list[str]]], args: argparse.Namespace) -> list[str]:
+    (needles, needle_notes), (mixes, mix_notes) = events["needles"], events["mixes"]
+    return [
+        "## Short events and transitions",
+        "",
+        f"### Needle videos: {len(needles)} calm videos of {args.needle_minutes:g} minutes",
+        "",
+        "Still slides with sensor noise, hard cuts and 1.5 s cross-fades, a fade in from black and out "
+        "to black, a slow pan, three inserts and three overlays each (`needles.py`). Means over the "
+        "videos; the largest gap's worst video in brackets.",
+        "",
+        *needle_table(needle_rows(needles), needles=True),
+        "",
+        transitions_summary(needles),
+        "",
+        *[f"- {note}" for note in needle_notes],
+        "",
+        f"### Real footage: {len(mixes)} mixes of real shots in motion",
+        "",
+        "Shots of bikes.mp4 and the Big Buck Bunny sample, 1.2-4 s each, joined by hard cuts, "
+        "dissolves of 0.3-1.6 s (both shots moving) and fades through black (`needles.py`).",
+        "",
+        *needle_table(needle_rows(mixes), needles=False),
+        "",
+        transitions_summary(mixes),
+        "",
+        *[f"- {note}" for note in mix_notes],
+        "",
+    ]
+
+
+def write_report(speed_analysis, speed_rows, runs, coverages, material, real, events, args) -> None:
     lines = [
         "# Selection: speed and scene coverage",
         "",
@@ -343,6 +453,7 @@ def write_report(speed_analysis, speed_rows, runs, coverages, material, real) ->
                   f"{len(truth)} true shots (cuts {', '.join(map(str, cuts))}); the detector found "
                   f"{len(analysis.scenes)} scenes (cuts {', '.join(map(str, analysis.cuts))})", "",
                   *real_clip_table(analysis, truth), ""]
+    lines += events_section(events, args)
     REPORT.write_text("\n".join(lines))
     print(f"wrote {REPORT} and {PLOT}")
 

@@ -178,13 +178,15 @@ def make_real_mix_video(path: Path, *, seed: int, shots: int = 10, width: int = 
                         fps: int = 25) -> Truth:
     """Write real shots in motion (bikes and Big Buck Bunny, 1.2-4 s each, in a random order) joined
     by hard cuts, dissolves of 0.3-1.6 s (both shots moving) and fades through black, and return
-    the truth: ``slides`` are the shots' spans outside transitions, ``transitions`` the dissolves'
-    and fades' spans (a fade through black as one span, the black included)."""
+    the truth: ``slides`` are the shots' spans outside transitions (split at the hard cuts),
+    ``transitions`` the dissolves' and fades' spans (a fade through black as one span, the black
+    included)."""
     rng = np.random.default_rng(seed)
     library = _real_shots(width, height)
     truth = Truth(fps=fps, frames=0)
     out: list[np.ndarray] = []
     previous, settled = -1, 0  # the last shot drawn; frames before ``settled`` hold a transition
+    cuts: list[int] = []
     for number in range(shots):
         choice = int(rng.choice([k for k in range(len(library)) if k != previous]))
         shot, previous = library[choice], choice
@@ -192,7 +194,9 @@ def make_real_mix_video(path: Path, *, seed: int, shots: int = 10, width: int = 
         start = int(rng.integers(0, len(shot) - length + 1))
         clip = list(shot[start:start + length])
         join = "cut" if number == 0 else str(rng.choice(["cut", "dissolve", "fade"]))
-        if join == "dissolve":
+        if join == "cut":
+            cuts.append(len(out))
+        elif join == "dissolve":
             span = min(int(rng.uniform(0.3, 1.6) * fps), length // 2, (len(out) - settled) // 2)
             weights = (np.arange(span) + 0.5) / span
             for k, weight in enumerate(weights):
@@ -211,7 +215,7 @@ def make_real_mix_video(path: Path, *, seed: int, shots: int = 10, width: int = 
         settled = len(out) + (up if join == "fade" else 0)
         out += clip
     truth.frames = len(out)
-    bounds = sorted({0, truth.frames, *[edge for span in truth.transitions for edge in span]})
+    bounds = sorted({0, truth.frames, *cuts, *[edge for span in truth.transitions for edge in span]})
     inside = [any(lo <= a and b <= hi for lo, hi in truth.transitions) for a, b in zip(bounds, bounds[1:])]
     truth.slides = [(a, b) for (a, b), skip in zip(zip(bounds, bounds[1:]), inside) if not skip]
     with av.open(str(path), "w") as container:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 import shutil
 import time
@@ -37,13 +36,13 @@ import numpy as np
 
 from .decode import read_frames, scaled_size
 from .errors import ConfigError, VideoError
+from .qwen import qwen_frame_size
 from .types import Analysis, Selection
 
 __all__ = [
     "MANIFEST_NAME",
     "RESIZE_RULES",
     "OutputConfig",
-    "qwen_frame_size",
     "extract",
     "finished_manifest",
     "partial_dir",
@@ -53,13 +52,6 @@ __all__ = [
 MANIFEST_NAME = "manifest.json"
 RESIZE_RULES = ("qwen", "longest", "none")
 MANIFEST_VERSION = 1
-
-# qwen-vl-utils 0.0.14 (vision_process.py): tokens per frame and the model's sequence length.
-_QWEN_MIN_TOKENS = 128
-_QWEN_MAX_TOKENS = 768
-_QWEN_SEQ_LEN = 128000
-_QWEN_FRAME_FACTOR = 2  # frames go to the model in temporal pairs
-
 
 @dataclass(frozen=True)
 class OutputConfig:
@@ -138,61 +130,6 @@ class OutputConfig:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def qwen_frame_size(
-    width: int,
-    height: int,
-    frames: int,
-    *,
-    factor: int = 28,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
-    total_pixels: int | None = None,
-) -> tuple[int, int]:
-    """Size qwen-vl-utils 0.0.14 gives each of ``frames`` frames of ``width`` x ``height`` pixels
-    passed as a list of images (``fetch_video``, then ``smart_resize``).
-
-    The per-frame budget is ``max(min(768 f², total_pixels / n * 2), int(min_pixels * 1.05))``
-    with ``n`` the frame count rounded up to even, capped by ``max_pixels``; ``smart_resize``
-    then rounds both sides to multiples of ``f`` within ``[min_pixels, budget]``.
-
-    Returns
-    -------
-    (int, int)
-        Output (width, height) in pixels, both multiples of ``factor``.
-
-    Raises
-    ------
-    ConfigError
-        If the aspect ratio exceeds 200 (qwen-vl-utils refuses it too).
-    """
-    min_pixels = min_pixels if min_pixels is not None else _QWEN_MIN_TOKENS * factor * factor
-    total_pixels = total_pixels if total_pixels is not None else _QWEN_SEQ_LEN * factor * factor * 0.9
-    padded = math.ceil(frames / _QWEN_FRAME_FACTOR) * _QWEN_FRAME_FACTOR
-    budget = max(min(_QWEN_MAX_TOKENS * factor * factor, total_pixels / padded * _QWEN_FRAME_FACTOR),
-                 int(min_pixels * 1.05))
-    if max_pixels is not None:
-        budget = min(budget, max_pixels)
-    out_height, out_width = _smart_resize(height, width, factor, min_pixels, budget)
-    return out_width, out_height
-
-
-def _smart_resize(height: int, width: int, factor: int, min_pixels: float, max_pixels: float) -> tuple[int, int]:
-    """qwen-vl-utils 0.0.14 ``smart_resize``, step for step (note: (height, width) order)."""
-    if max(height, width) / min(height, width) > 200:
-        raise ConfigError(f"aspect ratio above 200 ({width}x{height}): Qwen cannot take these frames")
-    h_bar = max(factor, round(height / factor) * factor)
-    w_bar = max(factor, round(width / factor) * factor)
-    if h_bar * w_bar > max_pixels:
-        beta = math.sqrt((height * width) / max_pixels)
-        h_bar = math.floor(height / beta / factor) * factor
-        w_bar = math.floor(width / beta / factor) * factor
-    elif h_bar * w_bar < min_pixels:
-        beta = math.sqrt(min_pixels / (height * width))
-        h_bar = math.ceil(height * beta / factor) * factor
-        w_bar = math.ceil(width * beta / factor) * factor
-    return h_bar, w_bar
 
 
 def partial_dir(out_dir: str | os.PathLike, video_id: str) -> Path:

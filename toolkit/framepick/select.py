@@ -35,9 +35,10 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
+from .qwen import frame_budget, qwen_linspace
 from .types import Analysis, Selection
 
-__all__ = ["STRATEGIES", "select", "strategy_defaults", "frame_budget", "qwen_linspace"]
+__all__ = ["STRATEGIES", "select", "strategy_defaults"]
 
 _BUDGET = {"frames": None, "fps": 2.0, "min_frames": 4, "max_frames": 768}
 _RANGE = {"start_s": None, "end_s": None}
@@ -196,73 +197,6 @@ def _frame_range(analysis: Analysis, start_s: float | None, end_s: float | None)
     return first, last
 
 
-def _floor_to(count: float, factor: int) -> int:
-    return math.floor(count / factor) * factor
-
-
-def frame_budget(
-    range_frames: int,
-    video_fps: float,
-    *,
-    frames: int | None = None,
-    fps: float = 2.0,
-    min_frames: int = 4,
-    max_frames: int | None = 768,
-    multiple_of: int = 2,
-) -> int:
-    """Number of frames to select, by qwen-vl-utils 0.0.14's ``smart_nframes``.
-
-    An explicit ``frames`` is rounded to the nearest multiple of ``multiple_of`` (Python's
-    ``round``: halves go to even, so 5 -> 4 and 7 -> 8 with the default 2). Otherwise the count is
-    ``range_frames / video_fps * fps`` clamped to ``[ceil(min_frames / m) * m,
-    floor(max_frames / m) * m]``, capped at ``range_frames``, then floored to a multiple ``m``.
-
-    Where qwen-vl-utils raises instead (a count below ``multiple_of``, or ``frames`` above the
-    frame count), the count becomes ``min(multiple_of, range_frames, frames or max_frames)``, or
-    ``range_frames`` floored to the multiple: a 1-frame video still gives its frame.
-
-    Parameters
-    ----------
-    range_frames : int
-        Frames in the range to select from (``>= 1``).
-    video_fps : float
-        The video's average frame rate (frames per second).
-    frames : int, optional
-        Explicit count (qwen-vl-utils' ``nframes``); ``fps``, ``min_frames`` and ``max_frames``
-        are then ignored.
-    fps : float
-        Selected frames per second of video.
-    min_frames, max_frames : int
-        Bounds of the count from ``fps``; ``max_frames=None`` leaves only ``range_frames``.
-    multiple_of : int
-        The count's factor (qwen-vl-utils' ``FRAME_FACTOR``).
-
-    Returns
-    -------
-    int
-        Between 1 and ``range_frames``.
-
-    Examples
-    --------
-    >>> frame_budget(54000, 30.0), frame_budget(300, 30.0), frame_budget(30, 30.0)
-    (768, 20, 4)
-    >>> frame_budget(300, 30.0, frames=5), frame_budget(300, 30.0, frames=7)
-    (4, 8)
-    """
-    m = multiple_of
-    if frames is not None:
-        count = round(frames / m) * m
-        cap = frames
-    else:
-        high = range_frames if max_frames is None else _floor_to(max_frames, m)
-        low = math.ceil(min_frames / m) * m
-        count = _floor_to(min(min(max(range_frames / video_fps * fps, low), high), range_frames), m)
-        cap = range_frames if max_frames is None else max_frames
-    if count > range_frames:
-        count = _floor_to(range_frames, m)
-    return max(count, min(m, range_frames, cap))
-
-
 def _budget(analysis: Analysis, first: int, last: int, params: dict[str, Any]) -> int:
     names = ("frames", "fps", "min_frames", "max_frames", "multiple_of")
     return frame_budget(last - first + 1, analysis.info.fps, **{k: params[k] for k in names})
@@ -300,44 +234,6 @@ def _cores(scenes: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 # --------------------------------------------------------------------------- uniform
-
-
-def qwen_linspace(start: int, end: int, steps: int) -> np.ndarray:
-    """``torch.linspace(start, end, steps).round().long()`` on the CPU, without torch.
-
-    torch computes in float32: ``step = (end - start) / (steps - 1)``, then the first half as
-    ``start + step * i`` and the second half as ``end - step * (steps - 1 - i)``. Its AVX2 kernel
-    (what x86-64 machines run) contracts each into one fused multiply-add, a single float32
-    rounding of the exact value, reproduced here through float64 (exact while
-    ``steps <= end - start + 1 < 2**24``). Rounding is half to even, as ``torch.round``. Checked
-    against torch 2.13 (tests/data/qwen_linspace.json); torch forced to its non-SIMD kernel
-    (``ATEN_CPU_CAPABILITY=default``) does not fuse and rounds about 0.08% of indices otherwise.
-
-    Parameters
-    ----------
-    start, end : int
-        First and last frame index, both included.
-    steps : int
-        Number of frames, ``1 <= steps <= end - start + 1``.
-
-    Returns
-    -------
-    int64 array, shape (steps,)
-        Sorted frame indices.
-
-    Examples
-    --------
-    >>> qwen_linspace(0, 29, 4)
-    array([ 0, 10, 19, 29])
-    """
-    if steps == 1:
-        return np.array([start], dtype=np.int64)
-    step = (np.float32(end) - np.float32(start)) / np.float32(steps - 1)
-    i = np.arange(steps)
-    first_half = i < steps // 2
-    offset = np.where(first_half, i, i - (steps - 1)) * np.float64(step)
-    values = (np.where(first_half, start, end) + offset).astype(np.float32)
-    return np.rint(values).astype(np.int64)
 
 
 def _select_uniform(analysis: Analysis, **params: Any) -> np.ndarray:
