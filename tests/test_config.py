@@ -44,7 +44,7 @@ def test_round_trip(tmp_path):
     text = path.read_text()
     assert '[strategy]\nname = "adaptive"\nframes = 32\n' in text
     assert 'max_frames = "none"' in text  # None where the default is 768
-    assert "start_s" not in text  # None where the default is None too
+    assert 'start_s = "none"' in text  # every parameter spelled out, None ones too
     loaded = load_config(path)
     assert loaded.strategy == "adaptive"
     assert loaded.resolved_params() == config.resolved_params()

@@ -109,7 +109,8 @@ def test_manifest(cut_analysis, cut_video, out):
                                   output=OutputConfig(resize="none"), config_hash="abc").read_text())
     assert manifest["video"] == {
         "path": str(cut_video[0].resolve()), "id": "cuts", "frames": 125, "fps": 25.0, "duration_s": 5.0,
-        "width": 160, "height": 96, "codec": "h264", "stream_index": 0,
+        "width": 160, "height": 96, "stored_width": 160, "stored_height": 96, "sample_aspect_ratio": [1, 1],
+        "codec": "h264", "stream_index": 0,
     }
     assert manifest["decoder"] == "pyav"
     assert manifest["strategy"] == {"name": "uniform", "frames": 6}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from framepick.analysis import analyze
@@ -22,8 +23,15 @@ def frames_of(manifest_path):
 def test_sample_is_analyse_select_extract(bikes, tmp_path):
     manifest_path = sample(bikes, "adaptive", out_dir=tmp_path / "out", frames=12)
     assert manifest_path == tmp_path / "out" / "bikes" / "manifest.json"
-    expected = select(analyze(bikes), "adaptive", frames=12)
+    # Qwen's size rule (the default) turns temporal pairs on: 6 moments of 2 frames each
+    expected = select(analyze(bikes), "adaptive", frames=12, pair_s=0.5)
     assert frames_of(manifest_path) == expected.indices.tolist()
+    analysis = analyze(bikes)
+    pairs = np.asarray(frames_of(manifest_path)).reshape(6, 2)
+    assert np.all(analysis.scene_of(pairs[:, 0]) == analysis.scene_of(pairs[:, 1]))
+    assert np.all(np.diff(analysis.times_of(pairs), axis=1) <= 0.5)
+    unpaired = sample(bikes, "adaptive", out_dir=tmp_path / "off", frames=12, pair_s=None)
+    assert frames_of(unpaired) == select(analysis, "adaptive", frames=12).indices.tolist()
     manifest = json.loads(manifest_path.read_text())
     assert manifest["strategy"] == {"name": "adaptive", **expected.params}
     assert manifest["config_hash"] == config_hash(JobConfig(strategy="adaptive", params={"frames": 12}))

@@ -25,7 +25,7 @@ __all__ = ["cache_dir", "cache_path", "load", "save"]
 
 # Raised whenever the analysis of the same file with the same settings changes (frame times,
 # checks that reject a file): older cache files are then recomputed, not trusted.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 _ARRAYS = ("frame_times_s", "score_indices", "score", "luma_diff", "hist_diff", "scenes",
            "thumb_indices", "thumbs", "transitions", "transition_kinds")
 

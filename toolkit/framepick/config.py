@@ -50,7 +50,7 @@ else:  # pragma: no cover
 
 __all__ = ["JobConfig", "load_config", "save_config", "config_hash"]
 
-HASH_VERSION = 1
+HASH_VERSION = 2
 _NONE = "none"
 _TABLES = ("strategy", "analysis", "output", "limits")
 
@@ -103,10 +103,17 @@ class JobConfig:
         return self.timeout_s + self.timeout_ratio * max(0.0, duration_s)
 
     def resolved_params(self) -> dict[str, Any]:
-        """The strategy's full parameters: its defaults updated with ``params``."""
+        """The strategy's full parameters: its defaults updated with ``params``, and temporal
+        pairs (``pair_s``, see :mod:`framepick.select`) on for Qwen's output size rule where the
+        strategy takes them and ``params`` does not name them (an explicit ``None`` or 0 keeps
+        them off)."""
+        from .qwen import PAIR_S
         from .select import strategy_defaults
 
-        return {**strategy_defaults(self.strategy), **self.params}
+        params = {**strategy_defaults(self.strategy), **self.params}
+        if "pair_s" in params and "pair_s" not in self.params and self.output.resize == "qwen":
+            params["pair_s"] = PAIR_S
+        return params
 
     def with_overrides(self, *, strategy: str | None = None, **params: Any) -> JobConfig:
         """A copy with another strategy and/or some parameters replaced (a None value resets that
@@ -124,15 +131,7 @@ class JobConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """The TOML tables as plain dicts (see the module docstring)."""
-        from .select import strategy_defaults
-
-        defaults = strategy_defaults(self.strategy)
-        params = {}
-        for name, value in self.resolved_params().items():
-            if value is not None:
-                params[name] = value
-            elif defaults[name] is not None:
-                params[name] = _NONE
+        params = {name: _NONE if value is None else value for name, value in self.resolved_params().items()}
         analysis = {k: v for k, v in self.analysis.to_dict().items() if v is not None and k != "threads"}
         return {
             "strategy": {"name": self.strategy, **params},

@@ -36,7 +36,7 @@ import numpy as np
 
 from .decode import read_frames, scaled_size
 from .errors import ConfigError, VideoError
-from .qwen import qwen_frame_size
+from .qwen import PROCESSOR_KWARGS, evenly_spaced, qwen_frame_size, times_prompt, video_entry, video_metadata
 from .types import Analysis, Selection
 
 __all__ = [
@@ -251,6 +251,9 @@ def _manifest(analysis: Analysis, selection: Selection, *, video_id: str, size: 
             "duration_s": info.duration_s,
             "width": info.width,
             "height": info.height,
+            "stored_width": info.stored_width,
+            "stored_height": info.stored_height,
+            "sample_aspect_ratio": list(info.sample_aspect_ratio),
             "codec": info.codec,
             "stream_index": info.stream_index,
         },
@@ -264,7 +267,25 @@ def _manifest(analysis: Analysis, selection: Selection, *, video_id: str, size: 
             for i, t, s, f in zip(indices, times_s, scene_numbers, files)
         ],
         "scenes": analysis.scenes.tolist(),
-        "qwen": _qwen_entry(folder, files, _sample_fps(analysis, selection), output),
+        "transitions": [{"kind": str(kind), "frames": span} for span, kind in
+                        zip(analysis.transitions.tolist(), analysis.transition_kinds)],
+        "qwen": video_entry([str(folder / name) for name in files], sample_fps=_sample_fps(analysis, selection),
+                            options=output.qwen_options()),
+        "qwen_inputs": _qwen_inputs(analysis, selection, times_s),
+    }
+
+
+def _qwen_inputs(analysis: Analysis, selection: Selection, times_s: np.ndarray) -> dict[str, Any]:
+    """What Qwen3-VL's processor needs beside the frames to state their true times, and the
+    times as a sentence for Qwen2.5-VL when the frames are not evenly spaced."""
+    info = analysis.info
+    paired = bool(selection.params.get("pair_s"))
+    even = not paired and evenly_spaced(times_s, 1.0 / info.fps)
+    return {
+        "video_metadata": video_metadata(selection.indices, times_s, fps=info.fps, total_frames=info.frames,
+                                         duration_s=info.duration_s),
+        "processor_kwargs": dict(PROCESSOR_KWARGS),
+        "times_prompt": None if even else times_prompt(times_s, paired=paired),
     }
 
 
@@ -290,18 +311,14 @@ def qwen_entry(manifest_path: str | os.PathLike) -> dict[str, Any]:
     The entry goes into a Qwen2.5-VL / Qwen3-VL message as it is: ``{"type": "video", "video":
     [frame paths], "sample_fps": frames per second}``, plus the size settings that differ from
     qwen-vl-utils' defaults. qwen-vl-utils 0.0.14 spaces a list of frames evenly at
-    ``sample_fps``; each frame's true time is ``manifest["frames"][i]["time_s"]``.
+    ``sample_fps``; the true times reach Qwen3-VL through ``manifest["qwen_inputs"]``
+    (see :func:`framepick.qwen.from_manifest`).
     """
     manifest_path = Path(manifest_path).resolve()
     manifest = json.loads(manifest_path.read_text())
     entry = dict(manifest["qwen"])
     entry["video"] = [str(manifest_path.parent / frame["file"]) for frame in manifest["frames"]]
     return entry
-
-
-def _qwen_entry(folder: Path, files: list[str], sample_fps: float, output: OutputConfig) -> dict[str, Any]:
-    return {"type": "video", "video": [str(folder / name) for name in files], "sample_fps": sample_fps,
-            **output.qwen_options()}
 
 
 def finished_manifest(out_dir: str | os.PathLike, video_id: str) -> dict[str, Any] | None:

@@ -81,6 +81,6 @@ def sample(
         config = dataclasses.replace(config, analysis=dataclasses.replace(config.analysis, threads=threads))
     if analysis is None:
         analysis = analyze(path, config.analysis, cache=cache, progress=progress)
-    selection = select(analysis, config.strategy, **config.params)
+    selection = select(analysis, config.strategy, **config.resolved_params())
     return extract(analysis, selection, out_dir, video_id=video_id, output=config.output,
                    config_hash=config_hash(config), threads=threads)

@@ -22,8 +22,8 @@ import numpy as np
 from .errors import VideoError
 from .types import VideoInfo
 
-__all__ = ["probe", "open_video", "default_video_stream", "display_rotation", "scan_packets",
-           "PacketScan", "declared_duration_s", "check_not_truncated"]
+__all__ = ["probe", "open_video", "default_video_stream", "display_rotation", "sample_aspect_ratio",
+           "display_width", "scan_packets", "PacketScan", "declared_duration_s", "check_not_truncated"]
 
 # A file whose frames or data end before this share of the duration it declares is truncated.
 TRUNCATED_SHARE = 0.9
@@ -88,6 +88,18 @@ def display_rotation(frame: av.VideoFrame) -> int:
     return int(round(frame.rotation / 90.0)) % 4 * 90
 
 
+def sample_aspect_ratio(stream: av.VideoStream) -> Fraction:
+    """The stream's sample (pixel) aspect ratio; 1 where it is unset, zero or absurd."""
+    sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+    return Fraction(sar) if sar and 1 / 16 <= sar <= 16 else Fraction(1)
+
+
+def display_width(stored_width: int, sar: Fraction) -> int:
+    """Width in pixels of a picture ``stored_width`` wide shown with pixel aspect ``sar`` (as
+    ffmpeg's ``scale=iw*sar:ih``, rounded to an even number when stretched)."""
+    return stored_width if sar == 1 else max(2, 2 * round(stored_width * sar / 2))
+
+
 def probe(path: str | os.PathLike, *, keyframes: bool = True) -> VideoInfo:
     """Describe the default video stream of ``path``.
 
@@ -130,7 +142,9 @@ def probe(path: str | os.PathLike, *, keyframes: bool = True) -> VideoInfo:
         if frames == 0:
             raise VideoError(path, "video stream has zero frames")
         coded_w, coded_h = first.width, first.height
-        width, height = (coded_h, coded_w) if rotation in (90, 270) else (coded_w, coded_h)
+        sar = sample_aspect_ratio(stream)
+        shown_w = display_width(coded_w, sar)
+        width, height = (coded_h, shown_w) if rotation in (90, 270) else (shown_w, coded_h)
         return VideoInfo(
             path=os.fspath(path),
             frames=frames,
@@ -143,6 +157,9 @@ def probe(path: str | os.PathLike, *, keyframes: bool = True) -> VideoInfo:
             stream_index=stream.index,
             video_streams=video_stream_count(container),
             keyframes=tuple(int(i) for i in np.flatnonzero(is_key)),
+            stored_width=coded_w,
+            stored_height=coded_h,
+            sample_aspect_ratio=(sar.numerator, sar.denominator),
         )
 
 

@@ -14,19 +14,40 @@ repositories) is the reference; ``tests/`` check these functions against the ins
 from __future__ import annotations
 
 import math
-from typing import Any
+import os
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["FRAME_FACTOR", "frame_budget", "qwen_linspace", "qwen_frame_size", "smart_resize"]
+__all__ = [
+    "FRAME_FACTOR",
+    "PAIR_S",
+    "frame_budget",
+    "qwen_linspace",
+    "qwen_frame_size",
+    "smart_resize",
+    "video_entry",
+    "video_metadata",
+    "times_prompt",
+    "QwenInputs",
+    "from_manifest",
+    "fetch_video",
+    "process_vision_info",
+]
 
 # qwen-vl-utils 0.0.14 (vision_process.py): tokens per frame and the model's sequence length.
 _QWEN_MIN_TOKENS = 128
 _QWEN_MAX_TOKENS = 768
 _QWEN_SEQ_LEN = 128000
 FRAME_FACTOR = 2  # frames go to the model in temporal pairs (temporal_patch_size)
+_IMAGE_MAX_TOKENS = 16384  # smart_resize's default pixel cap, for explicit resized_height/width
+_IMAGE_MIN_TOKENS = 4
+_SPATIAL_MERGE = 2  # patches merged 2x2: the size factor is image_patch_size * 2
+PAIR_S = 0.5  # seconds: the longest span of one temporal pair (two frames of Qwen's 2 fps sampling)
+PROCESSOR_KWARGS = {"do_sample_frames": False}  # the frames are chosen: the processor must not resample
 
 
 
@@ -189,3 +210,235 @@ def smart_resize(height: int, width: int, factor: int, min_pixels: float, max_pi
         h_bar = math.ceil(height * beta / factor) * factor
         w_bar = math.ceil(width * beta / factor) * factor
     return h_bar, w_bar
+
+
+# --------------------------------------------------------------------------- true times
+
+
+def video_metadata(indices: np.ndarray, times_s: np.ndarray, *, fps: float, total_frames: int,
+                   duration_s: float) -> dict[str, Any]:
+    """Video metadata under which Qwen3-VL's processor states the frames' true times.
+
+    transformers' Qwen3-VL processor writes one ``<t seconds>`` marker per temporal pair: the
+    mean of ``frames_indices / fps`` over the pair's two frames. Where every frame's index over
+    the average ``fps`` is its true time (within a quarter frame: constant frame rate), the
+    metadata holds the source frame indices, ``fps`` and frame count; otherwise (variable frame
+    rate) a millisecond clock: ``fps = 1000`` and ``frames_indices`` the times in milliseconds,
+    so the markers are the true times in both cases.
+
+    Parameters
+    ----------
+    indices : int array, shape (n,)
+        Source frame indices of the frames given to the model, in order.
+    times_s : float array, shape (n,)
+        Their presentation times in seconds.
+    fps : float
+        The video's average frame rate.
+    total_frames : int
+        Frames in the video.
+    duration_s : float
+        The video's duration in seconds.
+
+    Returns
+    -------
+    dict
+        Keys of ``transformers.video_utils.VideoMetadata``: ``fps``, ``frames_indices``,
+        ``total_num_frames``, ``duration``, ``video_backend``.
+    """
+    indices = np.asarray(indices, dtype=np.int64)
+    times_s = np.asarray(times_s, dtype=np.float64)
+    if np.all(np.abs(indices / fps - times_s) <= 0.25 / fps):
+        clock, ticks, total = float(fps), indices, int(total_frames)
+    else:
+        clock, ticks, total = 1000.0, np.rint(times_s * 1000).astype(np.int64), round(duration_s * 1000)
+    return {"fps": clock, "frames_indices": [int(t) for t in ticks], "total_num_frames": total,
+            "duration": round(float(duration_s), 6), "video_backend": "framepick"}
+
+
+def times_prompt(times_s: np.ndarray, *, paired: bool = False) -> str:
+    """A sentence giving the frames' true times, for models that can express one spacing only.
+
+    Qwen2.5-VL spaces a video's temporal pairs evenly (``second_per_grid_ts = 2 / fps``), so a
+    non-uniform selection needs its times in the prompt. With ``paired``, consecutive frames are
+    temporal pairs of one moment each, and each moment is given one time (the pair's mean).
+
+    >>> times_prompt([0.0, 0.5, 12.0, 12.5], paired=True)
+    'The video is shown as 2 moments of two frames each, at 0.2 s and 12.2 s (not evenly spaced).'
+    >>> times_prompt([1.0, 4.0, 30.0])
+    'The video is shown as 3 frames, at 1.0 s, 4.0 s and 30.0 s (not evenly spaced).'
+    """
+    times_s = np.asarray(times_s, dtype=np.float64)
+    if paired:
+        times_s = times_s[: len(times_s) // 2 * 2].reshape(-1, 2).mean(axis=1)
+        what = f"{len(times_s)} moments of two frames each"
+    else:
+        what = f"{len(times_s)} frames"
+    stamps = [f"{t:.1f} s" for t in times_s]
+    listed = stamps[0] if len(stamps) == 1 else f"{', '.join(stamps[:-1])} and {stamps[-1]}"
+    return f"The video is shown as {what}, at {listed} (not evenly spaced)."
+
+
+def evenly_spaced(times_s: np.ndarray, frame_s: float) -> bool:
+    """Whether ``times_s`` (seconds) are evenly spaced to within half a frame (``frame_s``)."""
+    times_s = np.asarray(times_s, dtype=np.float64)
+    if len(times_s) < 3:
+        return True
+    even = np.linspace(times_s[0], times_s[-1], len(times_s))
+    return bool(np.max(np.abs(times_s - even)) <= frame_s / 2)
+
+
+def video_entry(frames: list[str], *, sample_fps: float, options: dict[str, int] | None = None) -> dict[str, Any]:
+    """The message entry of extracted frames for qwen-vl-utils: ``{"type": "video", "video":
+    [frame paths], "sample_fps": frames per second}`` plus the size ``options`` that differ from
+    qwen-vl-utils' defaults (so it does not resize the frames again)."""
+    return {"type": "video", "video": list(frames), "sample_fps": sample_fps, **(options or {})}
+
+
+class QwenInputs(NamedTuple):
+    """What a manifest gives a Qwen model: the message ``entry`` (for ``process_vision_info``),
+    the true-time ``video_metadata`` and ``processor_kwargs`` for Qwen3-VL's processor, and the
+    ``times_prompt`` for Qwen2.5-VL (None when the frames are evenly spaced)."""
+
+    entry: dict[str, Any]
+    video_metadata: dict[str, Any]
+    processor_kwargs: dict[str, Any]
+    times_prompt: str | None
+
+
+def from_manifest(manifest_path: str | os.PathLike) -> QwenInputs:
+    """The Qwen inputs of an extraction, frame paths made absolute where the manifest is now."""
+    import json
+
+    from .extract import qwen_entry
+
+    manifest = json.loads(Path(manifest_path).read_text())
+    qwen = manifest["qwen_inputs"]
+    return QwenInputs(qwen_entry(manifest_path), qwen["video_metadata"], qwen["processor_kwargs"],
+                      qwen["times_prompt"])
+
+
+# --------------------------------------------------------------------------- in memory
+
+# qwen-vl-utils' element keys and the selection parameters they stand for.
+_ELEMENT_PARAMS = {"nframes": "frames", "fps": "fps", "min_frames": "min_frames", "max_frames": "max_frames",
+                   "video_start": "start_s", "video_end": "end_s"}
+_SIZE_KEYS = ("min_pixels", "max_pixels", "total_pixels", "resized_height", "resized_width")
+
+
+def _selection_params(ele: dict[str, Any], strategy: str) -> dict[str, Any]:
+    """The selection parameters an element asks for: qwen-vl-utils' keys translated, and any
+    parameter of ``strategy`` given under its own name."""
+    from .errors import ConfigError
+    from .select import strategy_defaults
+
+    accepted = strategy_defaults(strategy)
+    params = {_ELEMENT_PARAMS[key]: value for key, value in ele.items() if key in _ELEMENT_PARAMS}
+    params.update({key: value for key, value in ele.items() if key in accepted and key not in _ELEMENT_PARAMS})
+    if "nframes" in ele and "fps" in ele:
+        raise ConfigError("give either nframes or fps, not both (as qwen-vl-utils)")
+    if "nframes" in ele and strategy == "fps":
+        raise ConfigError("the fps strategy takes fps, not nframes")
+    return {key: value for key, value in params.items() if key in accepted}
+
+
+def _frame_size(ele: dict[str, Any], width: int, height: int, frames: int, factor: int) -> tuple[int, int]:
+    """(width, height) qwen-vl-utils' ``fetch_video`` gives ``frames`` frames of a video shown
+    ``width`` x ``height``."""
+    if "resized_height" in ele and "resized_width" in ele:
+        out_h, out_w = smart_resize(ele["resized_height"], ele["resized_width"], factor,
+                                    _IMAGE_MIN_TOKENS * factor * factor, _IMAGE_MAX_TOKENS * factor * factor)
+        return out_w, out_h
+    return qwen_frame_size(width, height, frames, factor=factor, min_pixels=ele.get("min_pixels"),
+                           max_pixels=ele.get("max_pixels"), total_pixels=ele.get("total_pixels"))
+
+
+def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sample_fps: bool = False,
+                return_video_metadata: bool = False):
+    """qwen-vl-utils' ``fetch_video`` for a video file, with framepick choosing the frames.
+
+    ``ele`` takes qwen-vl-utils' keys (``video``: a path or ``file://`` URL; ``fps`` or
+    ``nframes``, ``min_frames``, ``max_frames``, ``video_start``, ``video_end``, ``min_pixels``,
+    ``max_pixels``, ``total_pixels``, ``resized_height`` and ``resized_width``) plus
+    ``strategy`` (default ``"uniform"``: the frames qwen-vl-utils takes) and that strategy's
+    parameters under their own names (``floor``, ``pair_s``, ... see :mod:`framepick.select`).
+    The video is analysed once (cached) when the strategy needs it. The chosen frames are decoded
+    straight to the output size (no JPEG round trip); memory holds the output frames.
+
+    Returns
+    -------
+    torch.Tensor, float32, shape (n, 3, height, width)
+        The frames, as qwen-vl-utils returns them (``n`` even: the last frame repeats if needed);
+        with ``return_video_metadata`` a ``(frames, metadata)`` pair whose metadata gives the true
+        times (:func:`video_metadata`), and with ``return_video_sample_fps`` also the average
+        frames per second of the selection.
+    """
+    import torch
+
+    from .analysis import analyze
+    from .decode import read_frames
+    from .errors import VideoError
+    from .select import select
+
+    path = ele["video"]
+    path = path[len("file://"):] if path.startswith("file://") else path
+    strategy = ele.get("strategy", "uniform")
+    analysis = analyze(path, progress=False)
+    selection = select(analysis, strategy, **_selection_params(ele, strategy))
+    indices = selection.indices
+    info = analysis.info
+    width, height = _frame_size(ele, info.width, info.height, len(indices), image_patch_size * _SPATIAL_MERGE)
+    frames = np.empty((len(indices), height, width, 3), np.uint8)
+    got = 0
+    for got, (_, _, pixels) in enumerate(read_frames(path, indices, size=(width, height),
+                                                      frame_times_s=analysis.frame_times_s,
+                                                      keyframes=np.asarray(info.keyframes)), 1):
+        frames[got - 1] = pixels
+    if got != len(indices):
+        raise VideoError(path, f"{len(indices) - got} of the {len(indices)} chosen frames do not decode")
+    if len(indices) % FRAME_FACTOR:  # as qwen-vl-utils pads a list of frames
+        frames, indices = np.concatenate([frames, frames[-1:]]), np.append(indices, indices[-1])
+    video = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
+    metadata = video_metadata(indices, analysis.times_of(indices), fps=info.fps, total_frames=info.frames,
+                              duration_s=info.duration_s)
+    first, last = _span(analysis, selection)
+    sample_fps = len(selection) / max(last - first + 1, 1e-6) * info.fps
+    result = (video, metadata) if return_video_metadata else video
+    return (result, sample_fps) if return_video_sample_fps else result
+
+
+def _span(analysis, selection) -> tuple[int, int]:
+    """First and last frame of the range a selection was chosen from (qwen-vl-utils' rule)."""
+    from .select import frame_range
+
+    return frame_range(analysis, selection.params.get("start_s"), selection.params.get("end_s"))
+
+
+def process_vision_info(conversations: list, return_video_kwargs: bool = False, return_video_metadata: bool = False,
+                        image_patch_size: int = 14):
+    """qwen-vl-utils' ``process_vision_info``, with video files read by :func:`fetch_video`.
+
+    Images and videos given as lists of frames go to qwen-vl-utils itself. Returns what it
+    returns: ``(images, videos)`` or, with ``return_video_kwargs``, ``(images, videos,
+    video_kwargs)``; ``video_kwargs`` holds ``do_sample_frames=False`` and, without
+    ``return_video_metadata`` (Qwen2.5-VL), ``fps``: one average rate per video.
+    """
+    import qwen_vl_utils
+
+    images, videos, rates = [], [], []
+    for element in qwen_vl_utils.extract_vision_info(conversations):
+        if "image" in element or "image_url" in element:
+            images.append(qwen_vl_utils.fetch_image(element, image_patch_size=image_patch_size))
+        elif "video" in element:
+            fetch = fetch_video if isinstance(element["video"], str) else qwen_vl_utils.fetch_video
+            video, rate = fetch(element, image_patch_size=image_patch_size, return_video_sample_fps=True,
+                                return_video_metadata=return_video_metadata)
+            videos.append(video)
+            rates.append(rate)
+        else:
+            raise ValueError("image, image_url or video should in content.")
+    video_kwargs: dict[str, Any] = dict(PROCESSOR_KWARGS)
+    if not return_video_metadata:
+        video_kwargs["fps"] = rates
+    out = (images or None, videos or None)
+    return (*out, video_kwargs) if return_video_kwargs else out
+

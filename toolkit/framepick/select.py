@@ -20,6 +20,13 @@ Shared parameters, with the same meaning in every strategy that has them:
 ``multiple_of``
     The count is a multiple of this (2 by default: Qwen2.5-VL merges frames in temporal pairs);
     1 disables it.
+``pair_s`` (``scenes``, ``adaptive``, ``novelty``)
+    Temporal pairs: Qwen merges consecutive frames two by two into one set of tokens with one
+    time. With ``pair_s`` set (seconds, at most :data:`framepick.qwen.PAIR_S`), the strategy
+    chooses half the budget as *moments* and each moment brings a second frame ``pair_s`` later
+    (earlier where its scene, a transition or the next moment leaves no room), in the same scene:
+    consecutive frames ``(0, 1), (2, 3), ...`` show one moment each. None or 0: frames are chosen
+    one by one. :func:`framepick.sample` sets it to ``PAIR_S`` for Qwen's output size rule.
 
 Every :class:`~framepick.types.Selection` carries the full parameters, defaults included, so that
 ``select(analysis, sel.strategy, **sel.params)`` gives the same frames again.
@@ -35,17 +42,18 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
-from .qwen import frame_budget, qwen_linspace
+from .qwen import PAIR_S, frame_budget, qwen_linspace
 from .types import Analysis, Selection
 
-__all__ = ["STRATEGIES", "select", "strategy_defaults"]
+__all__ = ["STRATEGIES", "select", "strategy_defaults", "frame_range"]
 
 _BUDGET = {"frames": None, "fps": 2.0, "min_frames": 4, "max_frames": 768}
 _RANGE = {"start_s": None, "end_s": None}
+_PAIRS = {"pair_s": None}
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "uniform": {**_BUDGET, **_RANGE, "multiple_of": 2},
     "fps": {"fps": 2.0, "max_frames": None, **_RANGE, "multiple_of": 2},
-    "scenes": {**_BUDGET, **_RANGE, "multiple_of": 2},
+    "scenes": {**_BUDGET, **_RANGE, "multiple_of": 2, **_PAIRS},
     "adaptive": {
         **_BUDGET,
         **_RANGE,
@@ -55,8 +63,9 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         "min_gap_s": 0.2,
         "max_gap_s": None,
         "multiple_of": 2,
+        **_PAIRS,
     },
-    "novelty": {**_BUDGET, **_RANGE, "threshold": 0.3, "multiple_of": 2},
+    "novelty": {**_BUDGET, **_RANGE, "threshold": 0.3, "multiple_of": 2, **_PAIRS},
 }
 STRATEGIES = tuple(_DEFAULTS)
 _LIFT_MARGIN = 1e-6  # relative headroom that keeps every lifted scene above one quantile step
@@ -98,7 +107,10 @@ def select(analysis: Analysis, strategy: str = "uniform", **params: Any) -> Sele
     ``select(analysis, sel.strategy, **sel.params)`` returns the same frames as ``sel``.
     """
     params = _resolve(strategy, params)
-    indices = np.asarray(_SELECTORS[strategy](analysis, **params), dtype=np.int64)
+    if params.get("pair_s"):
+        indices = _paired(analysis, strategy, params)
+    else:
+        indices = np.asarray(_SELECTORS[strategy](analysis, **params), dtype=np.int64)
     return Selection(indices=indices, times_s=analysis.times_of(indices), strategy=strategy, params=params)
 
 
@@ -154,6 +166,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "min_gap_s": _non_negative,
     "max_gap_s": _optional(_non_negative),
     "threshold": _positive,
+    "pair_s": _optional(lambda name, value: _real(name, value, 0.0, low_included=True, high=PAIR_S)),
 }
 
 
@@ -179,7 +192,7 @@ def _resolve(strategy: str, params: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- range and budget
 
 
-def _frame_range(analysis: Analysis, start_s: float | None, end_s: float | None) -> tuple[int, int]:
+def frame_range(analysis: Analysis, start_s: float | None, end_s: float | None) -> tuple[int, int]:
     """First and last frame (both included) of a time range, by qwen-vl-utils'
     ``calculate_video_frame_range``: times are clamped to the video, the first frame is
     ``ceil(start_s * fps)``, the last ``floor(end_s * fps)``, with the average ``fps``."""
@@ -241,7 +254,7 @@ def _select_uniform(analysis: Analysis, **params: Any) -> np.ndarray:
 
     An explicit ``frames`` takes precedence over ``fps`` (qwen-vl-utils refuses both together).
     """
-    first, last = _frame_range(analysis, params["start_s"], params["end_s"])
+    first, last = frame_range(analysis, params["start_s"], params["end_s"])
     return qwen_linspace(first, last, _budget(analysis, first, last, params))
 
 
@@ -263,7 +276,7 @@ def _select_fps(
     ``max_frames``; floored to ``multiple_of``) and the frame shown at each interval's centre is
     taken. Above the video's own frame rate some intervals share a frame, so fewer come back.
     """
-    first, last = _frame_range(analysis, start_s, end_s)
+    first, last = frame_range(analysis, start_s, end_s)
     start, stop = analysis.times_of(np.array([first, last + 1]))
     count = max(1, math.floor((stop - start) * fps + 1e-6))
     if max_frames is not None:
@@ -311,7 +324,7 @@ def _select_scenes(analysis: Analysis, **params: Any) -> np.ndarray:
     A scene's frames sit at the centres of equal sub-intervals of its core: the scene without the
     fades and dissolves at its ends (see :mod:`framepick.transitions`), lengths counted in it.
     """
-    first, last = _frame_range(analysis, params["start_s"], params["end_s"])
+    first, last = frame_range(analysis, params["start_s"], params["end_s"])
     count = _budget(analysis, first, last, params)
     scenes = _scenes_within(analysis, first, last)
     starts, lengths = _cores(scenes, _pickable(analysis, first, last, scenes))
@@ -437,7 +450,7 @@ def _select_adaptive(
     5. Neighbours are moved at least ``min_gap_s`` apart (at least one frame; less when the budget
        cannot fit otherwise), counting only frames outside transitions. A gap longer than the shortest scene may cost that scene its frame.
     """
-    first, last = _frame_range(analysis, params["start_s"], params["end_s"])
+    first, last = frame_range(analysis, params["start_s"], params["end_s"])
     count = _budget(analysis, first, last, params)
     scenes = _scenes_within(analysis, first, last)
     allowed = _pickable(analysis, first, last, scenes)
@@ -463,6 +476,35 @@ def _select_adaptive(
     return first + pickable[_spread(ranks, gap, len(pickable))]
 
 
+# --------------------------------------------------------------------------- temporal pairs
+
+
+def _paired(analysis: Analysis, strategy: str, params: dict[str, Any]) -> np.ndarray:
+    """Half the budget chosen as moments by ``strategy``, each with its partner frame."""
+    first, last = frame_range(analysis, params["start_s"], params["end_s"])
+    moments = max(1, _budget(analysis, first, last, params) // 2)
+    chosen = _SELECTORS[strategy](analysis, **{**params, "frames": moments, "multiple_of": 1})
+    gap = max(1, round(params["pair_s"] * analysis.info.fps))
+    return _pair(analysis, np.asarray(chosen, dtype=np.int64), gap, first, last)
+
+
+def _pair(analysis: Analysis, moments: np.ndarray, gap: int, first: int, last: int) -> np.ndarray:
+    """Every moment (sorted frame indices) with a partner up to ``gap`` frames after it, or before
+    it where there is no room after, in its scene, outside transitions and between its
+    neighbours' frames; a moment with no room on either side is dropped. Sorted, pairs adjacent."""
+    free = ~analysis.in_transition()
+    scene_starts, scene_ends = analysis.scenes[analysis.scene_of(moments)].T
+    out: list[int] = []
+    for k, moment in enumerate(moments.tolist()):
+        low = max(int(scene_starts[k]), first, out[-1] + 1 if out else first)
+        high = min(int(scene_ends[k]) - 1, last, int(moments[k + 1]) - 1 if k + 1 < len(moments) else last)
+        after = [c for c in range(min(moment + gap, high), moment, -1) if free[c]]
+        before = [c for c in range(max(moment - gap, low), moment) if free[c]]
+        if after or before:
+            out += [moment, after[0]] if after else [before[0], moment]
+    return np.asarray(out, dtype=np.int64)
+
+
 # --------------------------------------------------------------------------- novelty
 
 
@@ -479,7 +521,7 @@ def _select_novelty(analysis: Analysis, *, threshold: float, **params: Any) -> n
     This is the one strategy that may return fewer frames than the budget: a still video has
     little novelty, and returns as few as one frame (floored to ``multiple_of`` when more).
     """
-    first, last = _frame_range(analysis, params["start_s"], params["end_s"])
+    first, last = frame_range(analysis, params["start_s"], params["end_s"])
     count = _budget(analysis, first, last, params)
     outside = np.flatnonzero(~analysis.in_transition()[first:last + 1])
     if len(outside):  # a video opening with a fade starts after it

@@ -41,8 +41,11 @@ def usable_cores() -> int:
 class VideoInfo:
     """What a video is, as far as framepick needs to know.
 
-    ``width`` and ``height`` are the *display* size in pixels, after the rotation metadata is
-    applied (a phone video recorded upright has ``height > width``). ``frames`` is the number of
+    ``width`` and ``height`` are the *display* size in pixels, as players and ffmpeg show the
+    video: the stored width stretched by the sample aspect ratio (``sample_aspect_ratio``, SAR:
+    an anamorphic 704x576 file with SAR 16:11 shows as 1024x576), then the rotation metadata
+    applied (a phone video recorded upright has ``height > width``). ``stored_width`` and
+    ``stored_height`` are the decoded pictures' own size, before either. ``frames`` is the number of
     frames the decoder delivers, ``fps`` their average rate, ``duration_s`` the span from the
     first frame's time to the end of the last frame. ``keyframes`` are frame indices.
     ``stream_index`` is the container's index of the video stream used, out of ``video_streams``
@@ -60,17 +63,22 @@ class VideoInfo:
     stream_index: int = 0
     video_streams: int = 1
     keyframes: tuple[int, ...] = ()
+    stored_width: int | None = None
+    stored_height: int | None = None
+    sample_aspect_ratio: tuple[int, int] = (1, 1)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict of every field."""
         out = dataclasses.asdict(self)
         out["keyframes"] = list(self.keyframes)
+        out["sample_aspect_ratio"] = list(self.sample_aspect_ratio)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VideoInfo:
         """Inverse of :meth:`to_dict`."""
-        return cls(**{**data, "keyframes": tuple(int(k) for k in data.get("keyframes", ()))})
+        return cls(**{**data, "keyframes": tuple(int(k) for k in data.get("keyframes", ())),
+                      "sample_aspect_ratio": tuple(data.get("sample_aspect_ratio", (1, 1)))})
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,15 @@ import av
 import numpy as np
 
 from ..errors import VideoError
-from ..probe import check_not_truncated, declared_duration_s, display_rotation, open_video, scan_packets
+from ..probe import (
+    check_not_truncated,
+    declared_duration_s,
+    display_rotation,
+    display_width,
+    open_video,
+    sample_aspect_ratio,
+    scan_packets,
+)
 from ._common import Chunk, ChunkBuilder, output_size
 
 __all__ = ["pyav_chunks", "pyav_frames_at"]
@@ -45,8 +53,9 @@ class _Scaler:
         return self._graph.pull().to_ndarray()
 
     def _build(self, width: int, height: int, pix_fmt: str, rotation: int) -> av.filter.Graph:
-        if self._out_size is None:
-            upright_w, upright_h = (height, width) if rotation in (90, 270) else (width, height)
+        if self._out_size is None:  # the displayed shape: pixel aspect ratio, then rotation
+            shown = display_width(width, sample_aspect_ratio(self.stream))
+            upright_w, upright_h = (height, shown) if rotation in (90, 270) else (shown, height)
             self._out_size = output_size(upright_w, upright_h, self.size)
         out_w, out_h = self._out_size
         graph = av.filter.Graph()
