@@ -13,7 +13,7 @@ from PIL import Image
 from framepick.analysis import analyze
 from framepick.errors import ConfigError, VideoError
 from framepick.extract import OutputConfig, extract, finished_manifest, qwen_entry
-from framepick.qwen import qwen_frame_size
+from framepick.qwen import listed_frame_size, qwen_frame_size
 from framepick.types import Selection
 
 from videos import scene_frame
@@ -71,7 +71,10 @@ def test_output_size_rules():
     assert OutputConfig(resize="none").frame_size(160, 96, 5) == (160, 96)
     assert OutputConfig(resize="longest", longest_side=64).frame_size(160, 96, 5) == (64, 38)
     assert OutputConfig(resize="longest", longest_side=640).frame_size(160, 96, 5) == (160, 96)  # never enlarged
-    assert OutputConfig().frame_size(160, 96, 5) == qwen_frame_size(160, 96, 5) == (420, 252)
+    # Qwen's rule writes what qwen-vl-utils keeps reading a frame list: multiples of 2 * 28 here,
+    # where a video file would be sized in multiples of 28
+    assert OutputConfig().frame_size(160, 96, 5) == listed_frame_size(160, 96, 5) == (448, 280)
+    assert qwen_frame_size(160, 96, 5) == (420, 252)
 
 
 @pytest.mark.parametrize("settings, key", [
@@ -131,7 +134,7 @@ def test_qwen_entry(cut_analysis, tmp_path):
         "video": [str((tmp_path / "a" / "cuts" / f"frame_{i:06d}.jpg").resolve()) for i in (10, 60, 110, 120)],
         "sample_fps": 0.8,  # 4 frames over 5 s, as qwen-vl-utils computes it
     }
-    assert all(read_jpeg(path).shape == (252, 420, 3) for path in entry["video"])  # Qwen's size
+    assert all(read_jpeg(path).shape == (280, 448, 3) for path in entry["video"])  # Qwen's size
     moved = shutil.move(tmp_path / "a", tmp_path / "b")
     assert qwen_entry(Path(moved) / "cuts" / "manifest.json")["video"] == [
         str((tmp_path / "b" / "cuts" / f"frame_{i:06d}.jpg").resolve()) for i in (10, 60, 110, 120)
@@ -143,7 +146,7 @@ def test_qwen_entry_repeats_non_default_sizes(cut_analysis, out):
     manifest_path = extract(cut_analysis, selection_of(cut_analysis, [10, 60]), out, output=output)
     entry = qwen_entry(manifest_path)
     assert entry["max_pixels"] == 50_000 and entry["min_pixels"] == 20_000 and "total_pixels" not in entry
-    assert read_jpeg(entry["video"][0]).shape == (112, 196, 3)
+    assert read_jpeg(entry["video"][0]).shape == (112, 224, 3)
 
 
 def test_sample_fps_over_a_time_range(cut_analysis, out):

@@ -44,6 +44,7 @@ def write_video(
     codec: str = "libx264",
     pix_fmt: str = "yuv420p",
     rotation: int = 0,
+    sample_aspect_ratio: Fraction | None = None,
     frame_durations_ms: Sequence[int] | None = None,
     audio: bool = False,
     audio_s: float | None = None,
@@ -67,6 +68,8 @@ def write_video(
         Pixel format of the encoded stream.
     rotation : int
         Display rotation to store in the metadata, degrees counter-clockwise.
+    sample_aspect_ratio : Fraction, optional
+        Pixel aspect ratio to store (an anamorphic video); default square pixels.
     frame_durations_ms : sequence of int, optional
         Duration of every frame in milliseconds, for variable frame rate files.
     audio : bool
@@ -93,6 +96,8 @@ def write_video(
             pts = np.concatenate([[0], np.cumsum(frame_durations_ms)[:-1]]).astype(np.int64)
         else:
             pts = None
+        if sample_aspect_ratio is not None:
+            stream.codec_context.sample_aspect_ratio = sample_aspect_ratio
         if rotation:
             stream.set_display_rotation(rotation)
         audio_stream = _add_silent_audio(container, path) if audio else None

@@ -13,10 +13,10 @@ output-size frames at a time.
 
 Output size rules (:class:`OutputConfig`):
 
-- ``"qwen"``: what qwen-vl-utils 0.0.14 does to a list of frames before Qwen2.5-VL / Qwen3-VL
-  sees them (``smart_resize``: both sides multiples of ``factor``, pixels within a per-frame
-  budget that shrinks with the frame count, aspect ratio kept). Frames written at that size are
-  not resized again by qwen-vl-utils.
+- ``"qwen"``: the size qwen-vl-utils 0.0.14 keeps when it reads the frames back as a list
+  (:func:`framepick.qwen.listed_frame_size`: both sides multiples of ``2 * factor``, pixels within
+  Qwen's per-frame budget for a video, which shrinks with the frame count, aspect ratio kept);
+  ``process_vision_info`` does not resize them again.
 - ``"longest"``: the longer side becomes ``longest_side`` pixels (never enlarged).
 - ``"none"``: the decoded size.
 """
@@ -36,7 +36,7 @@ import numpy as np
 
 from .decode import read_frames, scaled_size
 from .errors import ConfigError, VideoError
-from .qwen import PROCESSOR_KWARGS, evenly_spaced, qwen_frame_size, times_prompt, video_entry, video_metadata
+from .qwen import PROCESSOR_KWARGS, evenly_spaced, listed_frame_size, times_prompt, video_entry, video_metadata
 from .types import Analysis, Selection
 
 __all__ = [
@@ -102,8 +102,8 @@ class OutputConfig:
         """(width, height) in pixels of the output frames of a ``width`` x ``height`` video (upright)
         when ``frames`` frames are extracted."""
         if self.resize == "qwen":
-            return qwen_frame_size(width, height, frames, factor=self.factor, min_pixels=self.min_pixels,
-                                   max_pixels=self.max_pixels, total_pixels=self.total_pixels)
+            return listed_frame_size(width, height, frames, factor=self.factor, min_pixels=self.min_pixels,
+                                     max_pixels=self.max_pixels, total_pixels=self.total_pixels)
         if self.resize == "longest":
             return scaled_size(width, height, self.longest_side)
         return width, height

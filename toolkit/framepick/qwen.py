@@ -28,6 +28,7 @@ __all__ = [
     "frame_budget",
     "qwen_linspace",
     "qwen_frame_size",
+    "listed_frame_size",
     "smart_resize",
     "video_entry",
     "video_metadata",
@@ -156,6 +157,19 @@ def qwen_linspace(start: int, end: int, steps: int) -> np.ndarray:
     return np.rint(values).astype(np.int64)
 
 
+def _pixel_bounds(frames: int, factor: int, min_pixels: int | None, max_pixels: int | None,
+                  total_pixels: int | None) -> tuple[float, float]:
+    """qwen-vl-utils 0.0.14's per-frame pixel bounds ``(min_pixels, budget)`` for a video of
+    ``frames`` frames: the budget is ``max(min(768 f², total_pixels / n * 2), int(min_pixels *
+    1.05))`` with ``n`` the count rounded up to even, capped by ``max_pixels``."""
+    min_pixels = min_pixels if min_pixels is not None else _QWEN_MIN_TOKENS * factor * factor
+    total_pixels = total_pixels if total_pixels is not None else _QWEN_SEQ_LEN * factor * factor * 0.9
+    padded = math.ceil(frames / FRAME_FACTOR) * FRAME_FACTOR
+    budget = max(min(_QWEN_MAX_TOKENS * factor * factor, total_pixels / padded * FRAME_FACTOR),
+                 int(min_pixels * 1.05))
+    return min_pixels, budget if max_pixels is None else min(budget, max_pixels)
+
+
 def qwen_frame_size(
     width: int,
     height: int,
@@ -166,12 +180,9 @@ def qwen_frame_size(
     max_pixels: int | None = None,
     total_pixels: int | None = None,
 ) -> tuple[int, int]:
-    """Size qwen-vl-utils 0.0.14 gives each of ``frames`` frames of ``width`` x ``height`` pixels
-    passed as a list of images (``fetch_video``, then ``smart_resize``).
-
-    The per-frame budget is ``max(min(768 f², total_pixels / n * 2), int(min_pixels * 1.05))``
-    with ``n`` the frame count rounded up to even, capped by ``max_pixels``; ``smart_resize``
-    then rounds both sides to multiples of ``f`` within ``[min_pixels, budget]``.
+    """Size qwen-vl-utils 0.0.14's ``fetch_video`` gives each of ``frames`` frames of a video file
+    shown ``width`` x ``height`` pixels: ``smart_resize`` to multiples of ``factor`` within the
+    per-frame pixel bounds of a video (see :func:`_pixel_bounds`).
 
     Returns
     -------
@@ -183,14 +194,24 @@ def qwen_frame_size(
     ConfigError
         If the aspect ratio exceeds 200 (qwen-vl-utils refuses it too).
     """
-    min_pixels = min_pixels if min_pixels is not None else _QWEN_MIN_TOKENS * factor * factor
-    total_pixels = total_pixels if total_pixels is not None else _QWEN_SEQ_LEN * factor * factor * 0.9
-    padded = math.ceil(frames / FRAME_FACTOR) * FRAME_FACTOR
-    budget = max(min(_QWEN_MAX_TOKENS * factor * factor, total_pixels / padded * FRAME_FACTOR),
-                 int(min_pixels * 1.05))
-    if max_pixels is not None:
-        budget = min(budget, max_pixels)
-    out_height, out_width = smart_resize(height, width, factor, min_pixels, budget)
+    low, budget = _pixel_bounds(frames, factor, min_pixels, max_pixels, total_pixels)
+    out_height, out_width = smart_resize(height, width, factor, low, budget)
+    return out_width, out_height
+
+
+def listed_frame_size(width: int, height: int, frames: int, *, factor: int = 28, min_pixels: int | None = None,
+                      max_pixels: int | None = None, total_pixels: int | None = None) -> tuple[int, int]:
+    """Size to write ``frames`` frames at so that qwen-vl-utils 0.0.14 reads them back, as a list
+    of image files, without resizing them: (width, height), multiples of ``2 * factor``.
+
+    For a list of frames ``fetch_video`` first resizes each by ``fetch_image`` with the factor
+    passed where the patch size is expected (so to multiples of ``2 * factor``), then the whole
+    video to multiples of ``factor`` within the video's pixel bounds. A size that is a multiple of
+    ``2 * factor`` within those bounds passes both unchanged; this is the closest such size to
+    :func:`qwen_frame_size` (``smart_resize`` at ``2 * factor``, same bounds).
+    """
+    low, budget = _pixel_bounds(frames, factor, min_pixels, max_pixels, total_pixels)
+    out_height, out_width = smart_resize(height, width, 2 * factor, low, budget)
     return out_width, out_height
 
 
@@ -279,12 +300,13 @@ def times_prompt(times_s: np.ndarray, *, paired: bool = False) -> str:
 
 
 def evenly_spaced(times_s: np.ndarray, frame_s: float) -> bool:
-    """Whether ``times_s`` (seconds) are evenly spaced to within half a frame (``frame_s``)."""
+    """Whether ``times_s`` (seconds) are evenly spaced to within one frame (``frame_s``: the
+    rounding of frame indices to a linspace moves each by up to half a frame)."""
     times_s = np.asarray(times_s, dtype=np.float64)
     if len(times_s) < 3:
         return True
     even = np.linspace(times_s[0], times_s[-1], len(times_s))
-    return bool(np.max(np.abs(times_s - even)) <= frame_s / 2)
+    return bool(np.max(np.abs(times_s - even)) <= frame_s)
 
 
 def video_entry(frames: list[str], *, sample_fps: float, options: dict[str, int] | None = None) -> dict[str, Any]:

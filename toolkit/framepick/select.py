@@ -70,6 +70,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
 STRATEGIES = tuple(_DEFAULTS)
 _LIFT_MARGIN = 1e-6  # relative headroom that keeps every lifted scene above one quantile step
 _PEAK_QUANTILE = 0.99  # the change level that takes full density: peaks above it saturate
+_COVER_ROUNDS = 4  # alternations of the gap bound and the scene lift (see _cover)
 
 
 def strategy_defaults(name: str) -> dict[str, Any]:
@@ -409,6 +410,23 @@ def _bound_gaps(density: np.ndarray, count: int, gap_frames: int) -> np.ndarray:
     return _lift(density, count * gap_frames)
 
 
+def _cover(density: np.ndarray, allowed: np.ndarray, scenes: np.ndarray, count: int, gap_frames: int) -> np.ndarray:
+    """``density`` raised so that any ``gap_frames`` consecutive frames outside transitions and
+    every scene hold at least one ``count``-th of the total (see :func:`_bound_gaps` and
+    :func:`_lift`). Each raise adds mass, which lowers the other's share, so the two are
+    alternated ``_COVER_ROUNDS`` times, the scene lift last (exact); the gap bound then holds up to
+    what the last lift adds. Scene lifts go to frames outside transitions."""
+    lengths = scenes[:, 1] - scenes[:, 0]
+    room = np.add.reduceat(allowed, scenes[:, 0])  # frames of each scene that can take its lift
+    feasible = gap_frames <= 0 or count * gap_frames > allowed.sum()
+    density = density.copy()
+    for _ in range(_COVER_ROUNDS if feasible else 1):
+        density[allowed] = _bound_gaps(density[allowed], count, gap_frames)
+        mass = np.add.reduceat(density, scenes[:, 0])
+        density += np.repeat((_lift(mass, count) - mass) / room, lengths) * allowed
+    return density
+
+
 def _spread(picks: np.ndarray, gap: int, length: int) -> np.ndarray:
     """Sorted ``picks`` in ``[0, length)`` moved the least so that neighbours are ``gap`` apart
     (a forward pass pushes crowded picks later, a backward pass pulls overflow back in). The gap
@@ -438,8 +456,8 @@ def _select_adaptive(
     2. Largest gap (with ``n`` above ``k``): the density outside transitions is raised where it
        is low so that no two neighbouring picks are more than ``max_gap_s`` apart, plus the
        length of any transition between them (default: twice the uniform spacing ``range / n``;
-       0 disables): a long still stretch is never starved. The scene lift that follows adds
-       mass, so the bound holds up to what it adds.
+       0 disables): a long still stretch is never starved. It alternates with the scene lift
+       below (each adds mass, see ``_cover``), so the bound holds up to what the last lift adds.
     3. Coverage: with a budget ``n`` above the ``k`` scenes in the range, scenes whose share of
        the density is below ``1 / n`` are lifted to it (water-filling, the others shrinking in
        proportion; the lift goes to frames outside transitions); a scene with at least ``1 / n`` of the mass always holds one of the ``n``
@@ -463,10 +481,7 @@ def _select_adaptive(
     else:
         spacing = len(density) / count  # frames
         gap_frames = 2 * spacing if max_gap_s is None else max_gap_s * analysis.info.fps
-        density[allowed] = _bound_gaps(density[allowed], count, math.floor(gap_frames) - 1)
-        mass = np.add.reduceat(density, scenes[:, 0])
-        room = np.add.reduceat(allowed, scenes[:, 0])  # frames that can take the lift
-        density = density + np.repeat((_lift(mass, count) - mass) / room, scenes[:, 1] - scenes[:, 0]) * allowed
+        density = _cover(density, allowed, scenes, count, math.floor(gap_frames) - 1)
         cumulative = np.cumsum(density)
         targets = (np.arange(count) + 0.5) * (cumulative[-1] / count)
     picks = np.minimum(np.searchsorted(cumulative, targets), len(density) - 1)

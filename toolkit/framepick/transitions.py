@@ -16,8 +16,9 @@ those measures into transitions:
    next to it; a run whose contrast dips to ``DISSOLVE_DIP`` or below of the straight line between
    its ends' contrasts is a dissolve (mixing two unrelated pictures lowers the contrast, to 0.71
    midway for pictures of equal contrast; a title fading in, an exposure ramp or a slow pan do
-   not), and whose windows see the picture change by ``DISSOLVE_CHANGE`` at least (smooth camera
-   motion changes it less). Anything else is no transition. Transitions of one kind up to
+   not), whose windows see the picture change by ``DISSOLVE_CHANGE`` at least (smooth camera
+   motion changes it less) and which lasts at most ``MAX_DISSOLVE_S`` (a slow pan over smooth
+   content can fit a blend for longer). Anything else is no transition. Transitions of one kind up to
    ``MAX_GAP`` frames apart are then joined.
 
 Transitions are scene boundaries (:func:`cuts_with_transitions`): a dissolve is cut at its middle,
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .score import MEASURES
+from .score import BLEND_WINDOW_S, MEASURES
 
 __all__ = ["KINDS", "find_transitions", "cuts_with_transitions"]
 
@@ -41,6 +42,7 @@ MAX_GAP = 2  # analysed frames between two runs of one transition
 FLAT_STD = 8.0  # luma levels: a picture this flat is the black (or any flat colour) of a fade
 DISSOLVE_DIP = 0.9  # a dissolve's lowest contrast, relative to the line between its ends'
 DISSOLVE_CHANGE = 0.18  # the least picture change (``span_change``) of a dissolve's windows
+MAX_DISSOLVE_S = 4.0  # seconds: a longer blend-like run is a pan or a zoom over smooth content
 
 
 def _column(measures: np.ndarray, name: str) -> np.ndarray:
@@ -91,17 +93,19 @@ def _flat_run(flat: np.ndarray, rows: range) -> tuple[int, int] | None:
 
 
 def _classify(run: tuple[int, int], contrast: np.ndarray, flat: np.ndarray, change: np.ndarray,
-              lag: int) -> tuple[int, int, str] | None:
+              lag: int, longest: float) -> tuple[int, int, str] | None:
     """``(start, end, kind)`` rows of one run of blended frames, or None if it is no transition.
 
     A flat picture within ``lag`` rows before the run makes it a fade in (starting where that
     flat picture starts), after it a fade out (ending where it ends). ``change`` is the picture
-    change of the window centred on each row."""
+    change of the window centred on each row; a dissolve spans at most ``longest`` rows."""
     start, end = run
     if (black := _flat_run(flat, range(start - 1, start - lag - 1, -1))) is not None:
         return black[0], end, "fade_in"
     if (black := _flat_run(flat, range(end, end + lag))) is not None:
         return start, black[1], "fade_out"
+    if end - start > longest:
+        return None
     before, after = max(start - 1, 0), min(end, len(contrast) - 1)
     straight = np.interp(np.arange(start, end), [before, after], [contrast[before], contrast[after]])
     dips = np.min(contrast[start:end] / np.maximum(straight, FLAT_STD)) <= DISSOLVE_DIP
@@ -134,10 +138,11 @@ def find_transitions(measures: np.ndarray, analysed: np.ndarray, *, lag: int,
     """
     contrast = _column(measures, "contrast")
     flat = contrast < FLAT_STD
+    longest = MAX_DISSOLVE_S / BLEND_WINDOW_S * 2 * lag  # rows: lag rows are BLEND_WINDOW_S / 2 seconds
     change = np.full(len(contrast), np.nan)
     change[: len(change) - lag] = _column(measures, "span_change")[lag:]  # by the window's middle
     found = _bridged([t for run in _runs(_blended(measures, lag))
-                      if (t := _classify(tuple(run), contrast, flat, change, lag)) is not None])
+                      if (t := _classify(tuple(run), contrast, flat, change, lag, longest)) is not None])
     rows = _separate([(start, end) for start, end, _ in found])
     ends = np.append(np.asarray(analysed, dtype=np.int64), total_frames)
     spans = ends[np.asarray(rows, dtype=np.int64).reshape(-1, 2)]
