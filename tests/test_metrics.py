@@ -90,6 +90,7 @@ def test_compare():
         {
             "strategy": "uniform",
             "frames": 2,
+            "moments": 2,
             "scene_coverage": 1.0,
             "max_gap_s": pytest.approx(9.9),
             "mean_gap_s": pytest.approx(10 / 3),
@@ -99,6 +100,7 @@ def test_compare():
         {
             "strategy": "early",
             "frames": 2,
+            "moments": 2,
             "scene_coverage": 0.5,
             "max_gap_s": pytest.approx(8.0),
             "mean_gap_s": pytest.approx(10 / 3),
@@ -106,5 +108,5 @@ def test_compare():
             "representativeness": 0.5,
         },
     ]
-    assert set(BETTER) == set(rows[0]) - {"strategy", "frames"}
+    assert set(BETTER) == set(rows[0]) - {"strategy", "frames", "moments"}
     assert set(BETTER.values()) == {"higher", "lower"} and BETTER["scene_coverage"] == "higher"

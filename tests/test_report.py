@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -48,3 +49,14 @@ def test_demo_command_prints_where_to_look(bikes, tmp_path, capsys):
     assert status == 0
     assert f"report: {tmp_path / 'r' / 'report.md'}" in out
     assert str(tmp_path / "out" / "adaptive" / "bikes" / "manifest.json") in out
+
+
+def test_demo_writes_nothing_outside_its_output_folder(bikes, tmp_path, monkeypatch, capsys):
+    work = tmp_path / "clone"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert main(["demo", str(bikes)]) == 0
+    assert sorted(p.name for p in work.iterdir()) == ["framepick-out"]  # no reports/ in the working tree
+    report = work / "framepick-out" / "report" / "report.md"
+    assert f"report: {Path('framepick-out') / 'report' / 'report.md'}" in capsys.readouterr().out
+    assert "| uniform | 16 |" in report.read_text() and "| adaptive | 16 |" in report.read_text()

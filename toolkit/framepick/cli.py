@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -129,7 +130,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from . import sample_video
     from .report import run_demo
 
-    result = run_demo(args.video or sample_video(), out_dir=args.out, report_dir=args.report_dir,
+    report_dir = args.report_dir or os.path.join(args.out, "report")
+    result = run_demo(args.video or sample_video(), out_dir=args.out, report_dir=report_dir,
                       strategies=args.strategies, frames=args.frames)
     for strategy, manifest in result.manifests.items():
         print(f"{strategy:>9} frames and manifest: {manifest}")
@@ -194,11 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("video", nargs="?", help="video file (default: the bundled sample)")
     demo.add_argument("--out", default="framepick-out", metavar="DIR",
                       help="JPEGs and manifests go to DIR/<strategy>/<video>/ (default framepick-out)")
-    demo.add_argument("--report-dir", default="reports/demo", metavar="DIR",
-                      help="where report.md, timeline.png and contact sheets go (default reports/demo)")
+    demo.add_argument("--report-dir", metavar="DIR",
+                      help="where report.md, timeline.png and contact sheets go (default: OUT/report; "
+                           "reports/demo regenerates the tracked example)")
     demo.add_argument("--strategies", nargs="+", default=["uniform", "adaptive"], metavar="NAME",
                       help="strategies to compare (default: uniform adaptive)")
-    demo.add_argument("--frames", type=int, metavar="N", help="frame budget (default: Qwen's rule, 2 per second)")
+    from .report import DEMO_FRAMES
+
+    demo.add_argument("--frames", type=int, default=DEMO_FRAMES, metavar="N",
+                      help=f"frame budget of each strategy (default {DEMO_FRAMES})")
     demo.set_defaults(run=_cmd_demo)
     return parser
 

@@ -201,8 +201,8 @@ def compare(analysis: Analysis, *selections: Selection) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        One row per selection: ``strategy``, ``frames`` (the count), then every metric of
-        :data:`BETTER` as a float.
+        One row per selection: ``strategy``, ``frames`` (the count), ``moments`` (frames, or
+        pairs of frames when paired), then every metric of :data:`BETTER` as a float.
     """
     duration_s = analysis.info.duration_s
     rows = []
@@ -212,6 +212,7 @@ def compare(analysis: Analysis, *selections: Selection) -> list[dict[str, Any]]:
             {
                 "strategy": selection.strategy,
                 "frames": len(selection),
+                "moments": selection.moments,
                 "scene_coverage": scene_coverage(selection.indices, analysis.scenes),
                 "max_gap_s": max_gap_s(selection.times_s, duration_s),
                 "mean_gap_s": mean_gap_s(selection.times_s, duration_s),

@@ -38,13 +38,16 @@ class DemoResult:
     manifests: dict[str, Path]
 
 
+DEMO_FRAMES = 16  # frames each strategy gets in the demo
+
+
 def run_demo(
     video: str | os.PathLike,
     *,
     out_dir: str | os.PathLike,
     report_dir: str | os.PathLike,
     strategies: Sequence[str] = ("uniform", "adaptive"),
-    frames: int | None = None,
+    frames: int | None = DEMO_FRAMES,
     progress: bool | None = None,
 ) -> DemoResult:
     """Analyse ``video``, pick frames with each of ``strategies``, write JPEGs and a report.
@@ -60,7 +63,8 @@ def run_demo(
     strategies : sequence of str
         Strategies to compare, all at the same frame count.
     frames : int, optional
-        Frame budget; default: Qwen's rule for the duration (2 frames per second, 4 to 768).
+        Frame budget (default ``DEMO_FRAMES``, where uniform and adaptive differ visibly on a
+        short clip); None: Qwen's rule for the duration (2 frames per second, 4 to 768).
     """
     analysis = analyze(video, progress=progress)
     first = select(analysis, strategies[0], frames=frames)

@@ -187,7 +187,8 @@ class Timeline:
             segments[:, :, 0] = np.asarray(selection.times_s)[:, None]
             segments[:, 0, 1], segments[:, 1, 1] = y - 0.35, y + 0.35
             self._rows[number].set_segments(segments)
-            self._row_labels[number].set_text(f"{_LABELS[number]}: {selection.strategy} ({len(selection)})")
+            count = f"{len(selection)} = {selection.moments} pairs" if selection.paired else str(len(selection))
+            self._row_labels[number].set_text(f"{_LABELS[number]}: {selection.strategy} ({count})")
 
     def png(self) -> bytes:
         """Render the figure and return it as PNG bytes (RGB)."""
@@ -352,7 +353,7 @@ def strip_html(analysis: Analysis, selection: Selection, *, label: str = "A", co
     ]
     shown = "" if len(positions) == len(selection) else f", {len(positions)} shown"
     title = (f'<div style="font-weight:bold;color:{color}">{html.escape(label)}: '
-             f"{html.escape(selection.strategy)} ({len(selection)} frames{shown})</div>")
+             f"{html.escape(selection.strategy)} ({selection.count_text()}{shown})</div>")
     return (f'<div class="fp-strip" data-label="{html.escape(label)}">{title}'
             f'<div style="display:flex;flex-wrap:wrap;gap:4px">{"".join(figures)}</div></div>')
 

@@ -269,6 +269,20 @@ class Selection:
     def __len__(self) -> int:
         return len(self.indices)
 
+    @property
+    def paired(self) -> bool:
+        """Whether the frames come in temporal pairs, two per moment (``params["pair_s"]``)."""
+        return bool(self.params.get("pair_s"))
+
+    @property
+    def moments(self) -> int:
+        """Moments shown: one per frame, or one per pair of frames when :attr:`paired`."""
+        return len(self) // 2 if self.paired else len(self)
+
+    def count_text(self) -> str:
+        """``"16 frames"``, or ``"16 frames in 8 pairs"`` when paired."""
+        return f"{len(self)} frames in {self.moments} pairs" if self.paired else f"{len(self)} frames"
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
         return {
