@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import scenedetect
 
+from conftest import BIKES_CUTS
 from framepick import AnalysisConfig, analyze, cache, sample_video
 from framepick.errors import ConfigError, VideoError
-
-from conftest import BIKES_CUTS
 from videos import write_video
 
 

@@ -178,7 +178,8 @@ def test_a_hanging_video_is_killed_and_the_batch_goes_on(stuck_video, cut_video,
     # 2 s for the stuck file (its duration is never known); the others get 3 s per second of video more
     config = JobConfig(params={"frames": 4}, timeout_s=2.0, timeout_ratio=3.0)
     summary = run([stuck_video, cut_video[0], bikes], tmp_path / "out", config=config, workers=1,
-                  on_event=lambda kind, data: kind == "start" and pids.update({data["task"].video_id: data["worker_pid"]}))
+                  on_event=lambda kind, data: kind == "start"
+                  and pids.update({data["task"].video_id: data["worker_pid"]}))
     lines = by_id(summary)
     assert lines["stuck"]["status"] == "failed"
     assert lines["stuck"]["reason"] == "timed out after 2 s (worker killed)"

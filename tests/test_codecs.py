@@ -13,7 +13,6 @@ from framepick import analyze
 from framepick.decode import iter_chunks
 from framepick.errors import VideoError
 from framepick.probe import probe
-
 from videos import scene_frame, write_video
 
 SCENES = [20, 15, 25]

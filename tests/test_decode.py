@@ -8,7 +8,6 @@ from PIL import Image
 
 from framepick.decode import iter_chunks, read_frames, scaled_size
 from framepick.errors import VideoError
-
 from videos import scene_frame, write_joined, write_video
 
 BACKENDS = ["pyav", "decord"]
@@ -126,7 +125,8 @@ def test_decord_stopping_midway_is_an_error_not_the_end(bikes, tmp_path):
     data[len(data) // 2: len(data) // 2 + 20_000] = bytes(20_000)
     path = tmp_path / "holed.mp4"
     path.write_bytes(data)
-    with pytest.raises(VideoError, match=r"holed\.mp4: corrupt or truncated: frames end at \d\.\d\d s but the file declares 10\.00 s"):
+    with pytest.raises(VideoError, match=r"holed\.mp4: corrupt or truncated: "
+                                         r"frames end at \d\.\d\d s but the file declares 10\.00 s"):
         decode_all(path, "decord")
 
 

@@ -15,7 +15,6 @@ from framepick.errors import ConfigError, VideoError
 from framepick.extract import OutputConfig, extract, finished_manifest, qwen_entry
 from framepick.qwen import listed_frame_size, qwen_frame_size
 from framepick.types import Selection
-
 from videos import scene_frame
 
 DATA = Path(__file__).parent / "data"
@@ -103,7 +102,8 @@ def test_writes_exactly_the_selected_frames(cut_analysis, out):
     assert sorted(p.name for p in folder.iterdir()) == [f"frame_{i:06d}.jpg" for i in wanted] + ["manifest.json"]
     assert [p.name for p in out.iterdir()] == ["cuts"]  # nothing left beside it
     # frame 99 is step 14 of scene 3 (which starts at 85)
-    assert np.abs(read_jpeg(folder / "frame_000099.jpg").astype(int) - scene_frame(3, 14, width=160, height=96)).mean() < 5
+    expected = scene_frame(3, 14, width=160, height=96)
+    assert np.abs(read_jpeg(folder / "frame_000099.jpg").astype(int) - expected).mean() < 5
 
 
 def test_manifest(cut_analysis, cut_video, out):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 
@@ -139,7 +137,7 @@ def blend_planes():
     rng = np.random.default_rng(11)
     start, end = rng.uniform(0, 255, (2, 64, 64))
     planes = [start + (end - start) * k / 8 for k in range(9)]
-    for k, plane in enumerate(planes):
+    for plane in planes:
         plane[:16, :16] = rng.uniform(0, 255, (16, 16))  # the moving object: unrelated every frame
     texture = rng.uniform(0, 255, (64, 128))
     planes += [texture[:, 4 * k:4 * k + 64] for k in range(5)]
@@ -215,11 +213,6 @@ def test_streaming_scorer_equals_one_batch(frames):
     blend = streamed[:, [MEASURES.index(name) for name in ("blend_alpha", "blend_residual", "blend_span")]]
     assert np.isnan(blend[:4]).all()  # no full window before the fifth frame
     np.testing.assert_allclose(blend[4:], naive_blend_fit(planes, 2, 4, framepick.score.BLEND_SHARE), rtol=1e-5)
-
-
-def test_docstring_examples():
-    result = doctest.testmod(framepick.score)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_scores_reject_wrong_input(frames):

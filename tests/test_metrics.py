@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
-from test_select import make_analysis
 
-import framepick.metrics
-import framepick.qwen
 from framepick.metrics import (
     BETTER,
     compare,
@@ -24,17 +19,12 @@ from framepick.metrics import (
 )
 from framepick.select import select
 from framepick.types import Selection
+from test_select import make_analysis
 
 
 def flat(*levels: int) -> np.ndarray:
     """Thumbnails of one grey level each, shape (len(levels), 2, 3, 3)."""
     return np.stack([np.full((2, 3, 3), level, np.uint8) for level in levels])
-
-
-@pytest.mark.parametrize("module", [framepick.metrics, framepick.qwen])
-def test_docstring_examples(module):
-    result = doctest.testmod(module)
-    assert result.attempted > 0 and result.failed == 0
 
 
 SCENES = np.array([[0, 4], [4, 8], [8, 10]])

@@ -6,10 +6,9 @@ import av
 import pytest
 
 import framepick
+from conftest import BIKES_CUTS
 from framepick.errors import VideoError
 from framepick.probe import probe
-
-from conftest import BIKES_CUTS
 from videos import write_joined, write_video
 
 
@@ -66,7 +65,8 @@ def test_probe_truncated_file_that_declares_no_stream_duration(tmp_path):
     data = framepick.sample_video().read_bytes()
     path = tmp_path / "half.webm"
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(VideoError, match=r"half\.webm: truncated: data end at 1\d\.\d\d s but the file declares 30\.00 s"):
+    with pytest.raises(VideoError, match=r"half\.webm: truncated: "
+                                         r"data end at 1\d\.\d\d s but the file declares 30\.00 s"):
         probe(path)
 
 

@@ -22,7 +22,6 @@ from framepick.config import JobConfig  # noqa: E402
 from framepick.extract import OutputConfig  # noqa: E402
 from framepick.pipeline import sample  # noqa: E402
 from framepick.select import select  # noqa: E402
-
 from videos import write_video  # noqa: E402
 
 ELEMENTS = [

@@ -21,8 +21,8 @@ def test_demo_writes_frames_manifests_and_report(bikes, tmp_path):
     assert [f["index"] for f in uniform["frames"]] == [0, 36, 71, 107, 142, 178, 213, 249]
     assert len(adaptive["frames"]) == 8
     for manifest in (uniform, adaptive):
-        assert all((result.manifests["uniform"].parents[2] / manifest["strategy"]["name"] / "bikes" / f["file"]).is_file()
-                   for f in manifest["frames"])
+        folder = result.manifests["uniform"].parents[2] / manifest["strategy"]["name"] / "bikes"
+        assert all((folder / f["file"]).is_file() for f in manifest["frames"])
     text = result.report.read_text()
     assert "| uniform | 8 |" in text and "| adaptive | 8 |" in text
     assert text.count("\n| ") >= 2 + 6  # metrics rows and one row per scene

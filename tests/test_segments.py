@@ -17,7 +17,6 @@ from framepick.segments import (
     plan_segments,
 )
 from framepick.types import AnalysisConfig
-
 from videos import write_joined, write_video
 
 ARRAYS = ("frame_times_s", "score_indices", "score", "luma_diff", "hist_diff", "scenes", "thumb_indices", "thumbs",

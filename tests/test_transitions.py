@@ -15,7 +15,6 @@ from framepick.segments import analyze_segment, merge_segments, plan_segments
 from framepick.select import select
 from framepick.transitions import find_transitions
 from framepick.types import AnalysisConfig
-
 from videos import write_transitions_video
 
 

@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 import framepick
-from framepick.config import load_config
 from framepick import show
+from framepick.config import load_config
 from framepick.metrics import compare
 from framepick.select import select
 from framepick.widgets import compare_app, detector_threshold

@@ -114,7 +114,7 @@ def measure_folder(minutes: float, copies: int, *, repeat: int) -> dict:
         for workers, threads in ((1, cores), (1, 1), (2, max(1, cores // 2))):
             cpu_s = []
 
-            def batch_run(workers: int = workers, threads: int = threads) -> h.Run:
+            def batch_run(workers: int = workers, threads: int = threads, cpu_s: list = cpu_s) -> h.Run:
                 cache, out = Path(tmp) / "cache", Path(tmp) / "out"
                 shutil.rmtree(cache, ignore_errors=True)
                 shutil.rmtree(out, ignore_errors=True)

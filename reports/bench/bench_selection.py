@@ -133,9 +133,8 @@ def synthetic_analysis(lengths: list[int], fps: float, seed: int) -> Analysis:
 def video_analysis(lengths: list[int], fps: float, folder: Path, seed: int) -> Analysis:
     """Encode the scenes with ``tests/videos.py`` and analyse the file with framepick."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from videos import write_video
-
     from framepick.analysis import analyze
+    from videos import write_video
 
     path = folder / f"bursts-{seed}.mp4"
     write_video(path, lengths, fps=round(fps))

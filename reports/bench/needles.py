@@ -204,7 +204,8 @@ def make_real_mix_video(path: Path, *, seed: int, shots: int = 10, width: int = 
             truth.transitions.append((len(out) - span, len(out)))
             clip = clip[span:]
         elif join == "fade":
-            down, black, up = int(rng.uniform(0.3, 1.0) * fps), int(rng.integers(0, 12)), int(rng.uniform(0.3, 1.0) * fps)
+            down = min(int(rng.uniform(0.3, 1.0) * fps), len(out) - settled)
+            black, up = int(rng.integers(0, 12)), min(int(rng.uniform(0.3, 1.0) * fps), length // 2)
             for k in range(down):
                 out[len(out) - down + k] = out[len(out) - down + k] * (1 - (k + 0.5) / down)
             begin = len(out) - down

@@ -27,12 +27,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "tests"))
 
 import numpy as np  # noqa: E402
-from synthetic import synthetic_analysis  # noqa: E402
 
 from framepick import show  # noqa: E402
 from framepick.metrics import compare  # noqa: E402
 from framepick.select import select  # noqa: E402
 from framepick.widgets import compare_app  # noqa: E402
+from synthetic import synthetic_analysis  # noqa: E402
+
 
 def timed(action: Callable[[], object], repeats: int) -> list[tuple[float, float]]:
     """(wall, CPU) times in milliseconds of ``repeats`` calls of ``action``."""

@@ -74,8 +74,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 def _job_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("strategy (override the config file)")
-    group.add_argument("--config", metavar="TOML", help="job configuration, e.g. strategy.toml exported by the notebook")
-    group.add_argument("--strategy", help="uniform, fps, scenes, adaptive or novelty (default: the config's, or uniform)")
+    group.add_argument("--config", metavar="TOML",
+                       help="job configuration, e.g. strategy.toml exported by the notebook")
+    group.add_argument("--strategy",
+                       help="uniform, fps, scenes, adaptive or novelty (default: the config's, or uniform)")
     budget = group.add_mutually_exclusive_group()
     budget.add_argument("--frames", type=int, metavar="N", help="frame count")
     budget.add_argument("--fps", type=float, metavar="F", help="frames per second of video (Qwen's rule)")

@@ -13,9 +13,10 @@ Three measures, each normalised to [0, 1]:
 ``luma_diff`` and ``hist_diff`` are recorded beside the score; PySceneDetect's detectors make the
 cuts. For gradual transitions (:mod:`framepick.transitions`) the scorer also measures each frame's
 contrast and how well a short window ending at it is a blend of its two ends (a fade or a
-dissolve moves every pixel along the line between two pictures; motion does not). Absolute normalisation (not per video) keeps one threshold meaningful across videos. The
-work is done by compiled kernels in :mod:`framepick._kernels`, imported on first use so that
-importing framepick stays cheap.
+dissolve moves every pixel along the line between two pictures; motion does not). Absolute
+normalisation (not per video) keeps one threshold meaningful across videos. The work is done by
+compiled kernels in :mod:`framepick._kernels`, imported on first use so that importing framepick
+stays cheap.
 """
 
 from __future__ import annotations

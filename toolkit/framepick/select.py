@@ -460,13 +460,14 @@ def _select_adaptive(
        below (each adds mass, see ``_cover``), so the bound holds up to what the last lift adds.
     3. Coverage: with a budget ``n`` above the ``k`` scenes in the range, scenes whose share of
        the density is below ``1 / n`` are lifted to it (water-filling, the others shrinking in
-       proportion; the lift goes to frames outside transitions); a scene with at least ``1 / n`` of the mass always holds one of the ``n``
-       quantiles below. With ``n <= k`` the ``n`` scenes of largest mass get one frame each,
-       at their density median.
+       proportion; the lift goes to frames outside transitions); a scene with at least ``1 / n``
+       of the mass always holds one of the ``n`` quantiles below. With ``n <= k`` the ``n``
+       scenes of largest mass get one frame each, at their density median.
     4. Inverse-transform sampling: frame ``j`` is where the cumulative density reaches
        ``(j + 0.5) / n`` of the total.
     5. Neighbours are moved at least ``min_gap_s`` apart (at least one frame; less when the budget
-       cannot fit otherwise), counting only frames outside transitions. A gap longer than the shortest scene may cost that scene its frame.
+       cannot fit otherwise), counting only frames outside transitions. A gap longer than the
+       shortest scene may cost that scene its frame.
     """
     first, last = frame_range(analysis, params["start_s"], params["end_s"])
     count = _budget(analysis, first, last, params)

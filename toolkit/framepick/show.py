@@ -77,10 +77,11 @@ class Timeline:
     """One matplotlib figure of an analysis and up to four selections, updated in place.
 
     The top axes show the change score against time in seconds with every scene cut as a vertical
-    line and every gradual transition (fade, dissolve) as a shaded span; the bottom axes show one row of ticks per selection (A on top). The figure is rendered
-    once per analysis; the selection rows are drawn on a copy of that render (blitting), so
-    :meth:`set_selections` followed by :meth:`png` costs a few milliseconds whatever the video's
-    length (no figure, axes or artist is rebuilt).
+    line and every gradual transition (fade, dissolve) as a shaded span; the bottom axes show one
+    row of ticks per selection (A on top). The figure is rendered once per analysis; the
+    selection rows are drawn on a copy of that render (blitting), so :meth:`set_selections`
+    followed by :meth:`png` costs a few milliseconds whatever the video's length (no figure, axes
+    or artist is rebuilt).
 
     Parameters
     ----------
