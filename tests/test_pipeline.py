@@ -81,3 +81,23 @@ def test_cli_sample_errors_are_one_line(bad_videos, tmp_path, capsys):
     assert capsys.readouterr().err == f"framepick: {bad_videos['audio-only']}: no video stream (has audio)\n"
     assert main(["sample", str(bad_videos["audio-only"]), "--out", str(tmp_path), "--param", "floor=1"]) == 2
     assert "unknown parameter(s) ['floor'] for 'uniform'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("strategy, params", [("uniform", {"frames": 8}), ("fps", {"fps": 3.0})])
+def test_uniform_and_fps_need_no_analysis(cut_video, vfr_video, tmp_path, strategy, params):
+    from framepick import cache
+    from framepick.analysis import timing
+
+    for path in (cut_video[0], vfr_video[0]):
+        fast = timing(path)
+        assert not fast.scored and fast.scenes.tolist() == [[0, fast.info.frames]]
+        assert not cache.cache_path(path, fast.config).exists()
+        manifest = json.loads(sample(path, strategy, out_dir=tmp_path / "fast", **params).read_text())
+        assert not cache.cache_path(path, fast.config).exists()  # nothing was analysed
+        assert manifest["scenes"] is None and {frame["scene"] for frame in manifest["frames"]} == {None}
+        full = analyze(path)  # now cached: the manifest takes its scenes
+        np.testing.assert_allclose(fast.frame_times_s, full.frame_times_s, atol=1e-9)
+        assert select(fast, strategy, **params).indices.tolist() == select(full, strategy, **params).indices.tolist()
+        again = json.loads(sample(path, strategy, out_dir=tmp_path / "cached", **params).read_text())
+        assert again["frames"][0]["index"] == manifest["frames"][0]["index"]
+        assert again["scenes"] == full.scenes.tolist()

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import FramepickError
+from .select import TIMING_ONLY
 
 __all__ = ["run_ray"]
 
@@ -181,7 +182,8 @@ class _Runner:
             return
         if stage == "probe":
             video.duration_s = value or 0.0
-            split = self.segment_s is not None and value is not None and value > self.segment_s
+            split = (self.segment_s is not None and value is not None and value > self.segment_s
+                     and video.task.config.strategy not in TIMING_ONLY)  # uniform and fps analyse nothing
             self.queue.appendleft((video, "plan", -1) if split else (video, "video", -1))
         elif stage == "plan":
             video.segments = value

@@ -31,7 +31,7 @@ from .score import MEASURES, ChangeScorer, blend_lag
 from .transitions import cuts_with_transitions, find_transitions
 from .types import Analysis, AnalysisConfig, VideoInfo
 
-__all__ = ["analyze", "summarize", "Accumulator", "assemble"]
+__all__ = ["analyze", "timing", "for_strategy", "summarize", "Accumulator", "assemble"]
 
 
 def analyze(
@@ -76,6 +76,44 @@ def analyze(
     if cache:
         _cache.save(analysis)
     return analysis
+
+
+def timing(path: str | os.PathLike, config: AnalysisConfig | None = None) -> Analysis:
+    """The frame times of ``path`` from its packet headers, as an :class:`Analysis` without scores
+    (``analysis.scored`` is False): one scene, no thumbnails, no transitions. Enough for the
+    ``uniform`` and ``fps`` strategies and for extraction, in a fraction of a full pass.
+
+    Raises
+    ------
+    VideoError
+        As :func:`framepick.probe.probe`.
+    """
+    from .probe import probe_timing
+
+    started = time.perf_counter()
+    probed, frame_times_s = probe_timing(path)
+    info = _decoded_info(probed, frame_times_s)  # the duration by the analysis' rule
+    config = config or AnalysisConfig()
+    width, height = scaled_size(info.width, info.height, config.thumb_size)
+    empty = np.empty(0, np.float32)
+    return Analysis(info=info, config=config, decoder="packets", frame_times_s=frame_times_s,
+                    score_indices=np.empty(0, np.int64), score=empty, luma_diff=empty, hist_diff=empty,
+                    scenes=np.array([[0, info.frames]], dtype=np.int64), thumb_indices=np.empty(0, np.int64),
+                    thumbs=np.empty((0, height, width, 3), np.uint8), elapsed_s=time.perf_counter() - started)
+
+
+def for_strategy(path: str | os.PathLike, strategy: str, config: AnalysisConfig | None = None, *,
+                 cache: bool = True, progress: bool | None = None) -> Analysis:
+    """What ``strategy`` needs of ``path``: the full pass (:func:`analyze`, cached), or for the
+    strategies of :data:`framepick.select.TIMING_ONLY` a cached full analysis if there is one and
+    the frame times alone (:func:`timing`) otherwise."""
+    from .select import TIMING_ONLY
+
+    config = config or AnalysisConfig()
+    if strategy not in TIMING_ONLY:
+        return analyze(path, config, cache=cache, progress=progress)
+    cached = _cache.load(os.fspath(path), config) if cache else None
+    return cached if cached is not None else timing(path, config)
 
 
 def summarize(analysis: Analysis) -> dict[str, Any]:

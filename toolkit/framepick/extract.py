@@ -236,7 +236,7 @@ def _manifest(analysis: Analysis, selection: Selection, *, video_id: str, size: 
     info = analysis.info
     indices = np.asarray(selection.indices, dtype=np.int64)
     times_s = analysis.times_of(indices)
-    scene_numbers = analysis.scene_of(indices)
+    scene_numbers = analysis.scene_of(indices) if analysis.scored else [None] * len(indices)
     files = [_frame_file(int(i)) for i in indices]
     from . import __version__
 
@@ -263,12 +263,12 @@ def _manifest(analysis: Analysis, selection: Selection, *, video_id: str, size: 
         "config_hash": config_hash,
         "output": {**output.to_dict(), "width": size[0], "height": size[1]},
         "frames": [
-            {"index": int(i), "time_s": round(float(t), 6), "file": f, "scene": int(s)}
+            {"index": int(i), "time_s": round(float(t), 6), "file": f, "scene": None if s is None else int(s)}
             for i, t, s, f in zip(indices, times_s, scene_numbers, files)
         ],
-        "scenes": analysis.scenes.tolist(),
+        "scenes": analysis.scenes.tolist() if analysis.scored else None,
         "transitions": [{"kind": str(kind), "frames": span} for span, kind in
-                        zip(analysis.transitions.tolist(), analysis.transition_kinds)],
+                        zip(analysis.transitions.tolist(), analysis.transition_kinds)] if analysis.scored else None,
         "qwen": video_entry([str(folder / name) for name in files], sample_fps=_sample_fps(analysis, selection),
                             options=output.qwen_options()),
         "qwen_inputs": _qwen_inputs(analysis, selection, times_s),

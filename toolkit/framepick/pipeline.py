@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .analysis import analyze
+from .analysis import for_strategy
 from .config import JobConfig, config_hash
 from .extract import extract
 from .select import select
@@ -53,7 +53,9 @@ def sample(
         Name of the video's output folder; default: the file stem.
     analysis : Analysis, optional
         An analysis of ``path`` made with ``config.analysis`` (e.g. a segment-parallel one);
-        default: :func:`framepick.analyze` (cached).
+        default: :func:`framepick.analysis.for_strategy` (a cached full analysis; for ``uniform``
+        and ``fps`` without one, the frame times from the packet headers, and the manifest's
+        scene fields are null).
     cache : bool
         Read and write the analysis cache.
     progress : bool, optional
@@ -79,8 +81,8 @@ def sample(
     config = (config or JobConfig()).with_overrides(strategy=strategy, **params)
     if threads:
         config = dataclasses.replace(config, analysis=dataclasses.replace(config.analysis, threads=threads))
-    if analysis is None:
-        analysis = analyze(path, config.analysis, cache=cache, progress=progress)
+    if analysis is None:  # uniform and fps need the frame times only
+        analysis = for_strategy(path, config.strategy, config.analysis, cache=cache, progress=progress)
     selection = select(analysis, config.strategy, **config.resolved_params())
     return extract(analysis, selection, out_dir, video_id=video_id, output=config.output,
                    config_hash=config_hash(config), threads=threads)

@@ -22,7 +22,7 @@ import numpy as np
 from .errors import VideoError
 from .types import VideoInfo
 
-__all__ = ["probe", "open_video", "default_video_stream", "display_rotation", "sample_aspect_ratio",
+__all__ = ["probe", "probe_timing", "open_video", "default_video_stream", "display_rotation", "sample_aspect_ratio",
            "display_width", "scan_packets", "PacketScan", "declared_duration_s", "check_not_truncated"]
 
 # A file whose frames or data end before this share of the duration it declares is truncated.
@@ -101,7 +101,7 @@ def display_width(stored_width: int, sar: Fraction) -> int:
 
 
 def probe(path: str | os.PathLike, *, keyframes: bool = True) -> VideoInfo:
-    """Describe the default video stream of ``path``.
+    """Describe the default video stream of ``path`` (:func:`probe_timing` also times every frame).
 
     Parameters
     ----------
@@ -122,6 +122,31 @@ def probe(path: str | os.PathLike, *, keyframes: bool = True) -> VideoInfo:
     VideoError
         Missing file, not a video, audio-only, undecodable stream or zero frames.
     """
+    return _probe(path, keyframes=keyframes)[0]
+
+
+def probe_timing(path: str | os.PathLike) -> tuple[VideoInfo, np.ndarray]:
+    """:func:`probe` and the presentation time in seconds of every frame (float64, shape
+    ``(info.frames,)``, relative to the first frame), from the packet headers alone: what the
+    ``uniform`` and ``fps`` strategies need. Where the packets' order is not the decoder's
+    (timestamps missing or going backwards), frames are timed at the average rate instead.
+
+    Raises
+    ------
+    VideoError
+        As :func:`probe`.
+    """
+    info, scan, time_base = _probe(path, keyframes=True)
+    if scan.in_order:
+        times_s = (scan.pts - scan.pts[0]).astype(np.float64) * float(time_base)
+    else:
+        times_s = np.arange(info.frames) / info.fps
+    return info, times_s
+
+
+def _probe(path: str | os.PathLike, *, keyframes: bool) -> tuple[VideoInfo, PacketScan | None, Fraction]:
+    """:func:`probe`'s description, the packet scan (None without ``keyframes``) and the stream's
+    time base (seconds per timestamp unit)."""
     with open_video(path) as (container, stream):
         first = _first_frame(os.fspath(path), container, stream)
         rotation = display_rotation(first)
@@ -136,7 +161,7 @@ def probe(path: str | os.PathLike, *, keyframes: bool = True) -> VideoInfo:
             # keyframe positions are trusted (to seek to) only where they are the decoder's
             is_key = scan.is_key & scan.in_order
         else:
-            pts, is_key = np.empty(0, np.int64), np.empty(0, bool)
+            pts, is_key, scan = np.empty(0, np.int64), np.empty(0, bool), None
             duration_s = declared_duration_s(container, stream) or _container_duration_s(container) or 0.0
         frames = len(pts) if keyframes else max(1, round(duration_s * fps))
         if frames == 0:
@@ -145,7 +170,7 @@ def probe(path: str | os.PathLike, *, keyframes: bool = True) -> VideoInfo:
         sar = sample_aspect_ratio(stream)
         shown_w = display_width(coded_w, sar)
         width, height = (coded_h, shown_w) if rotation in (90, 270) else (shown_w, coded_h)
-        return VideoInfo(
+        info = VideoInfo(
             path=os.fspath(path),
             frames=frames,
             fps=fps,
@@ -161,6 +186,7 @@ def probe(path: str | os.PathLike, *, keyframes: bool = True) -> VideoInfo:
             stored_height=coded_h,
             sample_aspect_ratio=(sar.numerator, sar.denominator),
         )
+        return info, (scan if keyframes else None), Fraction(stream.time_base)
 
 
 def _first_frame(path: str, container, stream) -> av.VideoFrame:

@@ -383,7 +383,8 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
     ``max_pixels``, ``total_pixels``, ``resized_height`` and ``resized_width``) plus
     ``strategy`` (default ``"uniform"``: the frames qwen-vl-utils takes) and that strategy's
     parameters under their own names (``floor``, ``pair_s``, ... see :mod:`framepick.select`).
-    The video is analysed once (cached) when the strategy needs it. The chosen frames are decoded
+    The video is analysed once (cached) when the strategy needs it; ``uniform`` and ``fps``
+    need the frame times alone (:func:`framepick.analysis.for_strategy`). The chosen frames are decoded
     straight to the output size (no JPEG round trip); memory holds the output frames.
 
     Returns
@@ -396,7 +397,7 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
     """
     import torch
 
-    from .analysis import analyze
+    from .analysis import for_strategy
     from .decode import read_frames
     from .errors import VideoError
     from .select import select
@@ -404,7 +405,7 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
     path = ele["video"]
     path = path[len("file://"):] if path.startswith("file://") else path
     strategy = ele.get("strategy", "uniform")
-    analysis = analyze(path, progress=False)
+    analysis = for_strategy(path, strategy, progress=False)
     selection = select(analysis, strategy, **_selection_params(ele, strategy))
     indices = selection.indices
     info = analysis.info

@@ -45,7 +45,7 @@ from .errors import ConfigError
 from .qwen import PAIR_S, frame_budget, qwen_linspace
 from .types import Analysis, Selection
 
-__all__ = ["STRATEGIES", "select", "strategy_defaults", "frame_range"]
+__all__ = ["STRATEGIES", "TIMING_ONLY", "select", "strategy_defaults", "frame_range"]
 
 _BUDGET = {"frames": None, "fps": 2.0, "min_frames": 4, "max_frames": 768}
 _RANGE = {"start_s": None, "end_s": None}
@@ -68,6 +68,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "novelty": {**_BUDGET, **_RANGE, "threshold": 0.3, "multiple_of": 2, **_PAIRS},
 }
 STRATEGIES = tuple(_DEFAULTS)
+TIMING_ONLY = ("uniform", "fps")  # strategies that need frame times only, no scores or scenes
 _LIFT_MARGIN = 1e-6  # relative headroom that keeps every lifted scene above one quantile step
 _PEAK_QUANTILE = 0.99  # the change level that takes full density: peaks above it saturate
 _COVER_ROUNDS = 4  # alternations of the gap bound and the scene lift (see _cover)

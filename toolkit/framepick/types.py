@@ -218,6 +218,12 @@ class Analysis:
     elapsed_s: float = 0.0
 
     @property
+    def scored(self) -> bool:
+        """Whether this is a full analysis; False for the frame times alone (see
+        :func:`framepick.analysis.timing`): no scores, one scene, no thumbnails."""
+        return len(self.score_indices) > 0
+
+    @property
     def cuts(self) -> np.ndarray:
         """First frame of every scene but the first (int64, shape (k - 1,))."""
         return self.scenes[1:, 0].copy()
