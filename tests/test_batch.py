@@ -15,6 +15,7 @@ import pytest
 from framepick.batch import STATUS_FILE, find_videos, run_batch, video_ids
 from framepick.config import JobConfig, config_hash, save_config
 from framepick.errors import ConfigError
+from helpers import listing
 
 FOUR = JobConfig(params={"frames": 4})
 
@@ -127,7 +128,7 @@ def test_bad_videos_become_failure_lines(mixed_batch, bad_videos, cut_video, bik
 
 def test_outputs_and_status_file(mixed_batch):
     out, summary = mixed_batch
-    assert sorted(p.name for p in out.iterdir()) == ["batch.jsonl", "bikes", "cuts"]
+    assert listing(out) == ["batch.jsonl", "bikes", "cuts"]
     assert [f["index"] for f in frames_in(out, "cuts")] == [0, 41, 83, 124]
     lines = status_lines(out)
     videos = summary.videos
@@ -187,7 +188,7 @@ def test_a_hanging_video_is_killed_and_the_batch_goes_on(stuck_video, cut_video,
     assert lines["cuts"]["status"] == lines["bikes"]["status"] == "ok"
     assert pids["cuts"] == pids["bikes"] != pids["stuck"]  # a fresh worker took over
     assert_gone(pids["stuck"])
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["batch.jsonl", "bikes", "cuts"]
+    assert listing(tmp_path / "out") == ["batch.jsonl", "bikes", "cuts"]
 
 
 def test_a_crashed_worker_is_replaced(stuck_video, cut_video, tmp_path):
@@ -220,7 +221,7 @@ def test_interrupt_keeps_what_is_finished(stuck_video, cut_video, tmp_path):
     summary = run([stuck_video, cut_video[0]], out, workers=2, on_event=interrupt)
     assert summary.interrupted and summary.exit_status == 130
     assert [line["id"] for line in summary.results] == ["cuts"]
-    assert sorted(p.name for p in out.iterdir()) == ["batch.jsonl", "cuts"]
+    assert listing(out) == ["batch.jsonl", "cuts"]
     assert len(frames_in(out, "cuts")) == 4
     assert status_lines(out)[-1]["summary"]["interrupted"] is True
     assert len(pids) == 2
@@ -250,7 +251,7 @@ def test_ctrl_c_on_the_command_line(stuck_video, cut_video, tmp_path):
     assert "2 videos: 1 ok, 0 skipped, 0 failed" in stdout and "(interrupted)" in stdout
     # no worker left behind (multiprocessing's resource tracker leaves on its own, a moment later)
     assert live_processes_in_group(process.pid, marker="spawn_main") == []
-    assert sorted(p.name for p in out.iterdir()) == ["batch.jsonl", "cuts"]
+    assert listing(out) == ["batch.jsonl", "cuts"]
 
 
 def test_cli_batch_exit_status(cut_video, bad_videos, tmp_path, capsys):

@@ -13,8 +13,10 @@ from PIL import Image
 from framepick.analysis import analyze
 from framepick.errors import ConfigError, VideoError
 from framepick.extract import OutputConfig, extract, finished_manifest, qwen_entry
+from framepick.probe import content_id
 from framepick.qwen import listed_frame_size, qwen_frame_size
 from framepick.types import Selection
+from helpers import listing
 from videos import scene_frame
 
 DATA = Path(__file__).parent / "data"
@@ -100,7 +102,7 @@ def test_writes_exactly_the_selected_frames(cut_analysis, out):
     folder = out / "cuts"
     assert manifest_path == folder / "manifest.json"
     assert sorted(p.name for p in folder.iterdir()) == [f"frame_{i:06d}.jpg" for i in wanted] + ["manifest.json"]
-    assert [p.name for p in out.iterdir()] == ["cuts"]  # nothing left beside it
+    assert listing(out) == ["cuts"]  # nothing left beside it
     # frame 99 is step 14 of scene 3 (which starts at 85)
     expected = scene_frame(3, 14, width=160, height=96)
     assert np.abs(read_jpeg(folder / "frame_000099.jpg").astype(int) - expected).mean() < 5
@@ -111,7 +113,8 @@ def test_manifest(cut_analysis, cut_video, out):
     manifest = json.loads(extract(cut_analysis, selection_of(cut_analysis, wanted, frames=6), out,
                                   output=OutputConfig(resize="none"), config_hash="abc").read_text())
     assert manifest["video"] == {
-        "path": str(cut_video[0].resolve()), "id": "cuts", "frames": 125, "fps": 25.0, "duration_s": 5.0,
+        "path": str(cut_video[0].resolve()), "content_id": content_id(cut_video[0]),
+        "id": "cuts", "frames": 125, "fps": 25.0, "duration_s": 5.0,
         "width": 160, "height": 96, "stored_width": 160, "stored_height": 96, "sample_aspect_ratio": [1, 1],
         "codec": "h264", "stream_index": 0,
     }
@@ -192,7 +195,7 @@ def test_video_id_and_replacing_an_older_extraction(cut_analysis, out):
     extract(cut_analysis, selection_of(cut_analysis, [1, 2, 3]), out, video_id="clip")
     extract(cut_analysis, selection_of(cut_analysis, [4]), out, video_id="clip")
     assert sorted(p.name for p in (out / "clip").iterdir()) == ["frame_000004.jpg", "manifest.json"]
-    assert sorted(p.name for p in out.iterdir()) == ["clip"]
+    assert listing(out) == ["clip"]
 
 
 def test_a_failed_extraction_leaves_nothing(cut_video, copy_of, tmp_path):
@@ -203,7 +206,7 @@ def test_a_failed_extraction_leaves_nothing(cut_video, copy_of, tmp_path):
     path.write_bytes(data[: len(data) // 3])  # the file is cut short after its analysis
     with pytest.raises(VideoError, match=str(path)):
         extract(analysis, selection_of(analysis, [2, 120]), tmp_path / "out")
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["cuts"]  # the older one, untouched
+    assert listing(tmp_path / "out") == ["cuts"]  # the older one, untouched
     assert finished_manifest(tmp_path / "out", "cuts")["frames"][0]["index"] == 1
 
 
@@ -211,7 +214,7 @@ def test_a_failed_extraction_leaves_nothing(cut_video, copy_of, tmp_path):
 def test_bad_selections_are_refused(cut_analysis, out, indices):
     with pytest.raises(ConfigError):
         extract(cut_analysis, selection_of(cut_analysis, np.asarray(indices, dtype=np.int64)), out)
-    assert not out.exists() or list(out.iterdir()) == []
+    assert not out.exists() or listing(out) == []
 
 
 def test_finished_manifest(cut_analysis, out):

@@ -101,3 +101,11 @@ def test_uniform_and_fps_need_no_analysis(cut_video, vfr_video, tmp_path, strate
         again = json.loads(sample(path, strategy, out_dir=tmp_path / "cached", **params).read_text())
         assert again["frames"][0]["index"] == manifest["frames"][0]["index"]
         assert again["scenes"] == full.scenes.tolist()
+
+
+def test_cli_fps_strategy_takes_a_rate(cut_video, tmp_path, capsys):
+    # --fps used to set frames=None, a parameter the fps strategy does not take
+    assert main(["sample", str(cut_video[0]), "--strategy", "fps", "--fps", "1", "--out", str(tmp_path)]) == 0
+    manifest = json.loads((tmp_path / "cuts" / "manifest.json").read_text())
+    # 5 s at 1 per second, floored to 4 (even): the centres of four 1.25 s intervals
+    assert [f["index"] for f in manifest["frames"]] == [15, 46, 78, 109]

@@ -19,13 +19,11 @@ A Ctrl-C stops the batch cleanly: finished videos stay, unfinished ones leave no
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,7 +32,9 @@ from typing import Any
 
 from .config import JobConfig, config_hash
 from .errors import ConfigError, FramepickError, VideoError
-from .extract import MANIFEST_NAME, finished_manifest, partial_dir
+from .extract import MANIFEST_NAME, finished_manifest
+from .outdir import STATUS_FILE, clean_staging, locked, video_ids
+from .probe import content_id
 from .types import usable_cores
 
 __all__ = [
@@ -50,7 +50,6 @@ __all__ = [
 ]
 
 EXECUTORS = ("local", "ray")
-STATUS_FILE = "batch.jsonl"
 VIDEO_EXTENSIONS = frozenset({
     ".3gp", ".avi", ".flv", ".m2ts", ".m4v", ".mkv", ".mov", ".mp4", ".mpeg", ".mpg", ".mts", ".ogv",
     ".ts", ".webm", ".wmv",
@@ -86,17 +85,6 @@ def _expand(path: Path) -> Iterator[Path]:
                 yield path.parent / Path(line).expanduser()
     else:
         yield path
-
-
-def video_ids(paths: Sequence[str | os.PathLike]) -> list[str]:
-    """Output folder names: the file stem, with ``-`` and 8 hex digits of the absolute path's
-    SHA-1 appended when several paths share a stem (stable across runs)."""
-    stems = [Path(p).stem for p in paths]
-    shared = {s for s in stems if stems.count(s) > 1}
-    return [
-        f"{stem}-{hashlib.sha1(os.path.abspath(p).encode()).hexdigest()[:8]}" if stem in shared else stem
-        for stem, p in zip(stems, paths)
-    ]
 
 
 @dataclass(frozen=True)
@@ -167,8 +155,9 @@ def _up_to_date(task: VideoTask) -> dict[str, Any] | None:
     manifest = finished_manifest(task.out_dir, task.video_id)
     if manifest is None or manifest.get("config_hash") != task.config_hash:
         return None
-    if manifest.get("video", {}).get("path") != str(Path(task.path).resolve()):
-        return None
+    video = manifest.get("video", {})
+    if video.get("path") != str(Path(task.path).resolve()) or video.get("content_id") != content_id(task.path):
+        return None  # another file, or this one replaced since: redone
     return manifest
 
 
@@ -309,8 +298,9 @@ def run_batch(
     from tqdm.auto import tqdm
 
     show = sys.stderr.isatty() if progress is None else progress
-    with (open(status_path, "a", encoding="utf-8") as status,
+    with (locked(out_dir), _status_file(status_path) as status,
           tqdm(total=len(tasks), unit="video", file=sys.stderr, dynamic_ncols=True, disable=not show) as bar):
+        clean_staging(out_dir)  # what an earlier, killed run left
         _write_line(status, {"batch": {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                        "videos": len(tasks), "config_hash": digest, "executor": executor,
                                        "workers": workers, "config": config.to_dict()}})
@@ -328,13 +318,20 @@ def run_batch(
             interrupted = True
         finally:
             lines.close()  # stops the workers
-            for task in tasks:  # what a killed worker left behind
-                shutil.rmtree(partial_dir(task.out_dir, task.video_id), ignore_errors=True)
+            clean_staging(out_dir)  # what a killed worker left behind
         counts = {s: sum(r["status"] == s for r in results) for s in ("ok", "skipped", "failed")}
         summary = BatchSummary(results=tuple(results), interrupted=interrupted, videos=len(tasks),
                                counts=counts, elapsed_s=time.perf_counter() - started, status_path=status_path)
         _write_line(status, {"summary": summary.to_dict()})
     return summary
+
+
+def _status_file(path: Path):
+    """``path`` opened for appending status lines; a link planted there is removed, not followed."""
+    if path.is_symlink():
+        path.unlink()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    return os.fdopen(fd, "a", encoding="utf-8")
 
 
 def _write_line(handle, data: dict[str, Any]) -> None:
@@ -370,7 +367,7 @@ def _limit_s(task: VideoTask, duration_s: float | None) -> float:
 
 def _failed(task: VideoTask, reason: str, elapsed_s: float) -> dict[str, Any]:
     """The status line of a video whose worker was killed or died."""
-    shutil.rmtree(partial_dir(task.out_dir, task.video_id), ignore_errors=True)
+    clean_staging(task.out_dir)  # the killed worker's half-written extraction
     return {"video": task.path, "id": task.video_id, "status": "failed", "frames": 0,
             "seconds": round(elapsed_s, 3), "reason": reason}
 

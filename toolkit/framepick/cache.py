@@ -1,8 +1,9 @@
 """On-disk cache of analyses, keyed by the file's identity and the analysis settings.
 
 A cache file is an ``.npz`` holding the analysis arrays and a JSON header. It is found by a hash
-of (absolute path, size, modification time, settings, format version) and trusted only if its
-header repeats exactly that identity; anything unreadable or stale is ignored (and recomputed by
+of (absolute path, content identity (:func:`framepick.probe.content_id`: size and a hash of
+sampled blocks), settings, format version) and trusted only if its header repeats exactly that
+identity; anything unreadable or stale is ignored (and recomputed by
 the caller). Files are written under a temporary name and renamed into place.
 
 The folder is ``$FRAMEPICK_CACHE`` if set, else the user cache dir (platformdirs).
@@ -25,7 +26,7 @@ __all__ = ["cache_dir", "cache_path", "load", "save"]
 
 # Raised whenever the analysis of the same file with the same settings changes (frame times,
 # checks that reject a file): older cache files are then recomputed, not trusted.
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 _ARRAYS = ("frame_times_s", "score_indices", "score", "luma_diff", "hist_diff", "scenes",
            "thumb_indices", "thumbs", "transitions", "transition_kinds")
 
@@ -41,13 +42,13 @@ def cache_dir() -> Path:
 
 
 def _identity(path: str | os.PathLike, config: AnalysisConfig) -> dict[str, Any]:
+    from .probe import content_id
+
     resolved = Path(path).resolve()
-    stat = resolved.stat()
     return {
         "version": FORMAT_VERSION,
         "path": str(resolved),
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
+        "content": content_id(resolved),
         "config": config.key(),
     }
 

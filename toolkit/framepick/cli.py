@@ -92,9 +92,12 @@ def _job_config(args: argparse.Namespace):
 
     config = load_config(args.config) if args.config else JobConfig()
     flags = {"frames": args.frames, "fps": args.fps, "min_frames": args.min_frames, "max_frames": args.max_frames}
+    from .select import strategy_defaults
+
     params = {name: value for name, value in flags.items() if value is not None}
-    if args.fps is not None and args.frames is None:
-        params["frames"] = None  # a rate replaces the config's frame count
+    strategy = args.strategy or config.strategy
+    if args.fps is not None and args.frames is None and "frames" in strategy_defaults(strategy):
+        params["frames"] = None  # a rate replaces the config's frame count (the fps strategy has none)
     return config.with_overrides(strategy=args.strategy, **params, **_parse_params(args.param))
 
 

@@ -5,8 +5,9 @@ Layout of one video's output::
     OUT/<video_id>/frame_<index:06d>.jpg
     OUT/<video_id>/manifest.json
 
-Everything is written to ``OUT/.partial-<video_id>`` first and renamed into place when complete,
-so a folder named after a video always holds a complete extraction. Only the selected frames are
+Everything is written to a staging folder of its own under ``OUT/.framepick/`` first and renamed
+into place when complete (:mod:`framepick.outdir`), so a folder named after a video always holds a
+complete extraction, and writers into one ``OUT`` never share a half-written folder. Only the selected frames are
 converted (in increasing order, seeking over long gaps, see :func:`framepick.decode.read_frames`),
 scaled by FFmpeg straight from the decoded picture to the output size, so memory holds a few
 output-size frames at a time.
@@ -26,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +34,10 @@ from typing import Any
 
 import numpy as np
 
+from . import outdir
 from .decode import read_frames, scaled_size
 from .errors import ConfigError, VideoError
+from .probe import content_id
 from .qwen import PROCESSOR_KWARGS, evenly_spaced, listed_frame_size, times_prompt, video_entry, video_metadata
 from .types import Analysis, Selection
 
@@ -45,7 +47,6 @@ __all__ = [
     "OutputConfig",
     "extract",
     "finished_manifest",
-    "partial_dir",
     "qwen_entry",
 ]
 
@@ -132,11 +133,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-def partial_dir(out_dir: str | os.PathLike, video_id: str) -> Path:
-    """The folder an unfinished extraction of ``video_id`` is written to."""
-    return Path(out_dir) / f".partial-{video_id}"
-
-
 def extract(
     analysis: Analysis,
     selection: Selection,
@@ -159,7 +155,8 @@ def extract(
     out_dir : str or os.PathLike
         Parent folder; the frames go to ``out_dir/<video_id>/``, replacing what was there.
     video_id : str, optional
-        Folder name; default: the video's file stem.
+        Folder name (checked by :func:`framepick.outdir.check_video_id`); default: the video's
+        file stem made safe (:func:`framepick.outdir.video_id`).
     output : OutputConfig, optional
         Size rule and JPEG quality (default: Qwen's size rule, quality 90).
     config_hash : str, optional
@@ -189,11 +186,9 @@ def extract(
         raise ConfigError("nothing to extract: the selection is empty")
     if indices.min() < 0 or indices.max() >= info.frames or np.any(np.diff(indices) <= 0):
         raise ConfigError(f"selection indices must be sorted, unique and within [0, {info.frames})")
-    video_id = video_id or Path(info.path).stem
+    video_id = outdir.check_video_id(video_id) if video_id is not None else outdir.video_id(info.path)
     out_dir = Path(out_dir)
-    staging = partial_dir(out_dir, video_id)
-    shutil.rmtree(staging, ignore_errors=True)  # left over by a run that was killed
-    staging.mkdir(parents=True)
+    staging = outdir.staging(out_dir, video_id)
     try:
         size = output.frame_size(info.width, info.height, len(indices))
         decoder = _write_frames(analysis, indices, staging, size=size, output=output,
@@ -202,9 +197,9 @@ def extract(
                              config_hash=config_hash, decoder=decoder, folder=(out_dir / video_id).resolve())
         manifest["elapsed_s"] = round(time.perf_counter() - started, 3)
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n")
-        final = _move_into_place(staging, out_dir / video_id)
+        final = outdir.move_into_place(staging, out_dir, video_id)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        outdir.remove(staging)
         raise
     return final / MANIFEST_NAME
 
@@ -245,6 +240,7 @@ def _manifest(analysis: Analysis, selection: Selection, *, video_id: str, size: 
         "framepick_version": __version__,
         "video": {
             "path": str(Path(info.path).resolve()),
+            "content_id": content_id(info.path),
             "id": video_id,
             "frames": info.frames,
             "fps": info.fps,
@@ -327,22 +323,11 @@ def finished_manifest(out_dir: str | os.PathLike, video_id: str) -> dict[str, An
     Complete means: the manifest reads, and every frame file it lists exists.
     """
     folder = Path(out_dir) / video_id
+    if folder.is_symlink():
+        return None  # not the tool's: never read through or trusted
     try:
         manifest = json.loads((folder / MANIFEST_NAME).read_text())
         files = [frame["file"] for frame in manifest["frames"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return manifest if all((folder / name).is_file() for name in files) else None
-
-
-def _move_into_place(staging: Path, final: Path) -> Path:
-    """Rename ``staging`` to ``final``; an older ``final`` is moved aside first, then removed."""
-    if final.exists():
-        old = final.with_name(f".old-{final.name}")
-        shutil.rmtree(old, ignore_errors=True)
-        final.rename(old)
-        staging.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        staging.rename(final)
-    return final

@@ -16,6 +16,7 @@ from typing import Any
 from .analysis import for_strategy
 from .config import JobConfig, config_hash
 from .extract import extract
+from .outdir import check_video_id
 from .select import select
 from .types import Analysis
 
@@ -78,6 +79,8 @@ def sample(
     ConfigError
         A strategy, parameter or setting is invalid.
     """
+    if video_id is not None:
+        check_video_id(video_id)  # before any work
     config = (config or JobConfig()).with_overrides(strategy=strategy, **params)
     if threads:
         config = dataclasses.replace(config, analysis=dataclasses.replace(config.analysis, threads=threads))
