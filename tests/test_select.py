@@ -404,7 +404,7 @@ def test_params_are_plain_values():
         ("fps", {"fps": -1.0}, "fps must be a finite number > 0"),
         ("uniform", {"fps": 0}, "fps must be a finite number > 0"),
         ("adaptive", {"fps": float("nan")}, "fps must be a finite number > 0"),
-        ("adaptive", {"floor": 1.5}, "floor must be a finite number >= 0.0 and <= 1.0"),
+        ("adaptive", {"floor": 1.5}, "floor must be a finite number >= 0 and <= 1"),
         ("adaptive", {"min_gap_s": -0.1}, "min_gap_s must be a finite number >= 0"),
         ("novelty", {"threshold": 0}, "threshold must be a finite number > 0"),
         ("uniform", {"multiple_of": 0}, "multiple_of must be an integer >= 1"),

@@ -19,6 +19,7 @@ A Ctrl-C stops the batch cleanly: finished videos stay, unfinished ones leave no
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -33,7 +34,7 @@ from typing import Any
 from .config import JobConfig, config_hash
 from .errors import ConfigError, FramepickError, VideoError
 from .extract import MANIFEST_NAME, finished_manifest
-from .outdir import STATUS_FILE, clean_staging, locked, video_ids
+from .outdir import STATUS_FILE, clean_staging, locked, prepare, video_ids
 from .probe import content_id
 from .types import usable_cores
 
@@ -79,7 +80,12 @@ def _expand(path: Path) -> Iterator[Path]:
             folders[:] = sorted(f for f in folders if not f.startswith("."))
             yield from (Path(root) / f for f in sorted(files) if Path(f).suffix.lower() in VIDEO_EXTENSIONS)
     elif path.suffix.lower() in LIST_EXTENSIONS and path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            cause = "not a UTF-8 text file" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+            raise ConfigError(f"{path}: cannot read the list of videos ({cause})") from None
+        for line in text.splitlines():
             line = line.split("#", 1)[0].strip()
             if line:
                 yield path.parent / Path(line).expanduser()
@@ -279,14 +285,15 @@ def run_batch(
     config = config or JobConfig()
     if executor not in EXECUTORS:
         raise ConfigError(f"unknown executor {executor!r}; choose one of {EXECUTORS}")
+    if executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError("executor 'ray' needs Ray: pip install -e \".[ray]\"")
     for name, value in (("workers", workers), ("threads", threads)):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
     paths = find_videos(inputs)
     if not paths:
         raise ConfigError("no videos found in the inputs")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = prepare(out_dir)
     workers = min(workers or usable_cores(), len(paths))
     threads = threads or max(1, usable_cores() // workers)
     digest = config_hash(config)

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .checks import real
 from .errors import ConfigError
 from .extract import OutputConfig
 from .types import AnalysisConfig
@@ -91,12 +92,8 @@ class JobConfig:
         if unknown:
             raise ConfigError(f"strategy: unknown parameter(s) {unknown} for {self.strategy!r}; "
                               f"expected some of {sorted(defaults)}")
-        for name in ("timeout_s", "timeout_ratio"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ConfigError(f"limits: {name} must be a number >= 0, got {value!r}")
-        if not self.timeout_s > 0:
-            raise ConfigError(f"limits: timeout_s must be positive, got {self.timeout_s!r}")
+        real("limits: timeout_s", self.timeout_s, low=0.0, low_included=False)
+        real("limits: timeout_ratio", self.timeout_ratio, low=0.0)
 
     def timeout_for(self, duration_s: float) -> float:
         """Wall-clock limit in seconds for a video lasting ``duration_s`` seconds."""
@@ -217,10 +214,14 @@ def load_config(path: str | os.PathLike) -> JobConfig:
         names the file and the key.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():  # a folder, or a FIFO that would block the read
+        raise ConfigError(f"{path}: the config is not a regular file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file (TOML is UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     return JobConfig.from_dict(data, source=str(path))

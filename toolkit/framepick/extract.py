@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from . import outdir
+from .checks import MAX_PIXELS, integer
 from .decode import read_frames, scaled_size
 from .errors import ConfigError, VideoError
 from .probe import content_id
@@ -90,14 +91,15 @@ class OutputConfig:
             raise ConfigError(f"resize: unknown rule {self.resize!r}; choose one of {RESIZE_RULES}")
         if self.resize == "longest" and self.longest_side is None:
             raise ConfigError('longest_side: required when resize = "longest"')
-        for name in ("longest_side", "min_pixels", "max_pixels", "total_pixels"):
-            value = getattr(self, name)
-            if value is not None and (not _is_int(value) or value < 1):
-                raise ConfigError(f"{name}: must be a positive integer, got {value!r}")
-        if not _is_int(self.factor) or self.factor < 1:
-            raise ConfigError(f"factor: must be a positive integer, got {self.factor!r}")
-        if not _is_int(self.jpeg_quality) or not 1 <= self.jpeg_quality <= 95:
-            raise ConfigError(f"jpeg_quality: must be an integer from 1 to 95, got {self.jpeg_quality!r}")
+        integer("factor", self.factor, low=1, high=1024)
+        integer("jpeg_quality", self.jpeg_quality, low=1, high=95)
+        if self.longest_side is not None:
+            integer("longest_side", self.longest_side, low=1, high=16384)
+        for name in ("min_pixels", "max_pixels", "total_pixels"):
+            if getattr(self, name) is not None:  # a frame needs one patch of factor x factor pixels
+                integer(name, getattr(self, name), low=self.factor * self.factor, high=MAX_PIXELS)
+        if self.min_pixels is not None and self.max_pixels is not None and self.min_pixels > self.max_pixels:
+            raise ConfigError(f"min_pixels ({self.min_pixels}) is above max_pixels ({self.max_pixels})")
 
     def frame_size(self, width: int, height: int, frames: int) -> tuple[int, int]:
         """(width, height) in pixels of the output frames of a ``width`` x ``height`` video (upright)
@@ -127,10 +129,6 @@ class OutputConfig:
         if unknown:
             raise ConfigError(f"unknown output setting(s) {unknown}")
         return cls(**data)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def extract(

@@ -29,8 +29,8 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-__all__ = ["RESERVED", "STATUS_FILE", "MAX_ID_BYTES", "video_id", "video_ids", "check_video_id", "staging",
-           "move_into_place", "remove", "clean_staging", "locked"]
+__all__ = ["RESERVED", "STATUS_FILE", "MAX_ID_BYTES", "video_id", "video_ids", "check_video_id", "prepare",
+           "staging", "move_into_place", "remove", "clean_staging", "locked"]
 
 RESERVED = ".framepick"  # the tool's own folder in OUT: no video id starts with a dot
 STATUS_FILE = "batch.jsonl"  # the batch's status lines, beside the video folders
@@ -94,6 +94,23 @@ def check_video_id(name: str) -> str:
     return name
 
 
+def prepare(out_dir: str | os.PathLike) -> Path:
+    """``out_dir``, created if needed, as a :class:`Path`; a :class:`ConfigError` if it is a file
+    or cannot be created or written to."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(f"{out_dir}: the output folder is a file") from None
+    except OSError as exc:
+        raise ConfigError(f"{out_dir}: cannot create the output folder ({exc.strerror or exc})") from None
+    if not out_dir.is_dir():
+        raise ConfigError(f"{out_dir}: the output folder is not a folder")
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise ConfigError(f"{out_dir}: the output folder is not writable")
+    return out_dir
+
+
 def _own_folder(out_dir: Path, *parts: str) -> Path:
     """``out_dir/.framepick/<parts>``, created; a link or file in the way is removed first."""
     folder = out_dir
@@ -116,8 +133,7 @@ def remove(path: Path) -> None:
 def staging(out_dir: str | os.PathLike, name: str) -> Path:
     """A new empty folder to write video ``name`` 's extraction into, unique to this writer:
     ``OUT/.framepick/staging/<name>.<pid>.<random>``."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = prepare(out_dir)
     return Path(tempfile.mkdtemp(prefix=f"{check_video_id(name)}.{os.getpid()}.", dir=_own_folder(out_dir, "staging")))
 
 
@@ -169,8 +185,7 @@ def clean_staging(out_dir: str | os.PathLike) -> None:
 def locked(out_dir: str | os.PathLike) -> Iterator[None]:
     """Hold ``OUT/.framepick/lock`` while writing a batch into ``OUT``: a second batch into the same
     folder gets a :class:`ConfigError` naming the holder, instead of writing beside it."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = prepare(out_dir)
     path = _own_folder(out_dir) / "lock"
     if path.is_symlink():
         path.unlink()

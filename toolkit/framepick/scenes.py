@@ -52,6 +52,11 @@ def make_detector(name: str, params: dict[str, Any] | None = None):
     classes = _detector_classes()
     if name not in classes:
         raise ConfigError(f"unknown scene detector {name!r}; choose one of {sorted(classes)}")
+    defaults = _settings(name, {})
+    for key, value in (params or {}).items():  # a number where the detector expects one: "abc" fails late
+        if isinstance(defaults.get(key), (int, float)) and not isinstance(defaults.get(key), bool) and (
+                isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ConfigError(f"the {name} detector's {key} must be a number, got {value!r}")
     try:
         return classes[name](**(params or {}))
     except (TypeError, ValueError) as exc:

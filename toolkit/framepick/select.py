@@ -35,12 +35,12 @@ Every :class:`~framepick.types.Selection` carries the full parameters, defaults 
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .checks import integer, real
 from .errors import ConfigError
 from .qwen import PAIR_S, frame_budget, qwen_linspace
 from .types import Analysis, Selection
@@ -120,18 +120,11 @@ def select(analysis: Analysis, strategy: str = "uniform", **params: Any) -> Sele
 
 
 def _count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
+    return integer(name, value, low=1)
 
 
 def _real(name: str, value: Any, low: float, *, low_included: bool, high: float = math.inf) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or not (value >= low if low_included else value > low) or value > high:
-        bound = f">= {low}" if low_included else f"> {low}"
-        span = f"{bound} and <= {high}" if high < math.inf else bound
-        raise ConfigError(f"{name} must be a finite number {span}, got {value!r}")
-    return float(value)
+    return real(name, value, low=low, low_included=low_included, high=high)
 
 
 def _optional(check: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .checks import MAX_THREADS, integer, real
 from .errors import ConfigError
 
 __all__ = [
@@ -120,22 +121,20 @@ class AnalysisConfig:
     threads: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.size, int) or self.size < 16:
-            raise ConfigError(f"analysis size must be an integer >= 16 pixels, got {self.size!r}")
-        if self.rate_fps is not None and not self.rate_fps > 0:
-            raise ConfigError(f"rate_fps must be positive or None, got {self.rate_fps!r}")
+        integer("analysis size", self.size, low=16, high=4096)
+        if self.rate_fps is not None:
+            real("rate_fps", self.rate_fps, low=0.0, low_included=False, high=1000.0)
         if self.keyframes_only and self.rate_fps is not None:
             raise ConfigError("keyframes_only and rate_fps exclude each other")
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r}; choose one of {BACKENDS}")
         if self.detector not in DETECTORS:
             raise ConfigError(f"unknown detector {self.detector!r}; choose one of {DETECTORS}")
-        if not self.thumb_fps > 0:
-            raise ConfigError(f"thumb_fps must be positive, got {self.thumb_fps!r}")
-        if not isinstance(self.thumb_size, int) or self.thumb_size < 8:
-            raise ConfigError(f"thumb_size must be an integer >= 8 pixels, got {self.thumb_size!r}")
-        if not isinstance(self.threads, int) or self.threads < 0:
-            raise ConfigError(f"threads must be an integer >= 0, got {self.threads!r}")
+        real("thumb_fps", self.thumb_fps, low=0.0, low_included=False, high=100.0)
+        integer("thumb_size", self.thumb_size, low=8, high=1024)
+        integer("threads", self.threads, low=0, high=MAX_THREADS)
+        if not isinstance(self.detector_params, dict):
+            raise ConfigError(f"detector_params must be a table of parameters, got {self.detector_params!r}")
 
     @property
     def thread_count(self) -> int:
