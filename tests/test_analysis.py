@@ -110,6 +110,25 @@ def test_stale_or_corrupt_cache_is_recomputed(copy_of, cut_video):
     assert analyze(path).info.frames == 20
 
 
+def test_a_cache_that_cannot_be_written_is_a_warning(cut_video, tmp_path):
+    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    with pytest.warns(cache.CacheWarning, match="the analysis is not cached"):
+        analysis = analyze(cut_video[0])
+    assert analysis.cuts.tolist() == cut_video[1]
+
+
+def test_a_tampered_cache_file_with_a_valid_header_is_recomputed(copy_of, cut_video):
+    path = copy_of(cut_video[0])
+    first = analyze(path)
+    target = cache.cache_path(path, first.config)
+    with np.load(target) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays["scenes"] = np.array([[0, 10**6]])  # beyond the video: select would index past its end
+    np.savez(target, **arrays)
+    assert cache.load(path, first.config) is None
+    np.testing.assert_array_equal(analyze(path).scenes, first.scenes)
+
+
 def test_no_cache_leaves_no_file(cut_video, tmp_path):
     analyze(cut_video[0], cache=False)
     assert not (tmp_path / "cache").exists()

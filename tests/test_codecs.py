@@ -146,3 +146,13 @@ def test_raw_h264_stream_without_timestamps(tmp_path):
     manifest = json.loads(framepick.sample(path, "uniform", out_dir=tmp_path / "out", frames=4).read_text())
     assert [frame["index"] for frame in manifest["frames"]] == [0, 20, 39, 59]
     assert all((tmp_path / "out" / "camera" / frame["file"]).is_file() for frame in manifest["frames"])
+
+
+def test_decord_on_a_large_rotated_file_falls_back_to_pyav(tmp_path):
+    # decord 0.6 scales a 1280x720 file rotated by 90 degrees to 4-channel pictures
+    path = tmp_path / "phone.mp4"
+    write_video(path, [10, 10], width=1280, height=720, rotation=90)
+    analysis = analyze(path, backend="decord", cache=False)
+    assert analysis.decoder == "pyav" and analysis.thumbs.shape[1:] == (64, 36, 3)
+    with pytest.raises(VideoError, match=r"phone\.mp4: decord gave .* 4 channels where 72x128 RGB was asked for"):
+        list(iter_chunks(path, backend="decord", fallback=False, size=128))

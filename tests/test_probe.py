@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import av
+import numpy as np
 import pytest
+from PIL import Image
 
 import framepick
 from conftest import BIKES_CUTS
@@ -88,3 +90,24 @@ def test_probe_of_joined_recordings_lists_no_keyframes(tmp_path):
     steady = tmp_path / "steady.ts"
     write_joined(steady, [(160, 96), (160, 96)])
     assert probe(steady).keyframes[0] == 0
+
+
+def test_cover_art_and_playlists_are_not_videos(tmp_path, cut_video):
+    import shutil
+    import subprocess
+
+    import imageio_ffmpeg
+
+    song = tmp_path / "song.mp3"
+    cover = tmp_path / "cover.png"
+    Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(cover)
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=d=2", "-i", str(cover),
+                    "-map", "0", "-map", "1", "-c:a", "libmp3lame", "-c:v", "mjpeg", "-disposition:v", "attached_pic",
+                    str(song)], check=True)
+    with pytest.raises(VideoError, match=r"song\.mp3: no video stream \(has audio, cover art\)"):
+        probe(song)
+    shutil.copy(cut_video[0], tmp_path / "real.mp4")
+    playlist = tmp_path / "list.mp4"  # an ffconcat playlist named like a video, naming another file
+    playlist.write_text("ffconcat version 1.0\nfile 'real.mp4'\n")
+    with pytest.raises(VideoError, match=r"list\.mp4: a concat playlist, not a video file"):
+        probe(playlist)

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,11 @@ import numpy as np
 
 from .types import Analysis, AnalysisConfig, VideoInfo
 
-__all__ = ["cache_dir", "cache_path", "load", "save"]
+__all__ = ["CacheWarning", "cache_dir", "cache_path", "load", "save"]
+
+
+class CacheWarning(UserWarning):
+    """The analysis cache could not be written; the analysis goes on without it."""
 
 # Raised whenever the analysis of the same file with the same settings changes (frame times,
 # checks that reject a file): older cache files are then recomputed, not trusted.
@@ -68,19 +73,49 @@ def load(path: str | os.PathLike, config: AnalysisConfig) -> Analysis | None:
             if header["identity"] != _identity(path, config):
                 return None
             arrays = {name: data[name] for name in _ARRAYS}
-        return Analysis(
+        analysis = Analysis(
             info=VideoInfo.from_dict(header["info"]),
             config=AnalysisConfig.from_dict(header["config"]),
             decoder=header["decoder"],
             elapsed_s=float(header["elapsed_s"]),
             **arrays,
         )
+        return analysis if _consistent(analysis) else None
     except Exception:  # missing, truncated zip, wrong keys or types: never trusted, recomputed
         return None
 
 
-def save(analysis: Analysis) -> Path:
-    """Write ``analysis`` to the cache atomically and return the cache file's path."""
+def _consistent(analysis: Analysis) -> bool:
+    """Whether the arrays of a loaded analysis fit together (a tampered file may not)."""
+    frames, analysed = analysis.info.frames, analysis.score_indices
+    scenes, spans = analysis.scenes, analysis.transitions
+    return bool(
+        analysis.frame_times_s.shape == (frames,)
+        and analysed.ndim == 1 and all(getattr(analysis, name).shape == analysed.shape
+                                       for name in ("score", "luma_diff", "hist_diff"))
+        and (len(analysed) == 0 or (analysed.min() >= 0 and analysed.max() < frames and np.all(np.diff(analysed) > 0)))
+        and scenes.ndim == 2 and scenes.shape[1:] == (2,) and len(scenes) > 0 and scenes[0, 0] == 0
+        and scenes[-1, 1] == frames and np.all(scenes[1:, 0] == scenes[:-1, 1]) and np.all(scenes[:, 1] > scenes[:, 0])
+        and spans.ndim == 2 and spans.shape[1:] == (2,) and analysis.transition_kinds.shape == (len(spans),)
+        and (len(spans) == 0 or (spans.min() >= 0 and spans.max() <= frames))
+        and analysis.thumbs.ndim == 4 and len(analysis.thumbs) == len(analysis.thumb_indices)
+    )
+
+
+def save(analysis: Analysis) -> Path | None:
+    """Write ``analysis`` to the cache atomically and return the cache file's path.
+
+    The cache is optional: where it cannot be written (its folder is a file, read-only or full),
+    a :class:`CacheWarning` says so and None is returned; the analysis itself is not lost."""
+    try:
+        return _write(analysis)
+    except OSError as exc:
+        warnings.warn(f"{analysis.info.path}: the analysis is not cached ({exc.strerror or exc}: {cache_dir()})",
+                      CacheWarning, stacklevel=2)
+        return None
+
+
+def _write(analysis: Analysis) -> Path:
     target = cache_path(analysis.info.path, analysis.config)
     target.parent.mkdir(parents=True, exist_ok=True)
     header = {

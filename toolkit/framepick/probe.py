@@ -26,6 +26,8 @@ __all__ = ["probe", "probe_timing", "content_id", "open_video", "default_video_s
            "sample_aspect_ratio", "display_width", "scan_packets", "PacketScan", "declared_duration_s",
            "check_not_truncated"]
 
+PLAYLIST_FORMATS = ("concat", "hls", "dash")  # FFmpeg demuxers that read other files or URLs
+
 # A file whose frames or data end before this share of the duration it declares is truncated.
 TRUNCATED_SHARE = 0.9
 
@@ -52,10 +54,12 @@ def open_video(path: str | os.PathLike) -> Iterator[tuple[av.container.InputCont
     except av.error.FFmpegError as exc:
         raise VideoError(path, f"not a readable video (truncated, corrupt or not a video): {exc.strerror}") from exc
     try:
+        if container.format.name in PLAYLIST_FORMATS:  # they open other files, which may hang or lie
+            raise VideoError(path, f"a {container.format.name} playlist, not a video file")
         stream = default_video_stream(container)
-        if stream is None:
-            kinds = ", ".join(sorted({s.type for s in container.streams})) or "no streams at all"
-            raise VideoError(path, f"no video stream (has {kinds})")
+        if stream is None or video_stream_count(container) == 0:
+            kinds = sorted({"cover art" if s is stream else s.type for s in container.streams})
+            raise VideoError(path, f"no video stream (has {', '.join(kinds) or 'no streams at all'})")
         yield container, stream
     finally:
         container.close()

@@ -66,6 +66,9 @@ def decord_chunks(
     for first in range(0, len(kept), chunk_frames):
         indices = kept[first:first + chunk_frames]
         frames = _read_batch(reader, indices, decord.DECORDError)
+        if len(frames) and frames.shape[1:] != (height, width, 3):  # decord 0.6 on some rotated files
+            raise VideoError(path, f"decord gave {frames.shape[2]}x{frames.shape[1]} pictures with "
+                                   f"{frames.shape[3]} channels where {width}x{height} RGB was asked for")
         if len(frames) < len(indices):  # decord's len() counted frames that do not decode
             indices = indices[: len(frames)]
             end = int(indices[-1]) + 1 if len(indices) else start
