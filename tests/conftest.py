@@ -12,7 +12,6 @@ import pytest
 from videos import write_audio_only, write_video
 
 DATA = Path(__file__).parent / "data"
-BIKES_CUTS = [30, 76, 137, 187, 242]
 
 
 @pytest.fixture(autouse=True)

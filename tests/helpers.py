@@ -1,10 +1,102 @@
-"""Helpers shared by the tests (imported as ``helpers``; no test module imports another)."""
+"""Helpers shared by the tests and the benchmarks (imported as ``helpers``; no test module imports
+another): the one hand-made :class:`Analysis` builder, a long seeded synthetic analysis, a
+decode-everything helper, the real clips' known cuts, and a check of the output folder.
+
+``reports/bench`` scripts put ``tests/`` on ``sys.path`` to import it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
+from framepick.decode import iter_chunks
 from framepick.outdir import RESERVED
+from framepick.scenes import scenes_from_cuts
+from framepick.types import Analysis, AnalysisConfig, VideoInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+BIKES = ROOT / "tests" / "data" / "bikes.mp4"
+SAMPLE = ROOT / "toolkit" / "framepick" / "data" / "big_buck_bunny_0_30.webm"
+BIKES_CUTS = [30, 76, 137, 187, 242]  # ../shared/videos/README.md
+SAMPLE_CUTS = [283, 376, 551]  # hard cuts; frames 0-45 fade in from black (a transition, not a cut)
+KNOWN_CUTS = {BIKES.name: BIKES_CUTS, SAMPLE.name: SAMPLE_CUTS}
+
+
+def make_analysis(
+    frames: int,
+    fps: float,
+    *,
+    scenes: list[int] | None = None,
+    score: np.ndarray | None = None,
+    score_indices: np.ndarray | None = None,
+    frame_times_s: np.ndarray | None = None,
+    duration_s: float | None = None,
+    thumbs: np.ndarray | None = None,
+    thumb_indices: np.ndarray | None = None,
+    path: str = "made.mp4",
+    size: tuple[int, int] = (64, 36),
+) -> Analysis:
+    """An Analysis made by hand. ``scenes`` lists the cuts (first frames of scenes but the first);
+    the score defaults to zeros at every frame, thumbnails to one black 4x4 per second; ``path``
+    and the display size go into its :class:`VideoInfo`."""
+    times = np.arange(frames) / fps if frame_times_s is None else np.asarray(frame_times_s, dtype=np.float64)
+    indices = np.arange(frames) if score_indices is None else np.asarray(score_indices, dtype=np.int64)
+    values = np.zeros(len(indices), np.float32) if score is None else np.asarray(score, dtype=np.float32)
+    bounds = np.array([0, *(scenes or []), frames], dtype=np.int64)
+    if thumb_indices is None:
+        thumb_indices = np.arange(0, frames, max(1, round(fps)), dtype=np.int64)
+    if thumbs is None:
+        thumbs = np.zeros((len(thumb_indices), 4, 4, 3), np.uint8)
+    duration = frames / fps if duration_s is None else duration_s
+    return Analysis(
+        info=VideoInfo(path=path, frames=frames, fps=fps, duration_s=duration, width=size[0], height=size[1],
+                       codec="h264"),
+        config=AnalysisConfig(),
+        decoder="pyav",
+        frame_times_s=times,
+        score_indices=indices,
+        score=values,
+        luma_diff=values,
+        hist_diff=values,
+        scenes=np.stack([bounds[:-1], bounds[1:]], axis=1),
+        thumb_indices=np.asarray(thumb_indices, dtype=np.int64),
+        thumbs=thumbs,
+    )
+
+
+def synthetic_analysis(frames: int = 54_000, fps: float = 30.0, *, scenes: int = 300, seed: int = 0,
+                       path: str = "synthetic.mp4") -> Analysis:
+    """A seeded analysis of a made-up video of ``frames`` frames at ``fps``: a low noisy score with
+    a spike at each of ``scenes - 1`` random cuts, one thumbnail per second (36 x 64, one flat
+    colour per scene with a little noise)."""
+    rng = np.random.default_rng(seed)
+    cuts = np.sort(rng.choice(np.arange(1, frames), size=scenes - 1, replace=False))
+    score = (0.02 + 0.02 * rng.random(frames)).astype(np.float32)
+    score[0] = 0.0
+    score[cuts] = rng.uniform(0.4, 0.9, size=len(cuts)).astype(np.float32)
+    scene_table = scenes_from_cuts(cuts, frames)
+    thumb_indices = np.arange(0, frames, round(fps), dtype=np.int64)
+    scene_of_thumb = np.searchsorted(scene_table[:, 0], thumb_indices, side="right") - 1
+    colours = rng.integers(0, 256, size=(len(scene_table), 3))
+    noise = rng.integers(-8, 9, size=(len(thumb_indices), 36, 64, 3))
+    thumbs = np.clip(colours[scene_of_thumb][:, None, None, :] + noise, 0, 255).astype(np.uint8)
+    return make_analysis(frames, fps, scenes=cuts.tolist(), score=score, thumbs=thumbs, thumb_indices=thumb_indices,
+                         path=path, size=(1920, 1080))
+
+
+def decode_all(path, backend, **options):
+    stream = iter_chunks(path, backend=backend, fallback=False, **options)
+    chunks = list(stream)
+    assert stream.decoder == backend
+    starts = [c.start for c in chunks]
+    assert starts == list(np.cumsum([0] + [len(c.times_s) for c in chunks[:-1]]))
+    return (
+        np.concatenate([c.times_s for c in chunks]),
+        np.concatenate([c.indices for c in chunks]),
+        np.concatenate([c.frames for c in chunks]),
+    )
 
 
 def listing(out: Path) -> list[str]:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import scenedetect
 
-from conftest import BIKES_CUTS
 from framepick import AnalysisConfig, analyze, cache, sample_video
 from framepick.errors import ConfigError, VideoError
+from helpers import BIKES_CUTS, SAMPLE_CUTS
 from videos import write_video
 
 
@@ -23,7 +23,7 @@ def test_backends_give_the_same_cuts_on_real_clips(bikes):
     # the analysis decodes with the deblocking filter on, as decord does: no drift through the
     # GOP that made keyframes look like changes (the sample had a false cut at its keyframe 139);
     # the sample's fade-in (frames 0-45) is a transition, not a cut at 31 as the detector had it
-    for path, cuts in ((bikes, BIKES_CUTS), (sample_video(), [283, 376, 551])):
+    for path, cuts in ((bikes, BIKES_CUTS), (sample_video(), SAMPLE_CUTS)):
         by_backend = [analyze(path, backend=backend, cache=False).cuts.tolist() for backend in ("pyav", "decord")]
         assert by_backend == [cuts, cuts]
 

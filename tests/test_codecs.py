@@ -13,6 +13,7 @@ from framepick import analyze
 from framepick.decode import iter_chunks
 from framepick.errors import VideoError
 from framepick.probe import probe
+from helpers import decode_all
 from videos import scene_frame, write_video
 
 SCENES = [20, 15, 25]
@@ -35,12 +36,6 @@ def coded_video(request, tmp_path_factory):
     return path, codec
 
 
-def decoded(path, backend):
-    stream = iter_chunks(path, backend=backend, fallback=False, size=None)
-    chunks = list(stream)
-    return np.concatenate([c.times_s for c in chunks]), np.concatenate([c.frames for c in chunks])
-
-
 def test_cuts_found_in_every_format(coded_video):
     path, _ = coded_video
     analysis = analyze(path)
@@ -52,10 +47,10 @@ def test_backends_conform_where_decord_opens(coded_video):
     path, codec = coded_video
     if codec not in DECORD_OPENS:
         with pytest.raises(VideoError, match="decord cannot open it: cannot find video stream"):
-            decoded(path, "decord")
+            decode_all(path, "decord", size=None)
         return
-    times_a, frames_a = decoded(path, "pyav")
-    times_b, frames_b = decoded(path, "decord")
+    times_a, _, frames_a = decode_all(path, "pyav", size=None)
+    times_b, _, frames_b = decode_all(path, "decord", size=None)
     np.testing.assert_allclose(times_a, times_b, atol=1e-3)
     assert frames_a.shape == frames_b.shape == (sum(SCENES), 96, 160, 3)
     assert np.abs(frames_a.astype(int) - frames_b).mean() < 3
@@ -92,12 +87,12 @@ def test_multi_stream_uses_ffmpegs_default_stream(two_video_streams):
     info = probe(two_video_streams)
     # ffmpeg's command line maps the largest picture when no stream is flagged default
     assert (info.stream_index, info.video_streams, info.width, info.height) == (1, 2, 160, 96)
-    times, frames = decoded(two_video_streams, "pyav")
+    times, _, frames = decode_all(two_video_streams, "pyav", size=None)
     assert frames.shape == (30, 96, 160, 3)
     assert np.abs(frames[20].astype(int) - scene_frame(4, 20, width=160, height=96)).mean() < 4
     # decord 0.6 cannot be told which stream to read: it declines, and the analysis falls back
     with pytest.raises(VideoError, match="decord cannot choose among 2 video streams"):
-        decoded(two_video_streams, "decord")
+        decode_all(two_video_streams, "decord", size=None)
     analysis = analyze(two_video_streams, backend="decord")
     assert analysis.decoder == "pyav" and analysis.info.stream_index == 1
     assert analysis.cuts.tolist() == [15]
@@ -108,7 +103,7 @@ def test_multi_stream_uses_ffmpegs_default_stream(two_video_streams):
 def test_rotation_metadata_is_honoured(tmp_path, rotation, backend):
     path = tmp_path / f"rot{rotation}.mp4"
     write_video(path, [5], rotation=rotation)
-    _, frames = decoded(path, backend)
+    _, _, frames = decode_all(path, backend, size=None)
     upright = np.rot90(scene_frame(0, 0, width=160, height=96), k=rotation // 90)
     assert frames[0].shape == upright.shape
     assert np.abs(frames[0].astype(int) - upright).mean() < 4

@@ -6,24 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from framepick.decode import iter_chunks, read_frames, scaled_size
+from framepick.decode import read_frames, scaled_size
 from framepick.errors import VideoError
+from helpers import decode_all
 from videos import scene_frame, write_joined, write_video
 
 BACKENDS = ["pyav", "decord"]
-
-
-def decode_all(path, backend, **options):
-    stream = iter_chunks(path, backend=backend, fallback=False, **options)
-    chunks = list(stream)
-    assert stream.decoder == backend
-    starts = [c.start for c in chunks]
-    assert starts == list(np.cumsum([0] + [len(c.times_s) for c in chunks[:-1]]))
-    return (
-        np.concatenate([c.times_s for c in chunks]),
-        np.concatenate([c.indices for c in chunks]),
-        np.concatenate([c.frames for c in chunks]),
-    )
 
 
 @pytest.fixture(params=BACKENDS)

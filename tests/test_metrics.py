@@ -19,7 +19,7 @@ from framepick.metrics import (
 )
 from framepick.select import select
 from framepick.types import Selection
-from test_select import make_analysis
+from helpers import make_analysis
 
 
 def flat(*levels: int) -> np.ndarray:

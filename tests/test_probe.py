@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 
 import framepick
-from conftest import BIKES_CUTS
 from framepick.errors import VideoError
 from framepick.probe import probe
+from helpers import BIKES_CUTS
 from videos import write_joined, write_video
 
 

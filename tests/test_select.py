@@ -11,49 +11,10 @@ import pytest
 from framepick.errors import ConfigError
 from framepick.qwen import frame_budget, qwen_linspace
 from framepick.select import STRATEGIES, select, strategy_defaults
-from framepick.types import Analysis, AnalysisConfig, VideoInfo
+from framepick.types import Analysis
+from helpers import make_analysis
 
 DATA = Path(__file__).parent / "data"
-
-
-def make_analysis(
-    frames: int,
-    fps: float,
-    *,
-    scenes: list[int] | None = None,
-    score: np.ndarray | None = None,
-    score_indices: np.ndarray | None = None,
-    frame_times_s: np.ndarray | None = None,
-    duration_s: float | None = None,
-    thumbs: np.ndarray | None = None,
-    thumb_indices: np.ndarray | None = None,
-) -> Analysis:
-    """An Analysis made by hand. ``scenes`` lists the cuts (first frames of scenes but the first);
-    the score defaults to zeros at every frame, thumbnails to one black 4x4 per second."""
-    times = np.arange(frames) / fps if frame_times_s is None else np.asarray(frame_times_s, dtype=np.float64)
-    indices = np.arange(frames) if score_indices is None else np.asarray(score_indices, dtype=np.int64)
-    values = np.zeros(len(indices), np.float32) if score is None else np.asarray(score, dtype=np.float32)
-    bounds = np.array([0, *(scenes or []), frames], dtype=np.int64)
-    if thumb_indices is None:
-        thumb_indices = np.arange(0, frames, max(1, round(fps)), dtype=np.int64)
-    if thumbs is None:
-        thumbs = np.zeros((len(thumb_indices), 4, 4, 3), np.uint8)
-    duration = frames / fps if duration_s is None else duration_s
-    return Analysis(
-        info=VideoInfo(
-            path="made.mp4", frames=frames, fps=fps, duration_s=duration, width=64, height=36, codec="h264"
-        ),
-        config=AnalysisConfig(),
-        decoder="pyav",
-        frame_times_s=times,
-        score_indices=indices,
-        score=values,
-        luma_diff=values,
-        hist_diff=values,
-        scenes=np.stack([bounds[:-1], bounds[1:]], axis=1),
-        thumb_indices=np.asarray(thumb_indices, dtype=np.int64),
-        thumbs=thumbs,
-    )
 
 
 def picks(analysis: Analysis, strategy: str, **params) -> list[int]:

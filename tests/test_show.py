@@ -15,7 +15,7 @@ from PIL import Image
 import framepick
 from framepick import show
 from framepick.types import Selection
-from synthetic import synthetic_analysis
+from helpers import synthetic_analysis
 from videos import scene_frame
 
 

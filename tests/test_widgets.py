@@ -19,7 +19,7 @@ from framepick.config import load_config
 from framepick.metrics import compare
 from framepick.select import select
 from framepick.widgets import compare_app, detector_threshold
-from synthetic import synthetic_analysis
+from helpers import synthetic_analysis
 
 
 @pytest.fixture(scope="module")

@@ -54,9 +54,10 @@ import numpy as np
 
 from framepick.metrics import compare, scene_coverage
 from framepick.select import STRATEGIES, select
-from framepick.types import Analysis, AnalysisConfig, VideoInfo
+from framepick.types import Analysis
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[2] / "tests")]
+from helpers import KNOWN_CUTS, make_analysis  # noqa: E402
 from needles import Truth, make_needle_video, make_real_mix_video, needle_measures, transitions_found  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,9 +67,9 @@ MULTIPLES = (0.5, 1.0, 2.0, 3.0, 4.0)
 COMPARED = ("uniform", "adaptive", "scenes", "novelty")
 # Real clips and their known hard cuts (first frame of each new shot; ``../shared/videos/README.md``).
 REAL_CLIPS = {
-    "bikes.mp4": (ROOT / "tests" / "data" / "bikes.mp4", (30, 76, 137, 187, 242)),
+    "bikes.mp4": (ROOT / "tests" / "data" / "bikes.mp4", tuple(KNOWN_CUTS["bikes.mp4"])),
     "big_buck_bunny_0_30.webm": (ROOT / "toolkit" / "framepick" / "data" / "big_buck_bunny_0_30.webm",
-                                 (283, 376, 551)),
+                                 tuple(KNOWN_CUTS["big_buck_bunny_0_30.webm"])),
 }
 SPEED_FRAMES, SPEED_FPS = 54_000, 30.0
 NEEDLE_BUDGETS = (16, 32, 64)
@@ -108,26 +109,14 @@ def synthetic_analysis(lengths: list[int], fps: float, seed: int) -> Analysis:
     detected = cuts[rng.random(len(cuts)) >= 0.1]  # the detector misses 10% of the cuts
     still = np.flatnonzero(np.repeat(~short, truth[:, 1] - truth[:, 0]))
     false_cuts = rng.choice(still[still > 0], size=max(1, len(cuts) // 20), replace=False)
-    bounds = np.unique(np.concatenate(([0], detected, false_cuts, [frames])))
     thumb_indices = np.arange(0, frames, round(fps))
     colours = rng.integers(0, 256, (len(truth), 3))
     owner = np.searchsorted(truth[:, 0], thumb_indices, side="right") - 1
     noise = rng.integers(-6, 7, (len(thumb_indices), 24, 40, 3))
     thumbs = np.clip(colours[owner][:, None, None, :] + noise, 0, 255).astype(np.uint8)
-    return Analysis(
-        info=VideoInfo(path=f"synthetic-{seed}", frames=frames, fps=fps, duration_s=frames / fps,
-                       width=1280, height=720, codec="h264"),
-        config=AnalysisConfig(),
-        decoder="synthetic",
-        frame_times_s=np.arange(frames) / fps,
-        score_indices=np.arange(frames),
-        score=score.astype(np.float32),
-        luma_diff=score.astype(np.float32),
-        hist_diff=score.astype(np.float32),
-        scenes=np.stack([bounds[:-1], bounds[1:]], axis=1),
-        thumb_indices=thumb_indices,
-        thumbs=thumbs,
-    )
+    return make_analysis(frames, fps, scenes=np.unique(np.concatenate([detected, false_cuts])).tolist(),
+                         score=score, thumbs=thumbs, thumb_indices=thumb_indices, path=f"synthetic-{seed}",
+                         size=(1280, 720))
 
 
 def video_analysis(lengths: list[int], fps: float, folder: Path, seed: int) -> Analysis:

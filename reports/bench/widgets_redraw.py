@@ -32,7 +32,7 @@ from framepick import show  # noqa: E402
 from framepick.metrics import compare  # noqa: E402
 from framepick.select import select  # noqa: E402
 from framepick.widgets import compare_app  # noqa: E402
-from synthetic import synthetic_analysis  # noqa: E402
+from helpers import synthetic_analysis  # noqa: E402
 
 
 def timed(action: Callable[[], object], repeats: int) -> list[tuple[float, float]]:
