@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from framepick.decode import read_frames, scaled_size
+from framepick.decode import iter_chunks, read_frames, scaled_size
 from framepick.errors import VideoError
 from helpers import decode_all
 from videos import scene_frame, write_joined, write_video
@@ -204,3 +204,24 @@ def test_read_frames_seeking_and_skipping_in_every_codec(tmp_path, codec, suffix
     assert [i for i, _, _ in seeking] == [i for i, _, _ in forward] == wanted
     for (_, _, frame_a), (_, _, frame_b) in zip(forward, seeking):
         np.testing.assert_array_equal(frame_a, frame_b)
+
+
+def test_reference_frames_only_are_exact_and_every_frame_is_timed(bikes):
+    times, indices, frames = decode_all(bikes, "pyav", size=None)
+    stream = iter_chunks(bikes, backend="pyav", fallback=False, size=None, reference_only=True)
+    chunks = list(stream)
+    ref_times = np.concatenate([c.times_s for c in chunks])
+    ref_indices = np.concatenate([c.indices for c in chunks])
+    ref_frames = np.concatenate([c.frames for c in chunks])
+    np.testing.assert_allclose(ref_times, times)  # every frame timed, from the packets
+    assert 0.3 * len(indices) < len(ref_indices) < 0.8 * len(indices)  # the B-frames are skipped
+    np.testing.assert_array_equal(ref_frames, frames[ref_indices])  # what is decoded is exact
+
+
+def test_reference_only_analysis_finds_the_cuts(cut_video):
+    from framepick import analyze
+
+    path, cuts = cut_video
+    analysis = analyze(path, reference_only=True, cache=False)
+    assert len(analysis.score_indices) < analysis.info.frames
+    assert len(analysis.cuts) == len(cuts) and np.all(np.abs(analysis.cuts - cuts) <= 2)

@@ -139,7 +139,8 @@ def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
     collected = Accumulator(config, fps=probed.fps,
                             thumb_size=scaled_size(probed.width, probed.height, config.thumb_size))
     chunks = iter_chunks(path, size=config.size, rate_fps=config.rate_fps, backend=config.backend,
-                         threads=config.thread_count, keyframes_only=config.keyframes_only)
+                         threads=config.thread_count, keyframes_only=config.keyframes_only,
+                         reference_only=config.reference_only)
     from tqdm.auto import tqdm
 
     with tqdm(total=probed.frames, unit="frame", desc=Path(path).name, file=sys.stderr,

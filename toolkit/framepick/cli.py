@@ -22,6 +22,8 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
                        help="analyse FPS frames per second (default: every frame)")
     group.add_argument("--keyframes-only", action="store_true",
                        help="quick look: decode keyframes only (cuts only as fine as keyframe spacing)")
+    group.add_argument("--reference-frames", action="store_true",
+                       help="decode reference frames only (most B-frames skipped; faster, exact pictures)")
     group.add_argument("--backend", choices=("auto", "pyav", "decord"), default="auto",
                        help="frame source (default auto = pyav, streaming)")
     group.add_argument("--detector", choices=("adaptive", "content", "histogram", "hash"), default="adaptive",
@@ -36,6 +38,7 @@ def _analysis_config(args: argparse.Namespace):
     from .types import AnalysisConfig
 
     return AnalysisConfig(size=args.size, rate_fps=args.rate, keyframes_only=args.keyframes_only,
+                          reference_only=args.reference_frames,
                           backend=args.backend, detector=args.detector,
                           detector_params=_parse_params(args.detector_param), threads=args.threads)
 

@@ -108,8 +108,8 @@ class SegmentPart:
 
 
 def _check_config(config: AnalysisConfig) -> None:
-    if config.keyframes_only:
-        raise ConfigError("a keyframes_only analysis cannot be split into segments (it is quick anyway)")
+    if config.keyframes_only or config.reference_only:
+        raise ConfigError("a keyframes_only or reference_only analysis cannot be split into segments")
     if config.backend == "decord":
         raise ConfigError("segments are decoded with PyAV; analyse with backend 'auto' or 'pyav'")
 
@@ -342,7 +342,7 @@ def analyze_parallel(
 
     config = config or AnalysisConfig()
     path = os.fspath(path)
-    if config.keyframes_only or config.backend == "decord":
+    if config.keyframes_only or config.reference_only or config.backend == "decord":
         return analyze(path, config, cache=cache, progress=False)
     if cache and (cached := _cache.load(path, config)) is not None:
         return cached

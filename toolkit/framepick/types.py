@@ -98,6 +98,11 @@ class AnalysisConfig:
         A quick first look: decode and analyse keyframes only (every frame is still timed from its
         packet header). Much faster on long videos; scores and cuts are only as fine as the
         keyframe spacing (see reports/keyframe_scan.md).
+    reference_only : bool
+        Decode and analyse only the reference frames (PyAV, FFmpeg's ``skip_frame=nonref``: most
+        B-frames skipped, every decoded picture exact): scores between consecutive decoded frames,
+        cuts at the first decoded frame of a new scene (see reports/analysis.md). decord decodes
+        every frame.
     backend : {"auto", "pyav", "decord"}
         Frame source. ``"auto"`` picks PyAV, which streams in flat memory (see reports/analysis.md).
     detector : {"adaptive", "content", "histogram", "hash"}
@@ -113,6 +118,7 @@ class AnalysisConfig:
     size: int = 128
     rate_fps: float | None = None
     keyframes_only: bool = False
+    reference_only: bool = False
     backend: str = "auto"
     detector: str = "adaptive"
     detector_params: dict[str, Any] = field(default_factory=dict)
@@ -126,6 +132,8 @@ class AnalysisConfig:
             real("rate_fps", self.rate_fps, low=0.0, low_included=False, high=1000.0)
         if self.keyframes_only and self.rate_fps is not None:
             raise ConfigError("keyframes_only and rate_fps exclude each other")
+        if self.keyframes_only and self.reference_only:
+            raise ConfigError("keyframes_only and reference_only exclude each other")
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r}; choose one of {BACKENDS}")
         if self.detector not in DETECTORS:

@@ -81,7 +81,7 @@ _END = object()
 
 
 def _backend_chunks(backend: str, path, *, size, keep, threads, chunk_frames,
-                    keyframes_only, seek_pts=None, origin_s=None) -> Iterator[Chunk]:
+                    keyframes_only, reference_only=False, seek_pts=None, origin_s=None) -> Iterator[Chunk]:
     if backend == "decord":
         if seek_pts is not None or origin_s is not None:
             raise ConfigError("seek_pts and origin_s need the pyav backend")
@@ -90,13 +90,14 @@ def _backend_chunks(backend: str, path, *, size, keep, threads, chunk_frames,
         info = probe(path, keyframes=False)
         if info.video_streams > 1:
             raise VideoError(path, f"decord cannot choose among {info.video_streams} video streams")
-        return decord_chunks(path, display_size=(info.width, info.height), declared_s=info.duration_s,
+        return decord_chunks(path, display_size=(info.width, info.height), declared_s=info.duration_s,  # every frame
                              size=size, keep=keep,
                              threads=threads, chunk_frames=chunk_frames, keyframes_only=keyframes_only)
     from ._pyav import pyav_chunks
 
     return pyav_chunks(path, size=size, keep=keep, threads=threads, chunk_frames=chunk_frames,
-                       keyframes_only=keyframes_only, seek_pts=seek_pts, origin_s=origin_s)
+                       keyframes_only=keyframes_only, reference_only=reference_only, seek_pts=seek_pts,
+                       origin_s=origin_s)
 
 
 def iter_chunks(
@@ -110,6 +111,7 @@ def iter_chunks(
     threads: int = 0,
     chunk_frames: int = 64,
     keyframes_only: bool = False,
+    reference_only: bool = False,
     seek_pts: int | None = None,
     origin_s: float | None = None,
 ) -> FrameStream:
@@ -139,6 +141,11 @@ def iter_chunks(
     keyframes_only : bool
         Decode keyframes only, for a quick first look at very long videos: every frame is still
         timed (from packet headers), but only keyframes can be kept.
+    reference_only : bool
+        PyAV: decode only the frames other frames are predicted from (FFmpeg's
+        ``skip_frame=nonref``, most B-frames skipped); every decoded frame is exact, every frame is
+        timed from its packet header, and only decoded frames can be kept. decord decodes every
+        frame (it cannot skip).
     seek_pts, origin_s : optional
         PyAV only: start at the keyframe at or before ``seek_pts`` (``stream.time_base`` units;
         indices then count from 0 there), and time frames from ``origin_s`` (the first frame's
@@ -158,7 +165,8 @@ def iter_chunks(
     else:
         keep_factory = lambda: RateGate(rate_fps)  # noqa: E731
     options = dict(size=size, threads=threads or usable_cores(), chunk_frames=chunk_frames,
-                   keyframes_only=keyframes_only, seek_pts=seek_pts, origin_s=origin_s)
+                   keyframes_only=keyframes_only, reference_only=reference_only, seek_pts=seek_pts,
+                   origin_s=origin_s)
     return FrameStream(path, backend=backend, fallback=fallback,
                        source=lambda name: _backend_chunks(name, path, keep=keep_factory(), **options))
 

@@ -80,6 +80,7 @@ def pyav_chunks(
     threads: int,
     chunk_frames: int = 64,
     keyframes_only: bool = False,
+    reference_only: bool = False,
     seek_pts: int | None = None,
     origin_s: float | None = None,
 ) -> Iterator[Chunk]:
@@ -98,6 +99,10 @@ def pyav_chunks(
     keyframes_only : bool
         Decode keyframes only (FFmpeg's ``skip_frame=nonkey``); the other frames are timed from
         their packet headers but never decoded.
+    reference_only : bool
+        Decode only reference frames (FFmpeg's ``skip_frame=nonref``), timing the others from their
+        packet headers; a stream of reference frames only (intra-only, baseline profile) decodes
+        every frame. Not with ``seek_pts``.
     seek_pts : int, optional
         Start decoding at the keyframe at or before this timestamp (``stream.time_base`` units)
         instead of at the beginning; frame indices then count from 0 there.
@@ -111,8 +116,10 @@ def pyav_chunks(
             container.seek(seek_pts, stream=stream)
         frames = _decoded_frames(path, container, stream)
         builder = ChunkBuilder(chunk_frames=chunk_frames)
-        if keyframes_only:
-            timed = _keyframes_timed(path, container, stream, frames)
+        if keyframes_only or reference_only:
+            if seek_pts is not None:
+                raise VideoError(path, "a keyframes or reference-frames pass starts at the beginning")
+            timed = _packet_timed(path, container, stream, frames, skip="NONKEY" if keyframes_only else "NONREF")
         else:
             timed = _all_timed(stream, frames, origin=origin_s)
         scaler = _Scaler(stream, size)
@@ -255,17 +262,19 @@ def _all_timed(stream, frames: Iterator[av.VideoFrame],
         yield index, time_s, frame
 
 
-def _keyframes_timed(path, container, stream, frames) -> Iterator[tuple[int, float, av.VideoFrame | None]]:
-    """``(index, time_s, frame or None)`` of every frame, decoding keyframes only.
+def _packet_timed(path, container, stream, frames, *, skip: str) -> Iterator[tuple[int, float, av.VideoFrame | None]]:
+    """``(index, time_s, frame or None)`` of every frame, decoding only what FFmpeg's ``skip_frame``
+    mode ``skip`` (``"NONKEY"``, ``"NONREF"``) leaves.
 
-    Indices and times come from a scan of the packet headers; only keyframes carry pixels.
+    Indices and times come from a scan of the packet headers; only decoded frames carry pixels.
     """
     scan = scan_packets(container, stream)
     if not scan.in_order:
-        raise VideoError(path, "a keyframes-only scan needs frame timestamps in order; analyse every frame")
+        raise VideoError(path, "decoding keyframes or reference frames only needs frame timestamps in order; "
+                               "analyse every frame")
     pts = scan.pts
     container.seek(0, stream=stream)
-    stream.codec_context.skip_frame = "NONKEY"
+    stream.codec_context.skip_frame = skip
     times_s = (pts - pts[0]) * float(stream.time_base) if len(pts) else pts.astype(float)
     index_of = {int(stamp): index for index, stamp in enumerate(pts)}
     next_index = 0
