@@ -25,6 +25,7 @@ from typing import Any
 
 from .errors import FramepickError
 from .select import TIMING_ONLY
+from .types import THREAD_ENV
 
 __all__ = ["run_ray"]
 
@@ -93,7 +94,7 @@ def run_ray(tasks: list, *, workers: int, on_event, address: str | None, segment
     threads = tasks[0].threads if tasks else 1
     started_here = not ray.is_initialized()
     if started_here:  # the thread caps go to every worker of this job
-        env = {name: str(threads) for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+        env = {name: str(threads) for name in THREAD_ENV}
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
                      runtime_env={"env_vars": env})

@@ -36,7 +36,7 @@ from .errors import ConfigError, FramepickError, VideoError
 from .extract import MANIFEST_NAME, finished_manifest
 from .outdir import STATUS_FILE, clean_staging, locked, prepare, video_ids
 from .probe import content_id
-from .types import usable_cores
+from .types import THREAD_ENV, usable_cores
 
 __all__ = [
     "EXECUTORS",
@@ -354,8 +354,7 @@ def _run_local(tasks: list[VideoTask], *, workers: int, on_event, ray_address, s
         raise ConfigError("ray_address and segment_s need executor='ray'")
     _warm_kernels()
     threads = str(tasks[0].threads)
-    env = {name: threads for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                      "MKL_NUM_THREADS")}
+    env = {name: threads for name in THREAD_ENV}
     on_start = None if on_event is None else (
         lambda task, pid: on_event("start", {"task": task, "worker_pid": pid}))
     outcomes = imap_unordered(process_video, tasks, workers=workers, env=env, initializer=_warm_worker,

@@ -16,6 +16,8 @@ from .errors import FramepickError
 
 
 def _analysis_options(parser: argparse.ArgumentParser) -> None:
+    from .types import BACKENDS, DETECTORS
+
     group = parser.add_argument_group("analysis")
     group.add_argument("--size", type=int, default=128, help="longer side of analysis frames, px (default 128)")
     group.add_argument("--rate", type=float, default=None, metavar="FPS",
@@ -24,9 +26,9 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
                        help="quick look: decode keyframes only (cuts only as fine as keyframe spacing)")
     group.add_argument("--reference-frames", action="store_true",
                        help="decode reference frames only (most B-frames skipped; faster, exact pictures)")
-    group.add_argument("--backend", choices=("auto", "pyav", "decord"), default="auto",
+    group.add_argument("--backend", choices=BACKENDS, default="auto",
                        help="frame source (default auto = pyav, streaming)")
-    group.add_argument("--detector", choices=("adaptive", "content", "histogram", "hash"), default="adaptive",
+    group.add_argument("--detector", choices=DETECTORS, default="adaptive",
                        help="PySceneDetect detector (default adaptive)")
     group.add_argument("--detector-param", action="append", default=[], metavar="NAME=VALUE",
                        help="detector constructor argument, e.g. threshold=27 (repeatable)")
@@ -184,7 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", required=True, metavar="DIR", help="output folder")
     batch.add_argument("--workers", type=int, help="videos at once (default: one per core)")
     batch.add_argument("--threads", type=int, help="decoder threads per worker (default: cores / workers)")
-    batch.add_argument("--executor", choices=("local", "ray"), default="local",
+    from .batch import EXECUTORS
+
+    batch.add_argument("--executor", choices=EXECUTORS, default="local",
                        help="local processes (default) or Ray tasks (pip install framepick[ray])")
     batch.add_argument("--force", action="store_true", help="redo videos whose output is up to date")
     batch.add_argument("--timeout", type=float, metavar="S",

@@ -11,6 +11,7 @@ thumbnail nearest to it in frame index.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from .types import Analysis, Selection
 __all__ = [
     "BETTER",
     "compare",
+    "best_rows",
     "scene_coverage",
     "gaps_s",
     "max_gap_s",
@@ -223,3 +225,13 @@ def compare(analysis: Analysis, *selections: Selection) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def best_rows(rows: Sequence[dict[str, Any]], metric: str) -> set[int]:
+    """Positions of the rows of :func:`compare` holding the better value of ``metric`` (by
+    :data:`BETTER`, ties within floating-point noise), none when every row ties: what the HTML
+    table and the markdown report both mark."""
+    values = np.array([row[metric] for row in rows], dtype=np.float64)
+    best = values.max() if BETTER[metric] == "higher" else values.min()
+    winners = set(np.flatnonzero(np.isclose(values, best, rtol=1e-9, atol=1e-12)).tolist())
+    return set() if len(winners) == len(rows) else winners

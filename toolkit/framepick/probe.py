@@ -22,9 +22,9 @@ import numpy as np
 from .errors import VideoError
 from .types import VideoInfo
 
-__all__ = ["probe", "probe_timing", "content_id", "open_video", "default_video_stream", "display_rotation",
-           "sample_aspect_ratio", "display_width", "scan_packets", "PacketScan", "declared_duration_s",
-           "check_not_truncated"]
+__all__ = ["probe", "probe_timing", "content_id", "frame_rate", "open_video", "default_video_stream",
+           "display_rotation", "sample_aspect_ratio", "display_width", "scan_packets", "PacketScan",
+           "declared_duration_s", "check_not_truncated"]
 
 PLAYLIST_FORMATS = ("concat", "hls", "dash")  # FFmpeg demuxers that read other files or URLs
 
@@ -108,6 +108,15 @@ def display_width(stored_width: int, sar: Fraction) -> int:
 IDENTITY_BLOCKS, IDENTITY_BLOCK_BYTES = 17, 1 << 16  # sampled: 1 MiB read whatever the size
 
 
+DEFAULT_FPS = 25.0  # frames per second assumed where a stream declares no rate at all
+
+
+def frame_rate(stream: av.VideoStream) -> float:
+    """The stream's average frame rate in frames per second: its average, else guessed, else base
+    rate, else ``DEFAULT_FPS``."""
+    return float(stream.average_rate or stream.guessed_rate or stream.base_rate or 0) or DEFAULT_FPS
+
+
 def content_id(path: str | os.PathLike) -> str:
     """An identity of the file's content: its size and a SHA-256 of ``IDENTITY_BLOCKS`` blocks of
     64 KiB spread evenly over it (the first and the last included). A replaced or re-encoded video
@@ -185,7 +194,7 @@ def _probe(path: str | os.PathLike, *, keyframes: bool) -> tuple[VideoInfo, Pack
     with open_video(path) as (container, stream):
         first = _first_frame(os.fspath(path), container, stream)
         rotation = display_rotation(first)
-        fps = float(stream.average_rate or stream.guessed_rate or stream.base_rate or 0) or 25.0
+        fps = frame_rate(stream)
         if keyframes:
             # a second reader from the start: some inputs cannot seek back (raw H.264 streams)
             with open_video(path) as (rewound, rewound_stream):
@@ -277,7 +286,7 @@ def scan_packets(container, stream) -> PacketScan:
     if len(stamps) == 0:
         return PacketScan(np.empty(0, np.int64), np.empty(0, bool), 0.0, data_end_s, True)
     if any(stamp is None for stamp in stamps):  # raw streams (.h264): frames one interval apart
-        interval = 1 / (float(stream.average_rate or stream.guessed_rate or 25) * float(stream.time_base))
+        interval = 1 / (frame_rate(stream) * float(stream.time_base))
         pts = np.round(np.arange(len(stamps)) * interval).astype(np.int64)
         return PacketScan(pts, np.asarray(keys, dtype=bool), float(len(stamps) * interval * stream.time_base),
                           data_end_s, False)

@@ -18,7 +18,7 @@ import numpy as np
 
 from .analysis import analyze
 from .config import JobConfig
-from .metrics import BETTER, compare
+from .metrics import BETTER, best_rows, compare
 from .pipeline import sample
 from .select import select
 from .show import format_time, grid, timeline_png
@@ -157,10 +157,10 @@ def _markdown(analysis: Analysis, selections: Sequence[Selection], manifests: di
 def _metrics_table(rows: list[dict]) -> str:
     metrics = list(BETTER)
     header = ["strategy", "frames", *(f"{m} ({BETTER[m]} is better)" for m in metrics)]
-    best = {m: (max if BETTER[m] == "higher" else min)(row[m] for row in rows) for m in metrics}
+    best = {m: best_rows(rows, m) for m in metrics}
     body = [
         [row["strategy"], str(row["frames"]),
-         *(f"**{row[m]:.3f}**" if row[m] == best[m] else f"{row[m]:.3f}" for m in metrics)]
-        for row in rows
+         *(f"**{row[m]:.3f}**" if number in best[m] else f"{row[m]:.3f}" for m in metrics)]
+        for number, row in enumerate(rows)
     ]
     return "\n".join("| " + " | ".join(cells) + " |" for cells in [header, ["---"] * len(header), *body])

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .errors import VideoError
-from .metrics import BETTER, compare, nearest
+from .metrics import BETTER, best_rows, compare, nearest
 from .types import Analysis, Selection
 
 __all__ = [
@@ -362,14 +362,6 @@ def strip_html(analysis: Analysis, selection: Selection, *, label: str = "A", co
 # --------------------------------------------------------------------------- metrics
 
 
-def _best_rows(rows: Sequence[dict[str, Any]], metric: str) -> set[int]:
-    """Rows holding the better value of ``metric`` (none when every row ties)."""
-    values = np.array([row[metric] for row in rows], dtype=np.float64)
-    best = values.max() if BETTER[metric] == "higher" else values.min()
-    winners = set(np.flatnonzero(np.isclose(values, best, rtol=1e-9, atol=1e-12)).tolist())
-    return set() if len(winners) == len(rows) else winners
-
-
 def metrics_html(rows: Sequence[dict[str, Any]], *, labels: Sequence[str] = _LABELS) -> str:
     """An HTML table of :func:`framepick.metrics.compare` rows, one column per selection.
 
@@ -381,7 +373,7 @@ def metrics_html(rows: Sequence[dict[str, Any]], *, labels: Sequence[str] = _LAB
     counts = "".join(f"<td>{row['frames']}</td>" for row in rows)
     lines = [f"<tr><th>frames</th>{counts}</tr>"]
     for metric, better in BETTER.items():
-        best = _best_rows(rows, metric)
+        best = best_rows(rows, metric)
         cells = "".join(
             f'<td class="fp-best"><b>{row[metric]:.3f} &#9733;</b></td>' if number in best
             else f"<td>{row[metric]:.3f}</td>"

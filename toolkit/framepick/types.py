@@ -25,10 +25,15 @@ __all__ = [
     "Analysis",
     "Selection",
     "usable_cores",
+    "THREAD_ENV",
 ]
 
 BACKENDS = ("auto", "pyav", "decord")
 DETECTORS = ("adaptive", "content", "histogram", "hash")
+
+
+THREAD_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""Environment variables that cap the threads of Numba and the BLAS libraries in a worker."""
 
 
 def usable_cores() -> int:

@@ -14,6 +14,7 @@ from ..probe import (
     declared_duration_s,
     display_rotation,
     display_width,
+    frame_rate,
     open_video,
     sample_aspect_ratio,
     scan_packets,
@@ -136,7 +137,7 @@ def pyav_chunks(
         if chunk is not None:
             yield chunk
         # after the last chunk is out, so that a truncated file is not retried with another backend
-        decoded_s = builder.last_time_s + 1.0 / float(stream.average_rate or 25)
+        decoded_s = builder.last_time_s + 1.0 / frame_rate(stream)
         check_not_truncated(path, decoded_s, declared_duration_s(container, stream), what="frames")
 
 
@@ -252,7 +253,7 @@ def _all_timed(stream, frames: Iterator[av.VideoFrame],
     A frame without a timestamp, or whose timestamp is not after the one before (recordings
     joined end to end, a reset clock), is placed one average frame interval after the one before.
     """
-    step = 1.0 / float(stream.average_rate or 25)
+    step = 1.0 / frame_rate(stream)
     time_s = -step
     for index, frame in enumerate(frames):
         if frame.time is not None:
