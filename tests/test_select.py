@@ -392,3 +392,22 @@ def test_strategy_defaults():
     assert strategy_defaults("adaptive")["floor"] == 0.5  # a copy
     with pytest.raises(ConfigError, match="unknown strategy"):
         strategy_defaults("nope")
+
+
+def test_select_is_callable_from_the_package():
+    import subprocess
+    import sys
+
+    # in a fresh interpreter: before and after the module is imported, and by the old path
+    code = ("import framepick\n"
+            "import helpers\n"
+            "a = helpers.make_analysis(30, 30.0)\n"
+            "first = framepick.select(a, 'uniform', frames=4).indices.tolist()\n"
+            "from framepick.select import select\n"
+            "import framepick.select as module\n"
+            "assert first == select(a, 'uniform', frames=4).indices.tolist() == module(a, frames=4).indices.tolist()\n"
+            "assert framepick.select is module\n"
+            "print(first)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parent)
+    assert out.stdout.strip() == "[0, 10, 19, 29]"

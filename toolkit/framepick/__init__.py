@@ -2,8 +2,7 @@
 
 >>> import framepick
 >>> analysis = framepick.analyze(framepick.sample_video())       # doctest: +SKIP
->>> from framepick.select import select
->>> picks = select(analysis, "adaptive", frames=16)              # doctest: +SKIP
+>>> picks = framepick.select(analysis, "adaptive", frames=16)    # doctest: +SKIP
 
 Importing the package is cheap: the decoders, PySceneDetect, Numba kernels, matplotlib and
 ipywidgets load when a function that needs them is first called.
@@ -20,8 +19,9 @@ from .types import Analysis, AnalysisConfig, Selection, VideoInfo
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it, imported on first access. A function named like its module
-# (``select``, ``probe``) is not listed: importing the module would shadow it.
+# public name -> module that defines it, imported on first access. ``select`` is its own module,
+# made callable as the function (importing the module puts it on the package under that name).
+_MODULES = ("select",)
 _LAZY = {
     "analyze": "analysis",
     "compare": "metrics",
@@ -39,6 +39,7 @@ __all__ = [
     "VideoError",
     "VideoInfo",
     "sample_video",
+    *_MODULES,
     *_LAZY,
 ]
 
@@ -51,6 +52,8 @@ def sample_video() -> Path:
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _MODULES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'framepick' has no attribute {name!r}")
 
 

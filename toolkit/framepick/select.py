@@ -35,6 +35,8 @@ Every :class:`~framepick.types.Selection` carries the full parameters, defaults 
 from __future__ import annotations
 
 import math
+import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -561,3 +563,15 @@ _SELECTORS: dict[str, Callable[..., np.ndarray]] = {
     "adaptive": _select_adaptive,
     "novelty": _select_novelty,
 }
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`select`: ``framepick.select(analysis, "adaptive")`` works
+    whether or not ``framepick.select`` (the module, which the import system puts on the package
+    under that name) was imported, and ``from framepick.select import select`` still does."""
+
+    def __call__(self, analysis: Analysis, strategy: str = "uniform", **params: Any) -> Selection:
+        return select(analysis, strategy, **params)
+
+
+sys.modules[__name__].__class__ = _CallableModule
