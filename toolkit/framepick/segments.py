@@ -62,13 +62,13 @@ class Segment:
     seek_pts : int or None
         Keyframe timestamp (stream time base) where decoding starts, before ``start_s`` by the
         warm-up; None: the start of the file.
-    origin : float
-        ``frame.time`` of the video's first frame (times are relative to it).
+    origin_s : float
+        ``frame.time`` of the video's first frame in seconds (times are relative to it).
     fps : float
         The video's average frame rate (the detector's clock).
-    thumb_size : (int, int)
+    thumb_wh : (int, int)
         Thumbnail (width, height) in pixels.
-    warmup, tail : int
+    warmup_frames, tail_frames : int
         Analysed frames needed before ``start_s``, and analysed at or after ``end_s``.
     """
 
@@ -76,11 +76,11 @@ class Segment:
     start_s: float | None
     end_s: float | None
     seek_pts: int | None
-    origin: float
+    origin_s: float
     fps: float
-    thumb_size: tuple[int, int]
-    warmup: int
-    tail: int
+    thumb_wh: tuple[int, int]
+    warmup_frames: int
+    tail_frames: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,8 +169,8 @@ def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None,
     bounds = [None, *[float(key_times[p]) for p in starts], None]
     seeks = [None] + [_warmup_keyframe(key_pts, key_times, key_times[p] - warmup_s) for p in starts]
     thumb_size = scaled_size(info.width, info.height, config.thumb_size)
-    return [Segment(number=n, start_s=bounds[n], end_s=bounds[n + 1], seek_pts=seeks[n], origin=origin,
-                    fps=info.fps, thumb_size=thumb_size, warmup=before, tail=max(after, 1))
+    return [Segment(number=n, start_s=bounds[n], end_s=bounds[n + 1], seek_pts=seeks[n], origin_s=origin,
+                    fps=info.fps, thumb_wh=thumb_size, warmup_frames=before, tail_frames=max(after, 1))
             for n in range(len(bounds) - 1)]
 
 
@@ -201,10 +201,10 @@ def analyze_segment(path: str | os.PathLike, config: AnalysisConfig, segment: Se
     from .scenes import threshold_params
 
     _check_config(config)
-    collected = Accumulator(config, fps=segment.fps, thumb_size=segment.thumb_size,
+    collected = Accumulator(config, fps=segment.fps, thumb_size=segment.thumb_wh,
                             detector_params=threshold_params(config.detector_params))
     chunks = iter_chunks(path, size=config.size, rate_fps=config.rate_fps, backend="pyav", fallback=False,
-                         threads=config.thread_count, seek_pts=segment.seek_pts, origin_s=segment.origin)
+                         threads=config.thread_count, seek_pts=segment.seek_pts, origin_s=segment.origin_s)
     tail_analysed = 0
     stream = iter(chunks)
     try:
@@ -212,7 +212,7 @@ def analyze_segment(path: str | os.PathLike, config: AnalysisConfig, segment: Se
             collected.update(chunk)
             if segment.end_s is not None:
                 tail_analysed += int(np.sum(chunk.times_s[chunk.indices - chunk.start] >= segment.end_s))
-                if tail_analysed >= segment.tail:
+                if tail_analysed >= segment.tail_frames:
                     break
     finally:
         stream.close()
@@ -231,9 +231,9 @@ def _part(segment: Segment, times_s: np.ndarray, positions: np.ndarray, measures
     end = len(times_s) if segment.end_s is None else int(np.searchsorted(times_s, segment.end_s))
     if segment.start_s is not None and (first == len(times_s) or times_s[first] != segment.start_s):
         raise SegmentMismatch(f"{where}: the boundary keyframe at {segment.start_s:.3f} s was not decoded")
-    if segment.seek_pts is not None and np.sum(positions < first) < segment.warmup:
-        raise SegmentMismatch(f"{where}: warm-up of {segment.warmup} analysed frames fell short")
-    if segment.end_s is not None and np.sum(positions >= end) < segment.tail:
+    if segment.seek_pts is not None and np.sum(positions < first) < segment.warmup_frames:
+        raise SegmentMismatch(f"{where}: warm-up of {segment.warmup_frames} analysed frames fell short")
+    if segment.end_s is not None and np.sum(positions >= end) < segment.tail_frames:
         raise SegmentMismatch(f"{where}: the video ends before the segment's tail")
 
     def body(values, at):  # entries at positions [lo, hi), positions made relative to lo
