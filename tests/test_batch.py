@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -252,6 +253,32 @@ def test_ctrl_c_on_the_command_line(stuck_video, cut_video, tmp_path):
     # no worker left behind (multiprocessing's resource tracker leaves on its own, a moment later)
     assert live_processes_in_group(process.pid, marker="spawn_main") == []
     assert listing(out) == ["batch.jsonl", "cuts"]
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_workers_end_with_the_batch_however_it_ends(stuck_video, cut_video, tmp_path, how):
+    out = tmp_path / "out"
+    config = save_config(FOUR, tmp_path / "strategy.toml")
+    command = [sys.executable, "-m", "framepick.cli", "batch", "--config", str(config), "--out", str(out),
+               "--workers", "2", "--timeout", "60", str(stuck_video), str(cut_video[0])]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        for line in process.stderr:
+            if line.startswith("ok"):
+                break
+        assert len(live_processes_in_group(process.pid, marker="spawn_main")) == 2
+        os.kill(process.pid, how)  # the parent only, as a service manager or the OOM killer would
+        stdout, stderr = process.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while live_processes_in_group(process.pid, marker="spawn_main") and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert live_processes_in_group(process.pid, marker="spawn_main") == []  # no orphan left hanging
+    if how == signal.SIGTERM:  # handled like Ctrl-C: a clean stop with a summary, no traceback
+        assert process.returncode == 130 and "(interrupted)" in stdout and "Traceback" not in stderr
 
 
 def test_cli_batch_exit_status(cut_video, bad_videos, tmp_path, capsys):

@@ -231,9 +231,34 @@ def _exit_cause(exitcode: int | None) -> str:
     return f"exit status {exitcode}"
 
 
+def _die_with_parent() -> None:
+    """End this worker when its parent ends, however it ends (even ``kill -9``): Linux's
+    parent-death signal where there is one, else a thread watching the parent's pid."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # the parent went before the signal was armed
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="framepick-parent-watch", daemon=True).start()
+
+
 def _serve(connection, work, env: dict[str, str], initializer) -> None:
     """Worker main loop: run tasks until told to stop or the parent goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
     os.environ.update(env)
     if initializer is not None:
         initializer()
@@ -241,16 +266,21 @@ def _serve(connection, work, env: dict[str, str], initializer) -> None:
     def report(duration_s: float) -> None:
         connection.send(("duration", float(duration_s)))
 
-    while True:
-        try:
-            task = connection.recv()
-        except (EOFError, OSError):
-            return
-        if task is _STOP:
-            return
-        connection.send(("picked", None))
-        try:
-            message = ("done", work(task, report))
-        except Exception as exc:  # noqa: BLE001 - a task's failure must not end the worker
-            message = ("error", f"{type(exc).__name__}: {' '.join(str(exc).split())}")
-        connection.send(message)
+    try:
+        while True:
+            try:
+                task = connection.recv()
+            except (EOFError, OSError):
+                return
+            if task is _STOP:
+                return
+            connection.send(("picked", None))
+            try:
+                message = ("done", work(task, report))
+            except (BrokenPipeError, EOFError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - a task's failure must not end the worker
+                message = ("error", f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+            connection.send(message)
+    except (BrokenPipeError, EOFError, ConnectionResetError):
+        return  # the parent is gone: nobody to tell, nothing to print

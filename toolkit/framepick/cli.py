@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from .errors import FramepickError
@@ -224,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``framepick`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if in_main_thread else None  # as Ctrl-C: clean
     try:
         return args.run(args)
     except FramepickError as exc:
@@ -234,6 +238,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("framepick: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(_signum: int, _frame) -> None:
+    """SIGTERM handler: raise KeyboardInterrupt, which every command stops on cleanly."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
