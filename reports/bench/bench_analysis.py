@@ -4,7 +4,8 @@ For each generated 1080p video (``make_videos.py``; known cuts), in the same run
 machine, each measurement in a fresh process (wall time and peak RSS of that process):
 
 - ``ffmpeg -threads T -i f -f null -``: decoding every frame and nothing else (the floor);
-- ``framepick.analyze`` with the PyAV backend (the default) and with decord;
+- ``framepick.analyze`` with the PyAV backend (the default), with PyAV decoding reference frames
+  only (``reference_only``, ``--reference-frames``) and with decord;
 - ``scenedetect.detect(f, AdaptiveDetector())``: PySceneDetect on its own.
 
 Writes ``reports/analysis.md``. Usage::
@@ -24,13 +25,14 @@ import make_videos
 REPORT = Path(__file__).resolve().parents[1] / "analysis.md"
 
 
-def analysis_child(path: str, backend: str, threads: int) -> dict:
+def analysis_child(path: str, backend: str, threads: int, reference_only: bool = False) -> dict:
     """Run in the measured process: one uncached analysis."""
     import framepick
 
-    analysis = framepick.analyze(path, cache=False, progress=False, backend=backend, threads=threads)
+    analysis = framepick.analyze(path, cache=False, progress=False, backend=backend, threads=threads,
+                                 reference_only=reference_only)
     return {"elapsed_s": analysis.elapsed_s, "cuts": analysis.cuts.tolist(), "decoder": analysis.decoder,
-            "frames": analysis.info.frames}
+            "frames": analysis.info.frames, "analysed": len(analysis.score_indices)}
 
 
 def detect_child(path: str) -> dict:
@@ -54,11 +56,14 @@ def measure(minutes: float, *, threads: int, repeat: int) -> list[list]:
     path, truth = video["path"], video["cuts"]
     floor = _harness.ffmpeg_null_decode(path, threads, n=repeat)
     rows = [[f"{minutes:g} min", "ffmpeg -f null", f"{floor.wall_s:.1f}", "1.00", f"{floor.peak_rss_mb:.0f}", "-"]]
-    for backend in ("pyav", "decord"):
+    for backend, reference in (("pyav", False), ("pyav", True), ("decord", False)):
         run = _harness.repeat(
-            lambda b=backend: _harness.run_python("bench_analysis:analysis_child", path, b, threads), repeat
+            lambda b=backend, r=reference: _harness.run_python("bench_analysis:analysis_child", path, b, threads, r),
+            repeat,
         )
-        rows.append([f"{minutes:g} min", f"framepick analyze ({run.result['decoder']})", f"{run.wall_s:.1f}",
+        what = f"{run.result['decoder']}, reference frames ({run.result['analysed']} of {run.result['frames']})" \
+            if reference else run.result["decoder"]
+        rows.append([f"{minutes:g} min", f"framepick analyze ({what})", f"{run.wall_s:.1f}",
                      f"{run.wall_s / floor.wall_s:.2f}", f"{run.peak_rss_mb:.0f}",
                      cut_recall(run.result["cuts"], truth)])
     detect = _harness.repeat(lambda: _harness.run_python("bench_analysis:detect_child", path), 1)
@@ -88,9 +93,10 @@ median of {repeat} run(s) (PySceneDetect: 1 run). Decoder threads: {threads} eve
 
 ## Reading it
 
-- Time: the analysis decodes every frame (without the deblocking filter, `skip_loop_filter=all`,
-  which makes its decode cheaper than ffmpeg's plain one) and scales it to 128 px in an FFmpeg
-  filter graph, in a decode thread; the Numba scores, PySceneDetect's AdaptiveDetector and the
+- Time: the analysis decodes every frame (a normal decode, deblocking on) and scales it to
+  128 px in an FFmpeg filter graph, in a decode thread; with reference frames only it skips the
+  frames nothing is predicted from (`skip_frame=nonref`, most B-frames) and times them from their
+  packets; the Numba scores, PySceneDetect's AdaptiveDetector and the
   thumbnails run in the main thread on the chunk before. The decode thread (decode and scaling,
   one after the other) is the bottleneck: the main thread mostly waits for it. Start-up (imports,
   loading the cached Numba kernels, about 1.5 s) weighs on short videos, so the ratio to ffmpeg
