@@ -90,7 +90,8 @@ def _backend_chunks(backend: str, path, *, size, keep, threads, chunk_frames,
         info = probe(path, keyframes=False)
         if info.video_streams > 1:
             raise VideoError(path, f"decord cannot choose among {info.video_streams} video streams")
-        return decord_chunks(path, display_size=(info.width, info.height), declared_s=info.duration_s,  # every frame
+        # decord cannot skip frames: with reference_only it still decodes every one
+        return decord_chunks(path, display_size=(info.width, info.height), declared_s=info.duration_s,
                              size=size, keep=keep,
                              threads=threads, chunk_frames=chunk_frames, keyframes_only=keyframes_only)
     from ._pyav import pyav_chunks
