@@ -134,12 +134,17 @@ def _batch_command(out: Path, inputs: list[Path], *extra: str) -> list[str]:
             *map(str, inputs)]
 
 
-def concurrency(folder: Path, runs: int) -> dict:
+def _copies(folder: Path, count: int) -> list[Path]:
+    """``count`` copies of bikes.mp4 in a new ``folder``."""
     folder.mkdir()
-    clips = []
-    for n in range(6):
-        clips.append(folder / f"clip{n}.mp4")
-        shutil.copy(BIKES, clips[-1])
+    clips = [folder / f"clip{n}.mp4" for n in range(count)]
+    for clip in clips:
+        shutil.copy(BIKES, clip)
+    return clips
+
+
+def concurrency(folder: Path, runs: int) -> dict:
+    clips = _copies(folder, 6)
     clean = 0
     for n in range(runs):
         out = folder / f"out{n}"
@@ -155,11 +160,7 @@ def concurrency(folder: Path, runs: int) -> dict:
 
 
 def kills(folder: Path, runs: int, rng: random.Random) -> dict:
-    folder.mkdir()
-    clips = []
-    for n in range(4):
-        clips.append(folder / f"clip{n}.mp4")
-        shutil.copy(BIKES, clips[-1])
+    clips = _copies(folder, 4)
     clean = 0
     for n in range(runs):
         out = folder / f"out{n}"
