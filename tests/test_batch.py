@@ -230,8 +230,9 @@ def test_interrupt_keeps_what_is_finished(stuck_video, cut_video, tmp_path):
         assert_gone(pid)
 
 
-def test_ctrl_c_on_the_command_line(stuck_video, cut_video, tmp_path):
-    out = tmp_path / "out"
+def _batch_with_one_video_done(stuck_video, cut_video, out: Path, tmp_path: Path) -> subprocess.Popen:
+    """Start ``framepick batch`` (2 workers) in its own session on a hanging video and a good one;
+    return once the good one is reported done, with both workers still alive."""
     config = save_config(FOUR, tmp_path / "strategy.toml")
     command = [sys.executable, "-m", "framepick.cli", "batch", "--config", str(config), "--out", str(out),
                "--workers", "2", "--timeout", "60", str(stuck_video), str(cut_video[0])]
@@ -243,6 +244,16 @@ def test_ctrl_c_on_the_command_line(stuck_video, cut_video, tmp_path):
                 break
         assert line.startswith("ok       cuts: 4 frames")
         assert len(live_processes_in_group(process.pid, marker="spawn_main")) == 2  # the two workers
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
+    return process
+
+
+def test_ctrl_c_on_the_command_line(stuck_video, cut_video, tmp_path):
+    out = tmp_path / "out"
+    process = _batch_with_one_video_done(stuck_video, cut_video, out, tmp_path)
+    try:
         os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
         stdout, _ = process.communicate(timeout=30)
     finally:
@@ -257,17 +268,8 @@ def test_ctrl_c_on_the_command_line(stuck_video, cut_video, tmp_path):
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
 def test_workers_end_with_the_batch_however_it_ends(stuck_video, cut_video, tmp_path, how):
-    out = tmp_path / "out"
-    config = save_config(FOUR, tmp_path / "strategy.toml")
-    command = [sys.executable, "-m", "framepick.cli", "batch", "--config", str(config), "--out", str(out),
-               "--workers", "2", "--timeout", "60", str(stuck_video), str(cut_video[0])]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    process = _batch_with_one_video_done(stuck_video, cut_video, tmp_path / "out", tmp_path)
     try:
-        for line in process.stderr:
-            if line.startswith("ok"):
-                break
-        assert len(live_processes_in_group(process.pid, marker="spawn_main")) == 2
         os.kill(process.pid, how)  # the parent only, as a service manager or the OOM killer would
         stdout, stderr = process.communicate(timeout=30)
         deadline = time.monotonic() + 10

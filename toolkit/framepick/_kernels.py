@@ -45,7 +45,7 @@ def mean_abs_diff(planes: np.ndarray, previous: np.ndarray) -> np.ndarray:
     out = np.empty(n, dtype=np.float32)
     for i in range(n):
         before = previous if i == 0 else planes[i - 1]
-        total = 0
+        total = np.int64(0)
         for y in range(h):
             for x in range(w):
                 total += abs(np.int32(planes[i, y, x]) - np.int32(before[y, x]))

@@ -20,7 +20,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import wait
@@ -67,7 +67,7 @@ def imap_unordered(
     env: dict[str, str] | None = None,
     initializer: Callable[[], None] | None = None,
     on_start: Callable[[Any, int], None] | None = None,
-) -> Iterator[Outcome]:
+) -> Generator[Outcome, None, None]:
     """Run ``work(task, report)`` for every task in ``workers`` processes; yield outcomes as they come.
 
     Parameters
@@ -210,7 +210,7 @@ class _Worker:
 
 
 @contextmanager
-def _sigint_ignored() -> Iterator[None]:
+def _sigint_ignored() -> Generator[None, None, None]:
     """Ignore SIGINT in this process meanwhile (main thread only; elsewhere a no-op)."""
     if threading.current_thread() is not threading.main_thread():
         yield

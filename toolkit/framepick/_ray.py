@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,7 +87,7 @@ class _Flight:
 
 
 def run_ray(tasks: list, *, workers: int, on_event, address: str | None, segment_s: float | None,
-            failed: Callable[[Any, str, float], dict]) -> Iterator[dict]:
+            failed: Callable[[Any, str, float], dict]) -> Generator[dict, None, None]:
     """Status lines of ``tasks`` processed as Ray tasks (see the module docstring)."""
     import ray
 
@@ -130,7 +130,7 @@ class _Runner:
             "video": ray.remote(_video).options(**options),
         }
 
-    def run(self) -> Iterator[dict]:
+    def run(self) -> Generator[dict, None, None]:
         while self.queue or self.flights:
             while self.queue and len(self.flights) < self.workers:
                 self._submit(*self.queue.popleft())
@@ -171,7 +171,7 @@ class _Runner:
         self.flights.append(_Flight(ref=ref, video=video, stage=stage, deadline=now + limit, started=now,
                                     number=number))
 
-    def _finished(self, flight: _Flight) -> Iterator[dict]:
+    def _finished(self, flight: _Flight) -> Generator[dict, None, None]:
         video, stage = flight.video, flight.stage
         try:
             value = self.ray.get(flight.ref)
@@ -207,7 +207,7 @@ class _Runner:
         video.part_refs.clear()
         self.queue.appendleft((video, "video", -1))
 
-    def _abandon(self, video: _Video, reason: str) -> Iterator[dict]:
+    def _abandon(self, video: _Video, reason: str) -> Generator[dict, None, None]:
         """``video`` failed: drop its other tasks and report it."""
         for flight in [f for f in self.flights if f.video is video]:
             self.flights.remove(flight)

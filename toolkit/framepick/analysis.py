@@ -17,14 +17,14 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import cache as _cache
-from .decode import Chunk, RateGate, iter_chunks, scaled_size
+from .decode import Chunk, FrameStream, RateGate, iter_chunks, scaled_size
 from .probe import probe
 from .scenes import SceneTracker, scenes_from_cuts
 from .score import MEASURES, ChangeScorer, blend_lag
@@ -137,7 +137,7 @@ def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
     started = time.perf_counter()
     probed = probe(path)
     collected = Accumulator(config, fps=probed.fps,
-                            thumb_size=scaled_size(probed.width, probed.height, config.thumb_size))
+                            thumb_wh=scaled_size(probed.width, probed.height, config.thumb_size))
     chunks = iter_chunks(path, size=config.size, rate_fps=config.rate_fps, backend=config.backend,
                          threads=config.thread_count, keyframes_only=config.keyframes_only,
                          reference_only=config.reference_only)
@@ -149,7 +149,7 @@ def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
             collected.update(chunk)
             bar.update(len(chunk.times_s))
     frame_times_s = collected.frame_times_s()
-    return assemble(probed, config, decoder=chunks.decoder, frame_times_s=frame_times_s,
+    return assemble(probed, config, decoder=chunks.decoder or config.backend, frame_times_s=frame_times_s,
                     analysed=collected.analysed(), measures=collected.measures(),
                     cuts=collected.cuts(len(frame_times_s)), thumb_indices=collected.thumbs.indices(),
                     thumbs=collected.thumbs.frames(), elapsed_s=time.perf_counter() - started)
@@ -167,19 +167,19 @@ class Accumulator:
     fps : float
         The video's average frame rate (the detector's clock; with ``config.rate_fps`` unset, the
         analysed rate that sets the blend window).
-    thumb_size : (int, int)
+    thumb_wh : (int, int)
         Thumbnail (width, height) in pixels.
     detector_params : dict, optional
         Detector parameters in place of ``config.detector_params`` (segments lift its minimum
         scene length).
     """
 
-    def __init__(self, config: AnalysisConfig, *, fps: float, thumb_size: tuple[int, int],
+    def __init__(self, config: AnalysisConfig, *, fps: float, thumb_wh: tuple[int, int],
                  detector_params: dict[str, Any] | None = None) -> None:
         params = config.detector_params if detector_params is None else detector_params
         self.scorer = ChangeScorer(lag=blend_lag(config.rate_fps or fps))
         self.tracker = SceneTracker(config.detector, params, fps=fps)
-        self.thumbs = _Thumbnails(config.thumb_fps, thumb_size)
+        self.thumbs = _Thumbnails(config.thumb_fps, thumb_wh)
         self._times: list[np.ndarray] = []
         self._analysed: list[np.ndarray] = []
         self._measures: list[np.ndarray] = []
@@ -238,7 +238,7 @@ def assemble(probed: VideoInfo, config: AnalysisConfig, *, decoder: str, frame_t
     )
 
 
-def _prefetched(chunks: Iterable[Chunk], *, depth: int = 2) -> Iterator[Chunk]:
+def _prefetched(chunks: FrameStream, *, depth: int = 2) -> Generator[Chunk, None, None]:
     """Iterate over ``chunks`` while a background thread decodes up to ``depth`` chunks ahead.
 
     The decoder, the Numba kernels and OpenCV release the GIL, so decoding the next chunk overlaps
@@ -307,7 +307,7 @@ class _Thumbnails:
         for index, frame in zip(chunk.indices, chunk.frames):
             if self._gate(int(index), float(chunk.times_s[index - chunk.start])):
                 self._indices.append(int(index))
-                self._frames.append(np.asarray(Image.fromarray(frame).resize(self._size, Image.BOX)))
+                self._frames.append(np.asarray(Image.fromarray(frame).resize(self._size, Image.Resampling.BOX)))
 
     def indices(self) -> np.ndarray:
         return np.asarray(self._indices, dtype=np.int64)

@@ -24,7 +24,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -74,7 +74,7 @@ def find_videos(inputs: Iterable[str | os.PathLike]) -> list[Path]:
     return list(found.values())
 
 
-def _expand(path: Path) -> Iterator[Path]:
+def _expand(path: Path) -> Generator[Path, None, None]:
     if path.is_dir():
         for root, folders, files in os.walk(path):
             folders[:] = sorted(f for f in folders if not f.startswith("."))
@@ -346,7 +346,8 @@ def _write_line(handle, data: dict[str, Any]) -> None:
     handle.flush()
 
 
-def _run_local(tasks: list[VideoTask], *, workers: int, on_event, ray_address, segment_s) -> Iterator[dict]:
+def _run_local(tasks: list[VideoTask], *, workers: int, on_event, ray_address,
+               segment_s) -> Generator[dict, None, None]:
     """Status lines of ``tasks`` processed by local worker processes."""
     from ._pool import imap_unordered
 
@@ -397,7 +398,7 @@ def _warm_kernels() -> None:
     ChangeScorer().update(np.zeros((2, 16, 16, 3), np.uint8))
 
 
-def _run_ray(tasks: list[VideoTask], *, workers: int, on_event, ray_address, segment_s) -> Iterator[dict]:
+def _run_ray(tasks: list[VideoTask], *, workers: int, on_event, ray_address, segment_s) -> Generator[dict, None, None]:
     from ._ray import run_ray
 
     return run_ray(tasks, workers=workers, on_event=on_event, address=ray_address, segment_s=segment_s,

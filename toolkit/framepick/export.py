@@ -73,13 +73,13 @@ def export_strategy(selection: Selection, folder: str | os.PathLike, *, inputs: 
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     out = Path(out).resolve() if out is not None else folder / "frames"
-    inputs = [str(Path(p).resolve()) for p in inputs]
+    paths = [str(Path(p).resolve()) for p in inputs]
     job = JobConfig(strategy=selection.strategy, params=dict(selection.params),
                     analysis=analysis_config or AnalysisConfig(), output=output or OutputConfig())
     config_path = save_config(job, folder / "strategy.toml")
     script_path = folder / "run_batch.py"
-    script_path.write_text(_batch_script(out, inputs))
-    cli = ["framepick", "batch", "--config", str(config_path), "--out", str(out), *inputs]
+    script_path.write_text(_batch_script(out, paths))
+    cli = ["framepick", "batch", "--config", str(config_path), "--out", str(out), *paths]
     return Export(config=config_path, script=script_path,
                   command=shlex.join([sys.executable, str(script_path)]),
                   cli_command=shlex.join(cli))

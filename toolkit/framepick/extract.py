@@ -108,6 +108,7 @@ class OutputConfig:
             return listed_frame_size(width, height, frames, factor=self.factor, min_pixels=self.min_pixels,
                                      max_pixels=self.max_pixels, total_pixels=self.total_pixels)
         if self.resize == "longest":
+            assert self.longest_side is not None  # required with "longest" (__post_init__)
             return scaled_size(width, height, self.longest_side)
         return width, height
 
@@ -221,6 +222,7 @@ def _write_frames(analysis: Analysis, indices: np.ndarray, folder: Path, *, size
     if missing:
         raise VideoError(analysis.info.path, f"frames {missing[:5]}{'...' if len(missing) > 5 else ''} "
                                              f"do not decode (of {analysis.info.frames} analysed)")
+    assert frames.decoder is not None  # a backend delivered the frames written
     return frames.decoder
 
 

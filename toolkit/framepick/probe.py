@@ -117,6 +117,13 @@ def frame_rate(stream: av.VideoStream) -> float:
     return float(stream.average_rate or stream.guessed_rate or stream.base_rate or 0) or DEFAULT_FPS
 
 
+def time_base(stream: av.VideoStream) -> Fraction:
+    """The stream's time base (seconds per timestamp unit); PyAV types it optional, but a demuxed
+    stream always has one."""
+    assert stream.time_base is not None, "a demuxed stream has a time base"
+    return Fraction(stream.time_base)
+
+
 def content_id(path: str | os.PathLike) -> str:
     """An identity of the file's content: its size and a SHA-256 of ``IDENTITY_BLOCKS`` blocks of
     64 KiB spread evenly over it (the first and the last included). A replaced or re-encoded video
@@ -181,6 +188,7 @@ def probe_timing(path: str | os.PathLike) -> tuple[VideoInfo, np.ndarray]:
         As :func:`probe`.
     """
     info, scan, time_base = _probe(path, keyframes=True)
+    assert scan is not None  # keyframes=True scans the packets
     if scan.in_order:
         times_s = (scan.pts - scan.pts[0]).astype(np.float64) * float(time_base)
     else:
@@ -230,7 +238,7 @@ def _probe(path: str | os.PathLike, *, keyframes: bool) -> tuple[VideoInfo, Pack
             stored_height=coded_h,
             sample_aspect_ratio=(sar.numerator, sar.denominator),
         )
-        return info, (scan if keyframes else None), Fraction(stream.time_base)
+        return info, (scan if keyframes else None), time_base(stream)
 
 
 def _first_frame(path: str, container, stream) -> av.VideoFrame:
@@ -294,7 +302,7 @@ def scan_packets(container, stream) -> PacketScan:
     order = np.argsort(np.asarray(stamps, dtype=np.int64), kind="stable")
     pts = np.asarray(stamps, dtype=np.int64)[order]
     tail = durations[order[-1]] or (np.median(np.diff(pts)) if len(pts) > 1 else 0)
-    span = (pts[-1] - pts[0] + tail) * Fraction(stream.time_base)
+    span = (pts[-1] - pts[0] + tail) * time_base(stream)
     return PacketScan(pts, np.asarray(keys, dtype=bool)[order], float(span), data_end_s, not jumps_back)
 
 

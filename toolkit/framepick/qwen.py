@@ -61,7 +61,7 @@ def frame_budget(
     video_fps: float,
     *,
     frames: int | None = None,
-    fps: float = 2.0,
+    sample_fps: float = 2.0,
     min_frames: int = 4,
     max_frames: int | None = 768,
     multiple_of: int = 2,
@@ -70,7 +70,7 @@ def frame_budget(
 
     An explicit ``frames`` is rounded to the nearest multiple of ``multiple_of`` (Python's
     ``round``: halves go to even, so 5 -> 4 and 7 -> 8 with the default 2). Otherwise the count is
-    ``range_frames / video_fps * fps`` clamped to ``[ceil(min_frames / m) * m,
+    ``range_frames / video_fps * sample_fps`` clamped to ``[ceil(min_frames / m) * m,
     floor(max_frames / m) * m]``, capped at ``range_frames``, then floored to a multiple ``m``.
 
     Where qwen-vl-utils raises instead (a count below ``multiple_of``, or ``frames`` above the
@@ -84,12 +84,13 @@ def frame_budget(
     video_fps : float
         The video's average frame rate (frames per second).
     frames : int, optional
-        Explicit count (qwen-vl-utils' ``nframes``); ``fps``, ``min_frames`` and ``max_frames``
-        are then ignored.
-    fps : float
-        Selected frames per second of video.
+        Explicit count (qwen-vl-utils' ``nframes``); ``sample_fps``, ``min_frames`` and
+        ``max_frames`` are then ignored.
+    sample_fps : float
+        Selected frames per second of video (qwen-vl-utils' ``fps``; the ``uniform`` strategy's
+        ``fps`` parameter).
     min_frames, max_frames : int
-        Bounds of the count from ``fps``; ``max_frames=None`` leaves only ``range_frames``.
+        Bounds of the count from ``sample_fps``; ``max_frames=None`` leaves only ``range_frames``.
     multiple_of : int
         The count's factor (qwen-vl-utils' ``FRAME_FACTOR``).
 
@@ -112,7 +113,7 @@ def frame_budget(
     else:
         high = range_frames if max_frames is None else _floor_to(max_frames, m)
         low = math.ceil(min_frames / m) * m
-        count = _floor_to(min(min(max(range_frames / video_fps * fps, low), high), range_frames), m)
+        count = _floor_to(min(min(max(range_frames / video_fps * sample_fps, low), high), range_frames), m)
         cap = range_frames if max_frames is None else max_frames
     if count > range_frames:
         count = _floor_to(range_frames, m)
@@ -162,12 +163,11 @@ def _pixel_bounds(frames: int, factor: int, min_pixels: int | None, max_pixels: 
     """qwen-vl-utils 0.0.14's per-frame pixel bounds ``(min_pixels, budget)`` for a video of
     ``frames`` frames: the budget is ``max(min(768 f², total_pixels / n * 2), int(min_pixels *
     1.05))`` with ``n`` the count rounded up to even, capped by ``max_pixels``."""
-    min_pixels = min_pixels if min_pixels is not None else _QWEN_MIN_TOKENS * factor * factor
-    total_pixels = total_pixels if total_pixels is not None else _QWEN_SEQ_LEN * factor * factor * 0.9
+    low = min_pixels if min_pixels is not None else _QWEN_MIN_TOKENS * factor * factor
+    total = total_pixels if total_pixels is not None else _QWEN_SEQ_LEN * factor * factor * 0.9
     padded = math.ceil(frames / FRAME_FACTOR) * FRAME_FACTOR
-    budget = max(min(_QWEN_MAX_TOKENS * factor * factor, total_pixels / padded * FRAME_FACTOR),
-                 int(min_pixels * 1.05))
-    return min_pixels, budget if max_pixels is None else min(budget, max_pixels)
+    budget = max(min(_QWEN_MAX_TOKENS * factor * factor, total / padded * FRAME_FACTOR), int(low * 1.05))
+    return low, budget if max_pixels is None else min(budget, max_pixels)
 
 
 def qwen_frame_size(

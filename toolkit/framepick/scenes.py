@@ -128,7 +128,7 @@ def _settings(name: str, params: dict[str, Any]) -> dict[str, Any]:
     """The detector's constructor arguments: its defaults updated with ``params``."""
     import inspect
 
-    signature = inspect.signature(_detector_classes()[name].__init__)
+    signature = inspect.signature(_detector_classes()[name])
     defaults = {k: p.default for k, p in signature.parameters.items() if p.default is not inspect.Parameter.empty}
     return {**defaults, **params}
 

@@ -131,6 +131,7 @@ def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None,
     """
     from .decode import scaled_size
     from .probe import open_video, probe, scan_packets
+    from .probe import time_base as stream_time_base
     from .scenes import detector_reach
     from .score import blend_lag
 
@@ -150,7 +151,7 @@ def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None,
             raise SegmentMismatch(f"{path}: timestamps are missing or go backwards, so segments cannot "
                                   "be placed by time")
         pts, is_key = scan.pts, scan.is_key
-        time_base = Fraction(stream.time_base)
+        time_base = stream_time_base(stream)
     key_pts = pts[is_key]
     key_times = np.asarray([_frame_time(p, time_base) - origin for p in key_pts.tolist()])
     analysed_fps = config.rate_fps or info.fps
@@ -168,9 +169,9 @@ def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None,
             starts.append(position)
     bounds = [None, *[float(key_times[p]) for p in starts], None]
     seeks = [None] + [_warmup_keyframe(key_pts, key_times, key_times[p] - warmup_s) for p in starts]
-    thumb_size = scaled_size(info.width, info.height, config.thumb_size)
+    thumb_wh = scaled_size(info.width, info.height, config.thumb_size)
     return [Segment(number=n, start_s=bounds[n], end_s=bounds[n + 1], seek_pts=seeks[n], origin_s=origin,
-                    fps=info.fps, thumb_wh=thumb_size, warmup_frames=before, tail_frames=max(after, 1))
+                    fps=info.fps, thumb_wh=thumb_wh, warmup_frames=before, tail_frames=max(after, 1))
             for n in range(len(bounds) - 1)]
 
 
@@ -201,7 +202,7 @@ def analyze_segment(path: str | os.PathLike, config: AnalysisConfig, segment: Se
     from .scenes import threshold_params
 
     _check_config(config)
-    collected = Accumulator(config, fps=segment.fps, thumb_size=segment.thumb_wh,
+    collected = Accumulator(config, fps=segment.fps, thumb_wh=segment.thumb_wh,
                             detector_params=threshold_params(config.detector_params))
     chunks = iter_chunks(path, size=config.size, rate_fps=config.rate_fps, backend="pyav", fallback=False,
                          threads=config.thread_count, seek_pts=segment.seek_pts, origin_s=segment.origin_s)

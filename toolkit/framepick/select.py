@@ -208,8 +208,9 @@ def frame_range(analysis: Analysis, start_s: float | None, end_s: float | None) 
 
 
 def _budget(analysis: Analysis, first: int, last: int, params: dict[str, Any]) -> int:
-    names = ("frames", "fps", "min_frames", "max_frames", "multiple_of")
-    return frame_budget(last - first + 1, analysis.info.fps, **{k: params[k] for k in names})
+    return frame_budget(last - first + 1, analysis.info.fps, frames=params["frames"], sample_fps=params["fps"],
+                        min_frames=params["min_frames"], max_frames=params["max_frames"],
+                        multiple_of=params["multiple_of"])
 
 
 def _keep_multiple(count: int, factor: int) -> int:
@@ -550,10 +551,10 @@ def _select_novelty(analysis: Analysis, *, threshold: float, **params: Any) -> n
     chosen = [0]
     while (step := following[chosen[-1]]) < len(sums):
         chosen.append(step)
-    chosen = np.asarray(chosen)
-    novelty = np.diff(sums[chosen], prepend=-np.inf)  # the first frame always ranks first
-    keep = min(count, _keep_multiple(len(chosen), params["multiple_of"]))
-    return frames[np.sort(chosen[_largest(novelty, keep)])]
+    picked = np.asarray(chosen)
+    novelty = np.diff(sums[picked], prepend=-np.inf)  # the first frame always ranks first
+    keep = min(count, _keep_multiple(len(picked), params["multiple_of"]))
+    return frames[np.sort(picked[_largest(novelty, keep)])]
 
 
 _SELECTORS: dict[str, Callable[..., np.ndarray]] = {

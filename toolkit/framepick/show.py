@@ -166,7 +166,7 @@ class Timeline:
         segments[:, :, 0] = cuts_s[:, None]
         segments[:, 1, 1] = 1.0
         for cuts in self._cuts:
-            cuts.set_segments(segments)
+            cuts.set_segments(list(segments))
         spans_s = analysis.times_of(analysis.transitions)
         boxes = [[(start, 0.0), (end, 0.0), (end, 1.0), (start, 1.0)] for start, end in spans_s.tolist()]
         for transitions in self._transitions:
@@ -187,7 +187,7 @@ class Timeline:
             segments = np.empty((len(selection), 2, 2))
             segments[:, :, 0] = np.asarray(selection.times_s)[:, None]
             segments[:, 0, 1], segments[:, 1, 1] = y - 0.35, y + 0.35
-            self._rows[number].set_segments(segments)
+            self._rows[number].set_segments(list(segments))
             count = f"{len(selection)} = {selection.moments} pairs" if selection.paired else str(len(selection))
             self._row_labels[number].set_text(f"{_LABELS[number]}: {selection.strategy} ({count})")
 
@@ -305,7 +305,7 @@ def strip_array(analysis: Analysis, selection: Selection, *, max_frames: int | N
     return grid(thumbs, columns=max(1, len(thumbs)), gap_px=gap_px)
 
 
-def grid(images: Sequence[np.ndarray], *, columns: int = 8, gap_px: int = 2) -> np.ndarray:
+def grid(images: Sequence[np.ndarray] | np.ndarray, *, columns: int = 8, gap_px: int = 2) -> np.ndarray:
     """Images of one size tiled row by row, ``columns`` to a row, on a white background (a
     contact sheet).
 

@@ -125,12 +125,12 @@ class _ThumbStrip:
     """
 
     def __init__(self, label: str, color: str, slots: int, app_id: str, on_pick: Callable[[int], None],
-                 thumb_size: tuple[int, int]) -> None:
+                 thumb_wh: tuple[int, int]) -> None:
         self._label, self._color, self._app_id = label, color, app_id
         self.indices = np.empty(0, dtype=np.int64)
         self.title = widgets.HTML()
         self.style = widgets.HTML()
-        width, height = thumb_size
+        width, height = thumb_wh
         self.buttons = [widgets.Button(layout=widgets.Layout(width=f"{width}px", height=f"{height + 18}px",
                                                              padding=f"{height}px 0 0 0", margin="1px"))
                         for _ in range(slots)]
@@ -142,7 +142,7 @@ class _ThumbStrip:
         row = widgets.Box(self.buttons, layout=widgets.Layout(flex_flow="row wrap"))
         self.box = widgets.VBox([self.title, row, self.style])
         self.box.add_class(f"fp-strip-{label.lower()}")
-        self._thumb_size = thumb_size
+        self._thumb_wh = thumb_wh
 
     def _css_class(self, slot: int) -> str:
         return f"fp-{self._app_id}-{self._label.lower()}-{slot}"
@@ -151,7 +151,7 @@ class _ThumbStrip:
         """Show ``selection``, whose shown frames have thumbnails at the data URLs ``urls``."""
         positions = show.shown_positions(len(selection), len(self.buttons))
         self.indices = selection.indices[positions]
-        width, height = self._thumb_size
+        width, height = self._thumb_wh
         rules = [f".fp-{self._app_id}.fp-thumb{{background-size:{width}px {height}px!important;"
                  f"background-repeat:no-repeat!important;background-position:top center!important;"
                  f"font-size:11px!important}}"]
@@ -229,9 +229,9 @@ class CompareApp(widgets.VBox):
         self.timeline = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="1000px"))
         self.timeline.add_class("fp-timeline")
         app_id = uuid.uuid4().hex[:8]
-        thumb_size = (96, max(1, round(96 * analysis.thumbs.shape[1] / max(1, analysis.thumbs.shape[2]))))
-        self.strip_a = _ThumbStrip("A", show.COLORS[0], max_thumbs, app_id, self.enlarge, thumb_size)
-        self.strip_b = _ThumbStrip("B", show.COLORS[1], max_thumbs, app_id, self.enlarge, thumb_size)
+        thumb_wh = (96, max(1, round(96 * analysis.thumbs.shape[1] / max(1, analysis.thumbs.shape[2]))))
+        self.strip_a = _ThumbStrip("A", show.COLORS[0], max_thumbs, app_id, self.enlarge, thumb_wh)
+        self.strip_b = _ThumbStrip("B", show.COLORS[1], max_thumbs, app_id, self.enlarge, thumb_wh)
         self.zoom = widgets.Image(format="png", layout=widgets.Layout(max_width="480px", display="none"))
         self.zoom_caption = widgets.HTML("<i>click a thumbnail to enlarge it</i>")
         self.zoom_caption.add_class("fp-zoom-caption")
@@ -448,7 +448,8 @@ def compare_app(video_or_analysis: str | os.PathLike | Analysis, *, config: Anal
     CompareApp
         An ``ipywidgets.VBox``: display it (the last expression of a cell).
     """
-    analysis = video_or_analysis
-    if not isinstance(analysis, Analysis):
+    if isinstance(video_or_analysis, Analysis):
+        analysis = video_or_analysis
+    else:
         analysis = analyze(video_or_analysis, config, progress=progress)
     return CompareApp(analysis, progress=progress, **options)

@@ -14,7 +14,7 @@ Readers are opened inside the generators, where they are used, so nothing is sha
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
@@ -48,14 +48,14 @@ class FrameStream:
     """
 
     def __init__(self, path: str | os.PathLike, *, backend: str, fallback: bool,
-                 source: Callable[[str], Iterator[Any]]) -> None:
+                 source: Callable[[str], Generator[Any, None, None]]) -> None:
         first = resolve_backend(backend)
         self.path = path
         self.backends = [first, *[b for b in BACKEND_NAMES if b != first and fallback]]
         self.decoder: str | None = None
         self._source = source
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Generator[Any, None, None]:
         first_error: VideoError | None = None
         for backend in self.backends:
             try:
@@ -81,7 +81,7 @@ _END = object()
 
 
 def _backend_chunks(backend: str, path, *, size, keep, threads, chunk_frames,
-                    keyframes_only, reference_only=False, seek_pts=None, origin_s=None) -> Iterator[Chunk]:
+                    keyframes_only, reference_only=False, seek_pts=None, origin_s=None) -> Generator[Chunk, None, None]:
     if backend == "decord":
         if seek_pts is not None or origin_s is not None:
             raise ConfigError("seek_pts and origin_s need the pyav backend")
@@ -208,7 +208,7 @@ def read_frames(
     wanted = np.unique(np.asarray(indices, dtype=np.int64))
     threads = threads or usable_cores()
 
-    def source(name: str) -> Iterator[tuple[int, float, np.ndarray]]:
+    def source(name: str) -> Generator[tuple[int, float, np.ndarray], None, None]:
         if name == "pyav":
             from ._pyav import pyav_frames_at
 
@@ -220,7 +220,7 @@ def read_frames(
 
 
 def _chunked_frames_at(path, wanted: np.ndarray, *, size: int | tuple[int, int] | None,
-                       threads: int) -> Iterator[tuple[int, float, np.ndarray]]:
+                       threads: int) -> Generator[tuple[int, float, np.ndarray], None, None]:
     """decord's frames at ``wanted`` (sorted, unique), from ``get_batch`` calls of 8 frames."""
     if len(wanted) == 0:
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 
 import numpy as np
 
@@ -39,7 +39,7 @@ def decord_chunks(
     threads: int,
     chunk_frames: int = 64,
     keyframes_only: bool = False,
-) -> Iterator[Chunk]:
+) -> Generator[Chunk, None, None]:
     """Decode ``path`` with decord in ``get_batch`` calls of ``chunk_frames`` kept frames.
 
     Parameters

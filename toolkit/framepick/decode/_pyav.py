@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import av
 import numpy as np
@@ -48,7 +48,7 @@ class _Scaler:
 
     def __call__(self, frame: av.VideoFrame) -> np.ndarray:
         key = (frame.width, frame.height, frame.format.name, display_rotation(frame))
-        if key != self._key:
+        if self._graph is None or key != self._key:
             self._graph, self._key = self._build(*key), key
         self._graph.push(frame)
         return self._graph.pull().to_ndarray()
@@ -60,7 +60,7 @@ class _Scaler:
             self._out_size = output_size(upright_w, upright_h, self.size)
         out_w, out_h = self._out_size
         graph = av.filter.Graph()
-        nodes = [graph.add_buffer(width=width, height=height, format=pix_fmt,
+        nodes = [graph.add_buffer(width=width, height=height, format=av.VideoFormat(pix_fmt),
                                   time_base=self.stream.time_base)]
         for name, args in _UPRIGHT[rotation]:
             nodes.append(graph.add(name, args))
@@ -84,7 +84,7 @@ def pyav_chunks(
     reference_only: bool = False,
     seek_pts: int | None = None,
     origin_s: float | None = None,
-) -> Iterator[Chunk]:
+) -> Generator[Chunk, None, None]:
     """Decode ``path`` front to back, yielding :class:`Chunk` s.
 
     Parameters
@@ -149,7 +149,7 @@ def pyav_frames_at(
     threads: int,
     frame_times_s: np.ndarray | None = None,
     keyframes: np.ndarray | None = None,
-) -> Iterator[tuple[int, float, np.ndarray]]:
+) -> Generator[tuple[int, float, np.ndarray], None, None]:
     """Yield ``(index, time_s, frame)`` for the sorted, unique frame indices ``wanted``.
 
     Frames are numbered as :func:`pyav_chunks` numbers them. Given ``frame_times_s`` (every frame's
@@ -246,7 +246,7 @@ def _configure(stream, *, threads: int) -> None:
 
 
 def _all_timed(stream, frames: Iterator[av.VideoFrame],
-               origin: float | None = None) -> Iterator[tuple[int, float, av.VideoFrame]]:
+               origin: float | None = None) -> Generator[tuple[int, float, av.VideoFrame], None, None]:
     """``(index, time_s, frame)`` of every decoded frame; time relative to ``origin`` (default:
     the first frame's time).
 
@@ -263,7 +263,8 @@ def _all_timed(stream, frames: Iterator[av.VideoFrame],
         yield index, time_s, frame
 
 
-def _packet_timed(path, container, stream, frames, *, skip: str) -> Iterator[tuple[int, float, av.VideoFrame | None]]:
+def _packet_timed(path, container, stream, frames, *,
+                  skip: str) -> Generator[tuple[int, float, av.VideoFrame | None], None, None]:
     """``(index, time_s, frame or None)`` of every frame, decoding only what FFmpeg's ``skip_frame``
     mode ``skip`` (``"NONKEY"``, ``"NONREF"``) leaves.
 
@@ -292,7 +293,7 @@ def _packet_timed(path, container, stream, frames, *, skip: str) -> Iterator[tup
 
 
 def _decoded_frames(path, container, stream, *,
-                    needed_pts: frozenset[int] | None = None) -> Iterator[av.VideoFrame]:
+                    needed_pts: frozenset[int] | None = None) -> Generator[av.VideoFrame, None, None]:
     """The stream's frames in presentation order; decoder errors become :class:`VideoError`.
 
     With ``needed_pts``, a non-reference frame (one no other frame is predicted from) whose
