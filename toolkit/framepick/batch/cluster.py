@@ -6,7 +6,7 @@ Each video runs as a short chain of tasks, each with its own wall-clock limit:
 2. for a video longer than ``segment_s``: ``plan`` its segments, ``analyze_segment`` each of them
    (in parallel, limit per segment), then ``merge`` (:mod:`framepick.segments`; a video whose
    segments do not join up exactly is analysed in one pass instead);
-3. ``process_video`` (:func:`framepick.batch.process_video`, limit for the whole duration).
+3. ``process_video`` (:func:`.task.process_video`, limit for the whole duration).
 
 The status line of a video analysed in segments says how many (``"segments"``).
 
@@ -23,23 +23,18 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import FramepickError
-from .select import TIMING_ONLY
-from .types import THREAD_ENV
+from ..errors import FramepickError
+from ..select import TIMING_ONLY
+from ..types import THREAD_ENV
+from .task import VideoTask, process_video, warm_worker, worker_lost
 
-__all__ = ["run_ray"]
-
-
-def _warm_worker() -> None:
-    from .batch import _warm_worker
-
-    _warm_worker()
+__all__ = ["run"]
 
 
 def _duration(path: str) -> float | None:
     """The video's duration in seconds, or None if it cannot be probed (the video task will say
     why)."""
-    from .probe import probe
+    from ..probe import probe
 
     try:
         return probe(path, keyframes=False).duration_s
@@ -48,20 +43,18 @@ def _duration(path: str) -> float | None:
 
 
 def _plan(path: str, config, segment_s: float):
-    from .segments import plan_segments
+    from ..segments import plan_segments
 
     return plan_segments(path, config, segment_s=segment_s)
 
 
 def _merge(path: str, config, *parts):
-    from .segments import merge_segments
+    from ..segments import merge_segments
 
     return merge_segments(path, config, parts)
 
 
-def _video(task, analysis=None):
-    from .batch import process_video
-
+def _video(task: VideoTask, analysis=None) -> dict[str, Any]:
     return process_video(task, analysis=analysis)
 
 
@@ -86,9 +79,9 @@ class _Flight:
     number: int = -1
 
 
-def run_ray(tasks: list, *, workers: int, on_event, address: str | None, segment_s: float | None,
-            failed: Callable[[Any, str, float], dict]) -> Generator[dict, None, None]:
-    """Status lines of ``tasks`` processed as Ray tasks (see the module docstring)."""
+def run(tasks: list[VideoTask], *, workers: int, on_event: Callable[[str, dict[str, Any]], None] | None,
+        address: str | None, segment_s: float | None) -> Generator[dict[str, Any], None, None]:
+    """Status lines of ``tasks`` as they finish, processed as Ray tasks (see the module docstring)."""
     import ray
 
     threads = tasks[0].threads if tasks else 1
@@ -101,10 +94,10 @@ def run_ray(tasks: list, *, workers: int, on_event, address: str | None, segment
         except Exception as exc:
             ray.shutdown()  # what did start
             raise FramepickError(f"Ray did not start: {' '.join(str(exc).split())}") from exc
-    runner = _Runner(ray, tasks, workers=workers, on_event=on_event, segment_s=segment_s, failed=failed)
+    runner = _Runner(ray, tasks, workers=workers, on_event=on_event, segment_s=segment_s)
     try:
         # start the workers and load framepick in them before any video's clock runs
-        ray.get([ray.remote(_warm_worker).options(num_cpus=threads, max_retries=0).remote() for _ in range(workers)])
+        ray.get([ray.remote(warm_worker).options(num_cpus=threads, max_retries=0).remote() for _ in range(workers)])
         yield from runner.run()
     finally:
         runner.cancel_all()
@@ -113,12 +106,11 @@ def run_ray(tasks: list, *, workers: int, on_event, address: str | None, segment
 
 
 class _Runner:
-    def __init__(self, ray, tasks, *, workers, on_event, segment_s, failed) -> None:
+    def __init__(self, ray, tasks: list[VideoTask], *, workers: int, on_event, segment_s: float | None) -> None:
         self.ray = ray
         self.workers = workers
         self.on_event = on_event
         self.segment_s = segment_s
-        self.failed = failed
         self.queue: deque = deque((_Video(task), "probe", -1) for task in tasks)
         self.flights: list[_Flight] = []
         options = {"num_cpus": tasks[0].threads if tasks else 1, "max_retries": 0}
@@ -213,7 +205,7 @@ class _Runner:
             self.flights.remove(flight)
             self.ray.cancel(flight.ref, force=True)
         self.queue = deque(item for item in self.queue if item[0] is not video)
-        yield self.failed(video.task, reason, time.monotonic() - video.started)
+        yield worker_lost(video.task, reason, time.monotonic() - video.started)
 
     def cancel_all(self) -> None:
         for flight in self.flights:
@@ -222,7 +214,7 @@ class _Runner:
 
 
 def _analyze_segment(path, config, segment):
-    from .segments import analyze_segment
+    from ..segments import analyze_segment
 
     return analyze_segment(path, config, segment)
 

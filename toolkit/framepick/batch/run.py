@@ -1,56 +1,35 @@
-"""The batch job: a folder of long videos in, a frame set out, resumable and hang-proof.
+"""Running a batch: find the videos, hand them to an executor, record each outcome.
 
->>> summary = run_batch(["videos/"], out_dir="frames", config=load_config("strategy.toml"))  # doctest: +SKIP
-
-Every video goes through :func:`process_video` (analyse, select, extract; see
-:mod:`framepick.pipeline`), on one of two executors:
-
-- ``"local"``: worker processes on this machine (``spawn``), each with its own decoder and
-  ``cores // workers`` threads. A video that outlives its wall-clock limit
-  (:meth:`JobConfig.timeout_for` its duration) has its worker killed and replaced; so has a
-  worker that crashes. See :mod:`framepick._pool`.
-- ``"ray"``: the same function as Ray tasks, for several machines (``pip install framepick[ray]``).
-
-A video whose folder holds a complete manifest with the same config hash is skipped (``force``
-redoes it). ``OUT/batch.jsonl`` receives one status line per video as it finishes (``ok``,
-``skipped`` or ``failed`` with the reason), between a ``batch`` line and a ``summary`` line.
-A Ctrl-C stops the batch cleanly: finished videos stay, unfinished ones leave nothing behind.
+An executor is a module of this package with one function ``run(tasks, *, workers, on_event,
+address, segment_s)`` that yields a status line (:func:`.task.status_line`) per video as it
+finishes: :mod:`.local` (worker processes) or :mod:`.cluster` (Ray). Both run
+:func:`.task.process_video`.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import os
 import sys
 import time
 from collections.abc import Callable, Generator, Iterable
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .config import JobConfig, config_hash
-from .errors import ConfigError, FramepickError, VideoError
-from .extract import MANIFEST_NAME, finished_manifest
-from .outdir import STATUS_FILE, clean_staging, locked, prepare, video_ids
-from .probe import content_id
-from .types import THREAD_ENV, usable_cores
+from ..config import JobConfig, config_hash
+from ..errors import ConfigError
+from ..outdir import STATUS_FILE, clean_staging, locked, prepare, video_ids
+from ..types import usable_cores
+from .task import VideoTask
 
-__all__ = [
-    "EXECUTORS",
-    "STATUS_FILE",
-    "VIDEO_EXTENSIONS",
-    "BatchSummary",
-    "VideoTask",
-    "find_videos",
-    "video_ids",
-    "process_video",
-    "run_batch",
-]
+__all__ = ["EXECUTORS", "VIDEO_EXTENSIONS", "BatchSummary", "find_videos", "run_batch"]
 
-EXECUTORS = ("local", "ray")
+_EXECUTOR_MODULES = {"local": "local", "ray": "cluster"}  # executor name -> module of this package
+EXECUTORS = tuple(_EXECUTOR_MODULES)
 VIDEO_EXTENSIONS = frozenset({
     ".3gp", ".avi", ".flv", ".m2ts", ".m4v", ".mkv", ".mov", ".mp4", ".mpeg", ".mpg", ".mts", ".ogv",
     ".ts", ".webm", ".wmv",
@@ -91,84 +70,6 @@ def _expand(path: Path) -> Generator[Path, None, None]:
                 yield path.parent / Path(line).expanduser()
     else:
         yield path
-
-
-@dataclass(frozen=True)
-class VideoTask:
-    """One video of a batch: where it is, where it goes, how.
-
-    ``threads`` caps the decoder and kernel threads of the worker that runs it.
-    """
-
-    path: str
-    video_id: str
-    out_dir: str
-    config: JobConfig
-    config_hash: str
-    force: bool = False
-    threads: int = 1
-
-
-def process_video(task: VideoTask, report: Callable[[float], None] | None = None,
-                  *, analysis=None) -> dict[str, Any]:
-    """Run one video of a batch; the function both executors run. Never raises for a bad video.
-
-    Parameters
-    ----------
-    task : VideoTask
-    report : callable, optional
-        Called with the video's duration in seconds before the work starts (the local executor
-        scales the video's time limit with it).
-    analysis : Analysis, optional
-        A ready analysis (from a segment-parallel pass), instead of analysing here.
-
-    Returns
-    -------
-    dict
-        The status line: ``video``, ``id``, ``status`` (``"ok"``, ``"skipped"`` or
-        ``"failed"``), ``frames`` written, ``seconds`` taken, and ``manifest`` or ``reason``.
-    """
-    started = time.perf_counter()
-    line: dict[str, Any] = {"video": task.path, "id": task.video_id}
-    try:
-        manifest, status = (None if task.force else _up_to_date(task)), "skipped"
-        if manifest is None:
-            from .pipeline import sample
-
-            if report is not None:
-                from .probe import probe
-
-                report(probe(task.path, keyframes=False).duration_s)
-            path = sample(task.path, out_dir=task.out_dir, config=task.config, video_id=task.video_id,
-                          analysis=analysis, threads=task.threads, progress=False)
-            manifest, status = json.loads(path.read_text()), "ok"
-    except Exception as exc:  # noqa: BLE001 - one bad video must not end the batch
-        return {**line, "status": "failed", "frames": 0, "seconds": _since(started), "reason": _failure_reason(exc)}
-    return {**line, "status": status, "frames": len(manifest["frames"]), "seconds": _since(started),
-            "manifest": str(Path(task.out_dir) / task.video_id / MANIFEST_NAME)}
-
-
-def _failure_reason(exc: BaseException) -> str:
-    """One line saying why a video failed."""
-    if isinstance(exc, VideoError):
-        return exc.cause
-    text = " ".join(str(exc).split())
-    return text if isinstance(exc, FramepickError) else f"{type(exc).__name__}: {text}"
-
-
-def _up_to_date(task: VideoTask) -> dict[str, Any] | None:
-    """The manifest of a finished extraction of this video with this config, if there is one."""
-    manifest = finished_manifest(task.out_dir, task.video_id)
-    if manifest is None or manifest.get("config_hash") != task.config_hash:
-        return None
-    video = manifest.get("video", {})
-    if video.get("path") != str(Path(task.path).resolve()) or video.get("content_id") != content_id(task.path):
-        return None  # another file, or this one replaced since: redone
-    return manifest
-
-
-def _since(started: float) -> float:
-    return round(time.perf_counter() - started, 3)
 
 
 @dataclass(frozen=True)
@@ -311,8 +212,8 @@ def run_batch(
         _write_line(status, {"batch": {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                        "videos": len(tasks), "config_hash": digest, "executor": executor,
                                        "workers": workers, "config": config.to_dict()}})
-        run = _run_ray if executor == "ray" else _run_local
-        lines = run(tasks, workers=workers, on_event=on_event, ray_address=ray_address, segment_s=segment_s)
+        run = importlib.import_module(f".{_EXECUTOR_MODULES[executor]}", __package__).run
+        lines = run(tasks, workers=workers, on_event=on_event, address=ray_address, segment_s=segment_s)
         try:
             for line in lines:
                 results.append(line)
@@ -344,62 +245,3 @@ def _status_file(path: Path):
 def _write_line(handle, data: dict[str, Any]) -> None:
     handle.write(json.dumps(data) + "\n")
     handle.flush()
-
-
-def _run_local(tasks: list[VideoTask], *, workers: int, on_event, ray_address,
-               segment_s) -> Generator[dict, None, None]:
-    """Status lines of ``tasks`` processed by local worker processes."""
-    from ._pool import imap_unordered
-
-    if ray_address is not None or segment_s is not None:
-        raise ConfigError("ray_address and segment_s need executor='ray'")
-    _warm_kernels()
-    threads = str(tasks[0].threads)
-    env = {name: threads for name in THREAD_ENV}
-    on_start = None if on_event is None else (
-        lambda task, pid: on_event("start", {"task": task, "worker_pid": pid}))
-    outcomes = imap_unordered(process_video, tasks, workers=workers, env=env, initializer=_warm_worker,
-                              on_start=on_start, limit_s=_limit_s)
-    with closing(outcomes):
-        for outcome in outcomes:
-            if outcome.failure is None:
-                yield outcome.result
-            else:
-                yield _failed(outcome.task, outcome.failure, outcome.elapsed_s)
-
-
-def _limit_s(task: VideoTask, duration_s: float | None) -> float:
-    return task.config.timeout_for(duration_s or 0.0)
-
-
-def _failed(task: VideoTask, reason: str, elapsed_s: float) -> dict[str, Any]:
-    """The status line of a video whose worker was killed or died."""
-    clean_staging(task.out_dir)  # the killed worker's half-written extraction
-    return {"video": task.path, "id": task.video_id, "status": "failed", "frames": 0,
-            "seconds": round(elapsed_s, 3), "reason": reason}
-
-
-def _warm_worker() -> None:
-    """Run once in every worker: import what a video needs and load the compiled kernels."""
-    from . import pipeline, probe  # noqa: F401
-    from .scenes import make_detector
-
-    make_detector("adaptive")
-    _warm_kernels()
-
-
-def _warm_kernels() -> None:
-    """Compile (or load from Numba's cache) the scoring kernels once, before the workers start,
-    so that they do not all compile at the same time."""
-    import numpy as np
-
-    from .score import ChangeScorer
-
-    ChangeScorer().update(np.zeros((2, 16, 16, 3), np.uint8))
-
-
-def _run_ray(tasks: list[VideoTask], *, workers: int, on_event, ray_address, segment_s) -> Generator[dict, None, None]:
-    from ._ray import run_ray
-
-    return run_ray(tasks, workers=workers, on_event=on_event, address=ray_address, segment_s=segment_s,
-                   failed=_failed)
