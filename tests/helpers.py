@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from framepick.config import AnalysisConfig
 from framepick.decode import iter_chunks
 from framepick.outdir import RESERVED
 from framepick.scenes import scenes_from_cuts
-from framepick.types import Analysis, AnalysisConfig, VideoInfo
+from framepick.types import Analysis, VideoInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 BIKES = ROOT / "tests" / "data" / "bikes.mp4"

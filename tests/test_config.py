@@ -6,11 +6,9 @@ import dataclasses
 
 import pytest
 
-from framepick.config import JobConfig, config_hash, load_config, save_config
+from framepick.config import AnalysisConfig, JobConfig, OutputConfig, config_hash, load_config, save_config
 from framepick.errors import ConfigError
-from framepick.extract import OutputConfig
 from framepick.select import strategy_defaults
-from framepick.types import AnalysisConfig
 
 
 @pytest.fixture

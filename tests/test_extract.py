@@ -11,8 +11,9 @@ import pytest
 from PIL import Image
 
 from framepick.analysis import analyze
+from framepick.config import OutputConfig
 from framepick.errors import ConfigError, VideoError
-from framepick.extract import OutputConfig, extract, finished_manifest, qwen_entry
+from framepick.extract import extract, finished_manifest, qwen_entry
 from framepick.probe import content_id
 from framepick.qwen import listed_frame_size, qwen_frame_size
 from framepick.types import Selection

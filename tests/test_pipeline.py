@@ -9,9 +9,8 @@ import pytest
 
 from framepick.analysis import analyze
 from framepick.cli import main
-from framepick.config import JobConfig, config_hash, save_config
+from framepick.config import JobConfig, OutputConfig, config_hash, save_config
 from framepick.errors import VideoError
-from framepick.extract import OutputConfig
 from framepick.pipeline import sample
 from framepick.select import select
 

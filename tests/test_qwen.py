@@ -18,8 +18,10 @@ from transformers import Qwen3VLVideoProcessor  # noqa: E402
 from transformers.models.qwen3_vl.processing_qwen3_vl import Qwen3VLProcessor  # noqa: E402
 
 from framepick import analyze, qwen, sample_video  # noqa: E402
-from framepick.config import JobConfig  # noqa: E402
-from framepick.extract import OutputConfig  # noqa: E402
+from framepick.config import (
+    JobConfig,  # noqa: E402
+    OutputConfig,  # noqa: E402
+)
 from framepick.pipeline import sample  # noqa: E402
 from framepick.select import select  # noqa: E402
 from videos import write_video  # noqa: E402

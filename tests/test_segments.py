@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from framepick.analysis import analyze
+from framepick.config import AnalysisConfig
 from framepick.errors import ConfigError
 from framepick.segments import (
     SegmentMismatch,
@@ -16,7 +17,6 @@ from framepick.segments import (
     merge_segments,
     plan_segments,
 )
-from framepick.types import AnalysisConfig
 from videos import write_joined, write_video
 
 ARRAYS = ("frame_times_s", "score_indices", "score", "luma_diff", "hist_diff", "scenes", "thumb_indices", "thumbs",

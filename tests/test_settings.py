@@ -9,11 +9,9 @@ import pytest
 
 from framepick.batch import find_videos, run_batch
 from framepick.cli import main
-from framepick.config import JobConfig, load_config
+from framepick.config import AnalysisConfig, JobConfig, OutputConfig, load_config
 from framepick.errors import ConfigError
-from framepick.extract import OutputConfig
 from framepick.pipeline import sample
-from framepick.types import AnalysisConfig
 
 BAD_ANALYSIS = [
     {"rate_fps": math.inf}, {"rate_fps": math.nan}, {"thumb_fps": math.inf}, {"threads": 100_000},

@@ -10,11 +10,11 @@ import pytest
 
 from framepick import analyze, sample_video
 from framepick.analysis import summarize
+from framepick.config import AnalysisConfig
 from framepick.score import ChangeScorer, blend_lag
 from framepick.segments import analyze_segment, merge_segments, plan_segments
 from framepick.select import select
 from framepick.transitions import find_transitions
-from framepick.types import AnalysisConfig
 from videos import write_transitions_video
 
 

@@ -101,10 +101,8 @@ def names(folder: Path, out: Path) -> dict:
 
 
 def settings() -> dict:
-    from framepick.config import JobConfig
+    from framepick.config import AnalysisConfig, JobConfig, OutputConfig
     from framepick.errors import ConfigError
-    from framepick.extract import OutputConfig
-    from framepick.types import AnalysisConfig
 
     bad = [
         *[(AnalysisConfig, {k: v}) for k, v in (("size", 0), ("size", 10**9), ("size", "a"), ("rate_fps", -1),

@@ -14,8 +14,9 @@ import importlib
 from pathlib import Path
 from typing import Any
 
+from .config import AnalysisConfig, JobConfig, OutputConfig, load_config
 from .errors import ConfigError, FramepickError, VideoError
-from .types import Analysis, AnalysisConfig, Selection, VideoInfo
+from .types import Analysis, Selection, VideoInfo
 
 __version__ = "0.1.0"
 
@@ -35,9 +36,12 @@ __all__ = [
     "AnalysisConfig",
     "ConfigError",
     "FramepickError",
+    "JobConfig",
+    "OutputConfig",
     "Selection",
     "VideoError",
     "VideoInfo",
+    "load_config",
     "sample_video",
     *_MODULES,
     *_LAZY,

@@ -24,12 +24,13 @@ from typing import Any
 import numpy as np
 
 from . import cache as _cache
+from .config import AnalysisConfig
 from .decode import Chunk, FrameStream, RateGate, iter_chunks, scaled_size
 from .probe import probe
 from .scenes import SceneTracker, scenes_from_cuts
 from .score import MEASURES, ChangeScorer, blend_lag
 from .transitions import cuts_with_transitions, find_transitions
-from .types import Analysis, AnalysisConfig, VideoInfo
+from .types import Analysis, VideoInfo
 
 __all__ = ["analyze", "timing", "for_strategy", "summarize", "Accumulator", "assemble"]
 

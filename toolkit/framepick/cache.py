@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .types import Analysis, AnalysisConfig, VideoInfo
+from .config import AnalysisConfig
+from .types import Analysis, VideoInfo
 
 __all__ = ["CacheWarning", "cache_dir", "cache_path", "load", "save"]
 

@@ -6,14 +6,24 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["integer", "real", "MAX_THREADS", "MAX_PIXELS"]
+__all__ = ["integer", "real", "usable_cores", "MAX_THREADS", "MAX_PIXELS", "THREAD_ENV"]
 
 MAX_THREADS = 256  # decoder and kernel threads: more only thrash
 MAX_PIXELS = 1 << 28  # a frame of 16384 x 16384: any pixel setting beyond is a typo
+THREAD_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""Environment variables that cap the threads of Numba and the BLAS libraries in a worker."""
+
+
+def usable_cores() -> int:
+    """Number of CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def integer(name: str, value: Any, *, low: int, high: int | None = None) -> int:

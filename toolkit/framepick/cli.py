@@ -18,7 +18,7 @@ from .errors import FramepickError
 
 
 def _analysis_options(parser: argparse.ArgumentParser) -> None:
-    from .types import BACKENDS, DETECTORS
+    from .config import BACKENDS, DETECTORS
 
     group = parser.add_argument_group("analysis")
     group.add_argument("--size", type=int, default=128, help="longer side of analysis frames, px (default 128)")
@@ -39,7 +39,7 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _analysis_config(args: argparse.Namespace):
-    from .types import AnalysisConfig
+    from .config import AnalysisConfig
 
     return AnalysisConfig(size=args.size, rate_fps=args.rate, keyframes_only=args.keyframes_only,
                           reference_only=args.reference_frames,

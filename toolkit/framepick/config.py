@@ -1,6 +1,9 @@
-"""The job configuration: strategy, analysis, output and limits, as one frozen value and a TOML file.
+"""Every configuration class: how a video is analysed (:class:`AnalysisConfig`), how frames are
+written (:class:`OutputConfig`), and the whole job (:class:`JobConfig`: strategy, analysis, output
+and limits) as one frozen value and a TOML file. Each class checks its values on construction
+(:mod:`framepick.checks`), whether they come from TOML, the command line or the API.
 
-The notebook's Export button writes it, ``framepick batch --config`` reads it. A file looks like::
+The notebook's Export button writes the TOML file, ``framepick batch --config`` reads it::
 
     [strategy]            # the selection strategy and its parameters (see framepick.select)
     name = "adaptive"
@@ -13,7 +16,7 @@ The notebook's Export button writes it, ``framepick batch --config`` reads it. A
     [analysis.detector_params]
     adaptive_threshold = 3.0
 
-    [output]              # framepick.extract.OutputConfig fields
+    [output]              # framepick.OutputConfig fields
     resize = "qwen"
     jpeg_quality = 90
 
@@ -39,21 +42,190 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checks import real
+from .checks import MAX_PIXELS, MAX_THREADS, integer, real, usable_cores
 from .errors import ConfigError
-from .extract import OutputConfig
-from .types import AnalysisConfig
+from .qwen import listed_frame_size
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["JobConfig", "load_config", "save_config", "config_hash"]
+__all__ = ["BACKENDS", "DETECTORS", "RESIZE_RULES", "AnalysisConfig", "OutputConfig", "JobConfig", "load_config",
+           "save_config", "config_hash"]
+
+BACKENDS = ("auto", "pyav", "decord")
+DETECTORS = ("adaptive", "content", "histogram", "hash")
+RESIZE_RULES = ("qwen", "longest", "none")
 
 HASH_VERSION = 2
 _NONE = "none"
 _TABLES = ("strategy", "analysis", "output", "limits")
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """Parameters of the analysis pass; together with the file's identity they key the cache.
+
+    Parameters
+    ----------
+    size : int
+        Longer side of the analysis frames in pixels (the shorter side keeps the aspect ratio and
+        is rounded to an even number).
+    rate_fps : float or None
+        Analysed frames per second; ``None`` analyses every frame. Every frame is still decoded
+        (codecs need it) and timed, but only the analysed ones are scaled and scored.
+    keyframes_only : bool
+        A quick first look: decode and analyse keyframes only (every frame is still timed from its
+        packet header). Much faster on long videos; scores and cuts are only as fine as the
+        keyframe spacing (see reports/keyframe_scan.md).
+    reference_only : bool
+        Decode and analyse only the reference frames (PyAV, FFmpeg's ``skip_frame=nonref``: most
+        B-frames skipped, every decoded picture exact): scores between consecutive decoded frames,
+        cuts at the first decoded frame of a new scene (see reports/analysis.md). decord decodes
+        every frame.
+    backend : {"auto", "pyav", "decord"}
+        Frame source. ``"auto"`` picks PyAV, which streams in flat memory (see reports/analysis.md).
+    detector : {"adaptive", "content", "histogram", "hash"}
+        PySceneDetect detector; ``detector_params`` are passed to its constructor as they are.
+    thumb_fps : float
+        Thumbnails kept per second of video (for widgets and metrics).
+    thumb_size : int
+        Longer side of the thumbnails in pixels.
+    threads : int
+        Decoder and kernel threads; 0 means one per core.
+    """
+
+    size: int = 128
+    rate_fps: float | None = None
+    keyframes_only: bool = False
+    reference_only: bool = False
+    backend: str = "auto"
+    detector: str = "adaptive"
+    detector_params: dict[str, Any] = field(default_factory=dict)
+    thumb_fps: float = 1.0
+    thumb_size: int = 64
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        integer("analysis size", self.size, low=16, high=4096)
+        if self.rate_fps is not None:
+            real("rate_fps", self.rate_fps, low=0.0, low_included=False, high=1000.0)
+        if self.keyframes_only and self.rate_fps is not None:
+            raise ConfigError("keyframes_only and rate_fps exclude each other")
+        if self.keyframes_only and self.reference_only:
+            raise ConfigError("keyframes_only and reference_only exclude each other")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"unknown backend {self.backend!r}; choose one of {BACKENDS}")
+        if self.detector not in DETECTORS:
+            raise ConfigError(f"unknown detector {self.detector!r}; choose one of {DETECTORS}")
+        real("thumb_fps", self.thumb_fps, low=0.0, low_included=False, high=100.0)
+        integer("thumb_size", self.thumb_size, low=8, high=1024)
+        integer("threads", self.threads, low=0, high=MAX_THREADS)
+        if not isinstance(self.detector_params, dict):
+            raise ConfigError(f"detector_params must be a table of parameters, got {self.detector_params!r}")
+
+    @property
+    def thread_count(self) -> int:
+        """``threads`` with 0 resolved to the number of usable cores."""
+        return self.threads or usable_cores()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict of every field."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnalysisConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are a :class:`ConfigError`."""
+        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown analysis settings: {sorted(unknown)}")
+        return cls(**data)
+
+    def key(self) -> str:
+        """Canonical JSON of the settings that change the result (``threads`` does not)."""
+        data = self.to_dict()
+        del data["threads"]
+        return json.dumps(data, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """How extracted frames are sized and encoded.
+
+    Parameters
+    ----------
+    resize : {"qwen", "longest", "none"}
+        Size rule, see the module docstring.
+    longest_side : int, optional
+        Longer side in pixels for ``resize="longest"`` (required there, unused otherwise).
+    factor : int
+        ``"qwen"``: both sides are multiples of it; 28 for Qwen2.5-VL (14 px patches merged 2x2),
+        32 for Qwen3-VL.
+    min_pixels, max_pixels, total_pixels : int, optional
+        ``"qwen"``: qwen-vl-utils' ``min_pixels`` (default ``128 * factor**2``), an extra cap
+        ``max_pixels`` on each frame (default none beyond qwen's ``768 * factor**2``), and the
+        ``total_pixels`` budget of the whole clip (default ``128000 * factor**2 * 0.9``).
+        Non-default values are repeated in the manifest's Qwen entry, so qwen-vl-utils keeps
+        the size.
+    jpeg_quality : int
+        JPEG quality, 1 to 95 (Pillow's scale).
+    """
+
+    resize: str = "qwen"
+    longest_side: int | None = None
+    factor: int = 28
+    min_pixels: int | None = None
+    max_pixels: int | None = None
+    total_pixels: int | None = None
+    jpeg_quality: int = 90
+
+    def __post_init__(self) -> None:
+        if self.resize not in RESIZE_RULES:
+            raise ConfigError(f"resize: unknown rule {self.resize!r}; choose one of {RESIZE_RULES}")
+        if self.resize == "longest" and self.longest_side is None:
+            raise ConfigError('longest_side: required when resize = "longest"')
+        integer("factor", self.factor, low=1, high=1024)
+        integer("jpeg_quality", self.jpeg_quality, low=1, high=95)
+        if self.longest_side is not None:
+            integer("longest_side", self.longest_side, low=1, high=16384)
+        for name in ("min_pixels", "max_pixels", "total_pixels"):
+            if getattr(self, name) is not None:  # a frame needs one patch of factor x factor pixels
+                integer(name, getattr(self, name), low=self.factor * self.factor, high=MAX_PIXELS)
+        if self.min_pixels is not None and self.max_pixels is not None and self.min_pixels > self.max_pixels:
+            raise ConfigError(f"min_pixels ({self.min_pixels}) is above max_pixels ({self.max_pixels})")
+
+    def frame_size(self, width: int, height: int, frames: int) -> tuple[int, int]:
+        """(width, height) in pixels of the output frames of a ``width`` x ``height`` video (upright)
+        when ``frames`` frames are extracted."""
+        if self.resize == "qwen":
+            return listed_frame_size(width, height, frames, factor=self.factor, min_pixels=self.min_pixels,
+                                     max_pixels=self.max_pixels, total_pixels=self.total_pixels)
+        if self.resize == "longest":
+            from .decode import scaled_size
+
+            assert self.longest_side is not None  # required with "longest" (__post_init__)
+            return scaled_size(width, height, self.longest_side)
+        return width, height
+
+    def qwen_options(self) -> dict[str, int]:
+        """The qwen-vl-utils settings that differ from its defaults (for the Qwen entry)."""
+        if self.resize != "qwen":
+            return {}
+        names = ("min_pixels", "max_pixels", "total_pixels")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of the fields that are set (None ones are left out)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OutputConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are a :class:`ConfigError`."""
+        unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ConfigError(f"unknown output setting(s) {unknown}")
+        return cls(**data)
 
 
 @dataclass(frozen=True)

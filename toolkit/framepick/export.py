@@ -13,9 +13,8 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import JobConfig, save_config
-from .extract import OutputConfig
-from .types import AnalysisConfig, Selection
+from .config import AnalysisConfig, JobConfig, OutputConfig, save_config
+from .types import Selection
 
 __all__ = ["Export", "export_strategy"]
 

@@ -24,113 +24,31 @@ Output size rules (:class:`OutputConfig`):
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import outdir
-from .checks import MAX_PIXELS, integer
-from .decode import read_frames, scaled_size
+from .config import OutputConfig
+from .decode import read_frames
 from .errors import ConfigError, VideoError
 from .probe import content_id
-from .qwen import PROCESSOR_KWARGS, evenly_spaced, listed_frame_size, times_prompt, video_entry, video_metadata
+from .qwen import PROCESSOR_KWARGS, evenly_spaced, times_prompt, video_entry, video_metadata
 from .types import Analysis, Selection
 
 __all__ = [
     "MANIFEST_NAME",
-    "RESIZE_RULES",
-    "OutputConfig",
     "extract",
     "finished_manifest",
     "qwen_entry",
 ]
 
 MANIFEST_NAME = "manifest.json"
-RESIZE_RULES = ("qwen", "longest", "none")
 MANIFEST_VERSION = 1
-
-@dataclass(frozen=True)
-class OutputConfig:
-    """How extracted frames are sized and encoded.
-
-    Parameters
-    ----------
-    resize : {"qwen", "longest", "none"}
-        Size rule, see the module docstring.
-    longest_side : int, optional
-        Longer side in pixels for ``resize="longest"`` (required there, unused otherwise).
-    factor : int
-        ``"qwen"``: both sides are multiples of it; 28 for Qwen2.5-VL (14 px patches merged 2x2),
-        32 for Qwen3-VL.
-    min_pixels, max_pixels, total_pixels : int, optional
-        ``"qwen"``: qwen-vl-utils' ``min_pixels`` (default ``128 * factor**2``), an extra cap
-        ``max_pixels`` on each frame (default none beyond qwen's ``768 * factor**2``), and the
-        ``total_pixels`` budget of the whole clip (default ``128000 * factor**2 * 0.9``).
-        Non-default values are repeated in the manifest's Qwen entry, so qwen-vl-utils keeps
-        the size.
-    jpeg_quality : int
-        JPEG quality, 1 to 95 (Pillow's scale).
-    """
-
-    resize: str = "qwen"
-    longest_side: int | None = None
-    factor: int = 28
-    min_pixels: int | None = None
-    max_pixels: int | None = None
-    total_pixels: int | None = None
-    jpeg_quality: int = 90
-
-    def __post_init__(self) -> None:
-        if self.resize not in RESIZE_RULES:
-            raise ConfigError(f"resize: unknown rule {self.resize!r}; choose one of {RESIZE_RULES}")
-        if self.resize == "longest" and self.longest_side is None:
-            raise ConfigError('longest_side: required when resize = "longest"')
-        integer("factor", self.factor, low=1, high=1024)
-        integer("jpeg_quality", self.jpeg_quality, low=1, high=95)
-        if self.longest_side is not None:
-            integer("longest_side", self.longest_side, low=1, high=16384)
-        for name in ("min_pixels", "max_pixels", "total_pixels"):
-            if getattr(self, name) is not None:  # a frame needs one patch of factor x factor pixels
-                integer(name, getattr(self, name), low=self.factor * self.factor, high=MAX_PIXELS)
-        if self.min_pixels is not None and self.max_pixels is not None and self.min_pixels > self.max_pixels:
-            raise ConfigError(f"min_pixels ({self.min_pixels}) is above max_pixels ({self.max_pixels})")
-
-    def frame_size(self, width: int, height: int, frames: int) -> tuple[int, int]:
-        """(width, height) in pixels of the output frames of a ``width`` x ``height`` video (upright)
-        when ``frames`` frames are extracted."""
-        if self.resize == "qwen":
-            return listed_frame_size(width, height, frames, factor=self.factor, min_pixels=self.min_pixels,
-                                     max_pixels=self.max_pixels, total_pixels=self.total_pixels)
-        if self.resize == "longest":
-            assert self.longest_side is not None  # required with "longest" (__post_init__)
-            return scaled_size(width, height, self.longest_side)
-        return width, height
-
-    def qwen_options(self) -> dict[str, int]:
-        """The qwen-vl-utils settings that differ from its defaults (for the Qwen entry)."""
-        if self.resize != "qwen":
-            return {}
-        names = ("min_pixels", "max_pixels", "total_pixels")
-        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict of the fields that are set (None ones are left out)."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> OutputConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are a :class:`ConfigError`."""
-        unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise ConfigError(f"unknown output setting(s) {unknown}")
-        return cls(**data)
-
 
 def extract(
     analysis: Analysis,

@@ -37,8 +37,10 @@ from typing import Any
 
 import numpy as np
 
+from .checks import usable_cores
+from .config import AnalysisConfig
 from .errors import ConfigError, FramepickError
-from .types import Analysis, AnalysisConfig, usable_cores
+from .types import Analysis
 
 __all__ = ["Segment", "SegmentPart", "SegmentMismatch", "plan_segments", "analyze_segment", "merge_segments",
            "analyze_parallel"]

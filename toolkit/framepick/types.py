@@ -7,41 +7,15 @@ chosen video stream), ``*_s`` are seconds. Scenes are ``[start, end)`` frame ran
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .checks import MAX_THREADS, integer, real
-from .errors import ConfigError
+if TYPE_CHECKING:
+    from .config import AnalysisConfig
 
-__all__ = [
-    "BACKENDS",
-    "DETECTORS",
-    "VideoInfo",
-    "AnalysisConfig",
-    "Analysis",
-    "Selection",
-    "usable_cores",
-    "THREAD_ENV",
-]
-
-BACKENDS = ("auto", "pyav", "decord")
-DETECTORS = ("adaptive", "content", "histogram", "hash")
-
-
-THREAD_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-"""Environment variables that cap the threads of Numba and the BLAS libraries in a worker."""
-
-
-def usable_cores() -> int:
-    """Number of CPU cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
+__all__ = ["VideoInfo", "Analysis", "Selection"]
 
 @dataclass(frozen=True)
 class VideoInfo:
@@ -85,92 +59,6 @@ class VideoInfo:
         """Inverse of :meth:`to_dict`."""
         return cls(**{**data, "keyframes": tuple(int(k) for k in data.get("keyframes", ())),
                       "sample_aspect_ratio": tuple(data.get("sample_aspect_ratio", (1, 1)))})
-
-
-@dataclass(frozen=True)
-class AnalysisConfig:
-    """Parameters of the analysis pass; together with the file's identity they key the cache.
-
-    Parameters
-    ----------
-    size : int
-        Longer side of the analysis frames in pixels (the shorter side keeps the aspect ratio and
-        is rounded to an even number).
-    rate_fps : float or None
-        Analysed frames per second; ``None`` analyses every frame. Every frame is still decoded
-        (codecs need it) and timed, but only the analysed ones are scaled and scored.
-    keyframes_only : bool
-        A quick first look: decode and analyse keyframes only (every frame is still timed from its
-        packet header). Much faster on long videos; scores and cuts are only as fine as the
-        keyframe spacing (see reports/keyframe_scan.md).
-    reference_only : bool
-        Decode and analyse only the reference frames (PyAV, FFmpeg's ``skip_frame=nonref``: most
-        B-frames skipped, every decoded picture exact): scores between consecutive decoded frames,
-        cuts at the first decoded frame of a new scene (see reports/analysis.md). decord decodes
-        every frame.
-    backend : {"auto", "pyav", "decord"}
-        Frame source. ``"auto"`` picks PyAV, which streams in flat memory (see reports/analysis.md).
-    detector : {"adaptive", "content", "histogram", "hash"}
-        PySceneDetect detector; ``detector_params`` are passed to its constructor as they are.
-    thumb_fps : float
-        Thumbnails kept per second of video (for widgets and metrics).
-    thumb_size : int
-        Longer side of the thumbnails in pixels.
-    threads : int
-        Decoder and kernel threads; 0 means one per core.
-    """
-
-    size: int = 128
-    rate_fps: float | None = None
-    keyframes_only: bool = False
-    reference_only: bool = False
-    backend: str = "auto"
-    detector: str = "adaptive"
-    detector_params: dict[str, Any] = field(default_factory=dict)
-    thumb_fps: float = 1.0
-    thumb_size: int = 64
-    threads: int = 0
-
-    def __post_init__(self) -> None:
-        integer("analysis size", self.size, low=16, high=4096)
-        if self.rate_fps is not None:
-            real("rate_fps", self.rate_fps, low=0.0, low_included=False, high=1000.0)
-        if self.keyframes_only and self.rate_fps is not None:
-            raise ConfigError("keyframes_only and rate_fps exclude each other")
-        if self.keyframes_only and self.reference_only:
-            raise ConfigError("keyframes_only and reference_only exclude each other")
-        if self.backend not in BACKENDS:
-            raise ConfigError(f"unknown backend {self.backend!r}; choose one of {BACKENDS}")
-        if self.detector not in DETECTORS:
-            raise ConfigError(f"unknown detector {self.detector!r}; choose one of {DETECTORS}")
-        real("thumb_fps", self.thumb_fps, low=0.0, low_included=False, high=100.0)
-        integer("thumb_size", self.thumb_size, low=8, high=1024)
-        integer("threads", self.threads, low=0, high=MAX_THREADS)
-        if not isinstance(self.detector_params, dict):
-            raise ConfigError(f"detector_params must be a table of parameters, got {self.detector_params!r}")
-
-    @property
-    def thread_count(self) -> int:
-        """``threads`` with 0 resolved to the number of usable cores."""
-        return self.threads or usable_cores()
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict of every field."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AnalysisConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are a :class:`ConfigError`."""
-        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise ConfigError(f"unknown analysis settings: {sorted(unknown)}")
-        return cls(**data)
-
-    def key(self) -> str:
-        """Canonical JSON of the settings that change the result (``threads`` does not)."""
-        data = self.to_dict()
-        del data["threads"]
-        return json.dumps(data, sort_keys=True, default=str)
 
 
 @dataclass(frozen=True, eq=False)

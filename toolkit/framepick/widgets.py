@@ -32,12 +32,13 @@ import numpy as np
 
 from . import show
 from .analysis import analyze
+from .config import DETECTORS, AnalysisConfig
 from .errors import FramepickError
 from .export import Export, export_strategy
 from .metrics import compare, nearest
 from .scenes import make_detector
 from .select import STRATEGIES, select, strategy_defaults
-from .types import DETECTORS, Analysis, AnalysisConfig, Selection
+from .types import Analysis, Selection
 
 __all__ = ["CompareApp", "compare_app", "detector_threshold"]
 

@@ -23,9 +23,9 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..checks import THREAD_ENV
 from ..errors import FramepickError
 from ..select import TIMING_ONLY
-from ..types import THREAD_ENV
 from .task import VideoTask, process_video, warm_worker, worker_lost
 
 __all__ = ["run"]

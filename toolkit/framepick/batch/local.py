@@ -11,8 +11,8 @@ from collections.abc import Callable, Generator
 from contextlib import closing
 from typing import Any
 
+from ..checks import THREAD_ENV
 from ..errors import ConfigError
-from ..types import THREAD_ENV
 from .task import VideoTask, process_video, time_limit_s, warm_kernels, warm_worker, worker_lost
 
 __all__ = ["run"]

@@ -20,10 +20,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..checks import usable_cores
 from ..config import JobConfig, config_hash
 from ..errors import ConfigError
 from ..outdir import STATUS_FILE, clean_staging, locked, prepare, video_ids
-from ..types import usable_cores
 from .task import VideoTask
 
 __all__ = ["EXECUTORS", "VIDEO_EXTENSIONS", "BatchSummary", "find_videos", "run_batch"]

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import usable_cores
 from ..errors import ConfigError, VideoError
 from ..probe import probe
-from ..types import usable_cores
 from ._common import Chunk, RateGate, scaled_size
 
 __all__ = ["BACKEND_NAMES", "Chunk", "FrameStream", "RateGate", "iter_chunks", "read_frames",
