@@ -118,6 +118,17 @@ def test_decord_stopping_midway_is_an_error_not_the_end(bikes, tmp_path):
         decode_all(path, "decord")
 
 
+def test_decord_that_cannot_open_a_file_says_so_in_one_line(bad_videos):
+    # decord raises a bare RuntimeError("Error reading <path>...") when FFmpeg cannot open the file
+    from framepick.decode._decord import decord_reader
+
+    path = bad_videos["not a video"]
+    with pytest.raises(VideoError) as raised:
+        decord_reader(path, width=64, height=64, threads=1)
+    assert str(raised.value) == (f"{path}: decord cannot open it (not a video FFmpeg can read, "
+                                 "or its header is corrupt)")
+
+
 def test_scaled_size():
     assert scaled_size(1920, 1080, 128) == (128, 72)
     assert scaled_size(1080, 1920, 128) == (72, 128)

@@ -27,6 +27,8 @@ def decord_reader(path: str | os.PathLike, *, width: int, height: int, threads: 
                                   num_threads=threads)
     except decord.DECORDError as exc:
         raise VideoError(path, f"decord cannot open it: {_first_line(exc)}") from exc
+    except RuntimeError as exc:  # decord's own "Error reading <path>...": FFmpeg could not open it
+        raise VideoError(path, "decord cannot open it (not a video FFmpeg can read, or its header is corrupt)") from exc
 
 
 def decord_chunks(
