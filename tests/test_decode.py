@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import random
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -127,6 +131,21 @@ def test_decord_that_cannot_open_a_file_says_so_in_one_line(bad_videos):
         decord_reader(path, width=64, height=64, threads=1)
     assert str(raised.value) == (f"{path}: decord cannot open it (not a video FFmpeg can read, "
                                  "or its header is corrupt)")
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_ffmpeg_log_shows_only_when_asked(bikes, tmp_path, verbose):
+    # 300 random bytes in bikes.mp4: decord's FFmpeg logs "[h264 @ 0x...] error while decoding MB"
+    data, rng = bytearray(bikes.read_bytes()), random.Random(3)
+    for _ in range(300):
+        data[rng.randrange(1000, len(data))] = rng.randrange(256)
+    path = tmp_path / "corrupt.mp4"
+    path.write_bytes(data)
+    command = [sys.executable, "-m", "framepick.cli", *(["--verbose"] if verbose else []), "analyze", "--no-cache",
+               "--backend", "decord", str(path)]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.startswith(f"{path}: 10.0 s")
+    assert ("[h264 @ 0x" in run.stderr) is verbose
 
 
 def test_scaled_size():

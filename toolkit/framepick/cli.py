@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from .errors import FramepickError
+from .errors import FFMPEG_LOG_ENV, FramepickError
 
 
 def _analysis_options(parser: argparse.ArgumentParser) -> None:
@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="framepick",
         description="Pick a few well-chosen frames from long videos for vision-language models.",
     )
-    parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors, and FFmpeg's own log")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     analyze = commands.add_parser(
@@ -228,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminated) if in_main_thread else None  # as Ctrl-C: clean
+    log_before = os.environ.get(FFMPEG_LOG_ENV)
+    if args.verbose:
+        os.environ[FFMPEG_LOG_ENV] = "1"
     try:
         return args.run(args)
     except FramepickError as exc:
@@ -241,6 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
+        if log_before is None:
+            os.environ.pop(FFMPEG_LOG_ENV, None)
+        else:
+            os.environ[FFMPEG_LOG_ENV] = log_before
 
 
 def _terminated(_signum: int, _frame) -> None:

@@ -1,14 +1,26 @@
 """One error hierarchy for everything framepick raises on purpose.
 
 Every message is one line that names the file (where there is one) and the cause, so that a batch
-log or a CLI error is readable without a traceback.
+log or a CLI error is readable without a traceback; FFmpeg's own log lines, which would come
+before it, are silent unless asked for (:data:`FFMPEG_LOG_ENV`).
 """
 
 from __future__ import annotations
 
 import os
 
-__all__ = ["FramepickError", "VideoError", "ConfigError"]
+__all__ = ["FramepickError", "VideoError", "ConfigError", "FFMPEG_LOG_ENV", "ffmpeg_log_shown"]
+
+FFMPEG_LOG_ENV = "FRAMEPICK_FFMPEG_LOG"
+"""Set to ``1`` (the command line's ``--verbose`` does) to let FFmpeg print its own log lines
+(``[h264 @ 0x...] ...``) from both decoders; they are silent otherwise, since every problem they
+report reaches the user as framepick's one-line error. An environment variable, so that worker
+processes inherit it."""
+
+
+def ffmpeg_log_shown() -> bool:
+    """Whether FFmpeg's log lines are wanted (see :data:`FFMPEG_LOG_ENV`)."""
+    return os.environ.get(FFMPEG_LOG_ENV, "") not in ("", "0")
 
 
 class FramepickError(Exception):

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import av
 import numpy as np
 
-from .errors import VideoError
+from .errors import VideoError, ffmpeg_log_shown
 from .types import VideoInfo
 
 __all__ = ["probe", "probe_timing", "content_id", "frame_rate", "open_video", "default_video_stream",
@@ -47,6 +47,7 @@ def open_video(path: str | os.PathLike) -> Iterator[tuple[av.container.InputCont
     path = os.fspath(path)
     if not Path(path).is_file():
         raise VideoError(path, "file not found" if not Path(path).exists() else "not a regular file")
+    av.logging.set_level(av.logging.WARNING if ffmpeg_log_shown() else None)  # None: FFmpeg prints nothing
     try:
         container = av.open(path, metadata_errors="ignore")
     except av.error.EOFError as exc:

@@ -10,6 +10,7 @@ import numpy as np
 __all__ = ["Chunk", "ChunkBuilder", "RateGate", "output_size", "scaled_size"]
 
 
+
 @dataclass(frozen=True)
 class Chunk:
     """A run of consecutive decoded frames, some of them kept as pixels.

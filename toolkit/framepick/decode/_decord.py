@@ -8,7 +8,7 @@ from collections.abc import Callable, Generator
 
 import numpy as np
 
-from ..errors import VideoError
+from ..errors import VideoError, ffmpeg_log_shown
 from ..probe import check_not_truncated
 from ._common import Chunk, output_size
 
@@ -22,6 +22,7 @@ def decord_reader(path: str | os.PathLike, *, width: int, height: int, threads: 
     """
     import decord  # heavy; only this module imports it
 
+    decord.logging.set_level(decord.logging.WARNING if ffmpeg_log_shown() else decord.logging.QUIET)
     try:
         return decord.VideoReader(os.fspath(path), ctx=decord.cpu(0), width=width, height=height,
                                   num_threads=threads)
@@ -67,7 +68,7 @@ def decord_chunks(
     start = 0
     for first in range(0, len(kept), chunk_frames):
         indices = kept[first:first + chunk_frames]
-        frames = _read_batch(reader, indices, decord.DECORDError)
+        frames = _read_batch(reader, indices, (decord.DECORDError, RuntimeError))  # a seek fails: RuntimeError
         if len(frames) and frames.shape[1:] != (height, width, 3):  # decord 0.6 on some rotated files
             raise VideoError(path, f"decord gave {frames.shape[2]}x{frames.shape[1]} pictures with "
                                    f"{frames.shape[3]} channels where {width}x{height} RGB was asked for")
@@ -86,7 +87,7 @@ def decord_chunks(
         start = end
 
 
-def _read_batch(reader, indices: np.ndarray, error: type[Exception]) -> np.ndarray:
+def _read_batch(reader, indices: np.ndarray, error: tuple[type[Exception], ...]) -> np.ndarray:
     """Frames at ``indices``; on a decode error, the frames before the first one that fails."""
     try:
         return reader.get_batch(indices).asnumpy()
