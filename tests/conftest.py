@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import pytest
 
-from videos import write_audio_only, write_video
+from videos import write_audio_only, write_slow_video, write_video
 
 DATA = Path(__file__).parent / "data"
 
@@ -99,13 +99,19 @@ def copy_of(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def stuck_video(video_dir) -> Path:
-    """A video that hangs the decoder for real: an HLS playlist whose one segment is a named pipe
-    nobody writes to, so FFmpeg blocks forever opening it (as decord does on some files).
+def slow_video(video_dir) -> Path:
+    """A real video that keeps a worker busy far past a short time limit: 1600 s of 96x96 noise,
+    about 16 s of analysis here (see :func:`videos.write_slow_video`)."""
+    path = video_dir / "slow.mp4"
+    write_slow_video(path)
+    return path
 
-    Only ever open it in a worker process that a test can kill: it hangs the opener.
-    """
-    folder = video_dir / "stuck"
+
+@pytest.fixture(scope="session")
+def fifo_playlist(video_dir) -> Path:
+    """An HLS playlist whose one segment is a named pipe nobody writes to: FFmpeg's HLS demuxer
+    would block forever opening it, so framepick must refuse the playlist before it opens anything."""
+    folder = video_dir / "playlist"
     folder.mkdir()
     os.mkfifo(folder / "segment.ts")
     path = folder / "stuck.m3u8"

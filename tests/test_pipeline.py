@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -108,3 +109,47 @@ def test_cli_fps_strategy_takes_a_rate(cut_video, tmp_path, capsys):
     manifest = json.loads((tmp_path / "cuts" / "manifest.json").read_text())
     # 5 s at 1 per second, floored to 4 (even): the centres of four 1.25 s intervals
     assert [f["index"] for f in manifest["frames"]] == [15, 46, 78, 109]
+
+
+def test_cli_sample_has_a_time_limit(slow_video, tmp_path):
+    """``framepick sample`` outside a batch stops a video past its limit with one line, exit status 3,
+    and leaves nothing in --out (the analysis alone takes about 16 s here)."""
+    import subprocess
+    import sys
+    import time
+
+    config = save_config(JobConfig(strategy="adaptive", params={"frames": 4}, timeout_ratio=0.0),
+                         tmp_path / "strategy.toml")
+    out = tmp_path / "out"
+    started = time.monotonic()
+    finished = subprocess.run([sys.executable, "-m", "framepick.cli", "sample", "--config", str(config),
+                               "--timeout", "3", "--out", str(out), str(slow_video)],
+                              capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 3
+    assert finished.stderr == (f"framepick: {slow_video}: timed out after 3 s (a longer limit: --timeout, "
+                               "or timeout_s and timeout_ratio in the config)\n")
+    assert 3.0 <= time.monotonic() - started < 10.0
+    assert not (out / "slow").exists() and not any((out / ".framepick" / "staging").glob("*"))
+
+
+def test_cli_sample_that_cannot_write_is_one_line_and_leaves_nothing(bikes, tmp_path):
+    """A full disk, as a file size limit (RLIMIT_FSIZE: writes past 4 KB fail with EFBIG) in a child
+    process: a one-line error naming the output folder, nothing half written, the analysis' failed
+    cache write only a one-line warning."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    child = ("import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+             "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096)); from framepick.cli import main; "
+             "sys.exit(main(sys.argv[1:]))")
+    finished = subprocess.run([sys.executable, "-c", child, "sample", "--strategy", "adaptive", "--frames", "4",
+                               "--out", str(out), str(bikes)], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "FRAMEPICK_CACHE": str(tmp_path / "cache")})
+    assert finished.returncode == 2
+    assert finished.stderr.splitlines() == [
+        f"framepick: warning: {bikes}: the analysis is not cached (File too large: {tmp_path / 'cache'})",
+        f"framepick: {out / 'bikes'}: cannot write the output (File too large)",
+    ]
+    assert sorted(p.name for p in out.iterdir()) == [".framepick"]
+    assert list((out / ".framepick" / "staging").iterdir()) == []

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import av
 import numpy as np
 import pytest
@@ -109,5 +113,34 @@ def test_cover_art_and_playlists_are_not_videos(tmp_path, cut_video):
     shutil.copy(cut_video[0], tmp_path / "real.mp4")
     playlist = tmp_path / "list.mp4"  # an ffconcat playlist named like a video, naming another file
     playlist.write_text("ffconcat version 1.0\nfile 'real.mp4'\n")
-    with pytest.raises(VideoError, match=r"list\.mp4: a concat playlist, not a video file"):
+    with pytest.raises(VideoError, match=r"list\.mp4: not a video file: FFmpeg reads it as a playlist"):
         probe(playlist)
+
+
+_NESTING = ("not a video file: FFmpeg reads it as a playlist, image sequence or other format that opens the "
+            "files it names")
+
+
+@pytest.mark.parametrize("kind", ["hls", "ffconcat", "fifo", "endless"])
+def test_files_that_would_hang_or_spin_the_opener_fail_at_once(kind, fifo_playlist, tmp_path):
+    """An HLS playlist or an ffconcat list (named .mp4) naming a FIFO used to block FFmpeg forever, a
+    FIFO named .mp4 blocked the cache key's read, a TS file whose data turns to zeros after its
+    first packets ended in a traceback; each is now a one-line error, in a child process that a
+    hang cannot take the tests down with."""
+    if kind == "hls":
+        path, cause = fifo_playlist, _NESTING
+    elif kind == "ffconcat":
+        path, cause = tmp_path / "concat.mp4", _NESTING
+        path.write_text(f"ffconcat version 1.0\nfile '{fifo_playlist.parent / 'segment.ts'}'\n")
+    elif kind == "fifo":
+        path, cause = tmp_path / "fifo.mp4", "not a regular file"
+        os.mkfifo(path)
+    else:
+        path, cause = tmp_path / "endless.ts", "corrupt data after packet 24: Resource temporarily unavailable"
+        write_video(path, [25], width=64, height=64)
+        with open(path, "r+b") as handle:
+            handle.truncate(1 << 40)  # 1 TiB, sparse: zeros after the real packets
+    command = [sys.executable, "-m", "framepick.cli", "analyze", str(path)]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 2
+    assert finished.stderr == f"framepick: {path}: {cause}\n"

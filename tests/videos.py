@@ -213,3 +213,18 @@ def write_transitions_video(path: Path, *, fps: int = 25, width: int = 160, heig
         "cuts": [70, 120, 190],
         "distractors": [(130, 150), (220, 240)],
     }
+
+
+def write_slow_video(path: Path, *, frames: int = 40_000, side: int = 96) -> None:
+    """Encode ``frames`` frames of moving noise, ``side`` x ``side``, at 25 fps: a real video that
+    takes a worker far longer to analyse (about 16 s on 2 cores here) than a batch's ``timeout_s``
+    of a few seconds allows (with ``timeout_ratio = 0``), so the limit cuts it off for real."""
+    noise = np.random.default_rng(0).integers(0, 256, (side, side, 3), dtype=np.uint8)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = side, side, "yuv420p"
+        stream.options = {"preset": "ultrafast"}
+        for index in range(frames):
+            picture = av.VideoFrame.from_ndarray(np.roll(noise, index % side, axis=1), format="rgb24")
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode())

@@ -1,7 +1,9 @@
 """The ``framepick`` command line. It parses arguments and calls the library; no logic lives here.
 
 Errors are printed as one line (``framepick: <file>: <cause>``) with exit status 2; ``--verbose``
-shows the traceback instead.
+shows the traceback instead. Warnings (e.g. an analysis that could not be cached) are one line too.
+``analyze`` and ``sample`` run under a per-video time limit (:func:`framepick.limits.time_limit`;
+exit status 3 when it passes).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Sequence
 
 from .errors import FFMPEG_LOG_ENV, FramepickError
@@ -61,11 +64,31 @@ def _parse_params(pairs: Sequence[str]) -> dict:
     return params
 
 
+def _timeout_option(parser: argparse.ArgumentParser) -> None:
+    from .config import JobConfig
+
+    default = JobConfig()
+    parser.add_argument("--timeout", type=float, metavar="S",
+                        help="wall-clock seconds per video, plus the config's timeout_ratio x duration "
+                             f"(default: the config's timeout_s; without one {default.timeout_s:g} "
+                             f"+ {default.timeout_ratio:g} x duration)")
+
+
+def _with_timeout(config, args: argparse.Namespace):
+    """``config`` with ``--timeout`` as its ``timeout_s``, when given."""
+    import dataclasses
+
+    return config if args.timeout is None else dataclasses.replace(config, timeout_s=args.timeout)
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from .analysis import analyze, summarize
+    from .config import JobConfig
+    from .limits import time_limit
 
-    analysis = analyze(args.video, _analysis_config(args), cache=not args.no_cache,
-                       progress=None if not args.json else False)
+    with time_limit(args.video, _with_timeout(JobConfig(), args)):
+        analysis = analyze(args.video, _analysis_config(args), cache=not args.no_cache,
+                           progress=None if not args.json else False)
     summary = summarize(analysis)
     if args.json:
         print(json.dumps(summary))
@@ -109,22 +132,23 @@ def _job_config(args: argparse.Namespace):
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
+    from .limits import time_limit
+    from .outdir import clean_staging
     from .pipeline import sample
 
-    print(sample(args.video, out_dir=args.out, config=_job_config(args)))
+    config = _with_timeout(_job_config(args), args)
+    with time_limit(args.video, config, on_expiry=lambda: clean_staging(args.out)):
+        manifest = sample(args.video, out_dir=args.out, config=config)
+    print(manifest)
     return 0
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    import dataclasses
-
     from tqdm.auto import tqdm
 
     from .batch import run_batch
 
-    config = _job_config(args)
-    if args.timeout is not None:
-        config = dataclasses.replace(config, timeout_s=args.timeout)
+    config = _with_timeout(_job_config(args), args)
 
     def log(kind: str, line: dict) -> None:
         if kind == "done":
@@ -168,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--json", action="store_true",
                          help='print one JSON object, with "scenes": [[start_frame, end_frame], ...]')
     _analysis_options(analyze)
+    _timeout_option(analyze)
     analyze.set_defaults(run=_cmd_analyze)
 
     sample = commands.add_parser(
@@ -177,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("video", help="video file")
     sample.add_argument("--out", required=True, metavar="DIR", help="output folder")
     _job_options(sample)
+    _timeout_option(sample)
     sample.set_defaults(run=_cmd_sample)
 
     batch = commands.add_parser(
@@ -193,8 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--executor", choices=EXECUTORS, default="local",
                        help="local processes (default) or Ray tasks (pip install framepick[ray])")
     batch.add_argument("--force", action="store_true", help="redo videos whose output is up to date")
-    batch.add_argument("--timeout", type=float, metavar="S",
-                       help="wall-clock seconds per video, plus the config's timeout_ratio x duration")
+    _timeout_option(batch)
     batch.add_argument("--ray-address", metavar="ADDR", help="Ray cluster to join (default: start a local one)")
     batch.add_argument("--segment-minutes", type=float, metavar="M",
                        help="Ray: analyse videos longer than M minutes in M-minute segments in parallel")
@@ -232,7 +257,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verbose:
         os.environ[FFMPEG_LOG_ENV] = "1"
     try:
-        return args.run(args)
+        with warnings.catch_warnings():  # restores the formatter on the way out
+            warnings.showwarning = _one_line_warning
+            return args.run(args)
     except FramepickError as exc:
         if args.verbose:
             raise
@@ -248,6 +275,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ.pop(FFMPEG_LOG_ENV, None)
         else:
             os.environ[FFMPEG_LOG_ENV] = log_before
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as ``framepick: warning: <message>`` (no source line)."""
+    print(f"framepick: warning: {message}", file=file or sys.stderr)
 
 
 def _terminated(_signum: int, _frame) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["FramepickError", "VideoError", "ConfigError", "FFMPEG_LOG_ENV", "ffmpeg_log_shown"]
+__all__ = ["FramepickError", "PathError", "VideoError", "OutputError", "ConfigError", "FFMPEG_LOG_ENV",
+           "ffmpeg_log_shown"]
 
 FFMPEG_LOG_ENV = "FRAMEPICK_FFMPEG_LOG"
 """Set to ``1`` (the command line's ``--verbose`` does) to let FFmpeg print its own log lines
@@ -27,13 +28,13 @@ class FramepickError(Exception):
     """Base class of every error framepick raises on purpose."""
 
 
-class VideoError(FramepickError):
-    """A video cannot be used: missing, not a video, truncated, zero frames, audio-only, ...
+class PathError(FramepickError):
+    """An error about one file or folder: its message is ``"<path>: <cause>"``, on one line.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The offending file.
+        The offending file or folder.
     cause : str
         What is wrong with it, in a few words.
     """
@@ -42,6 +43,15 @@ class VideoError(FramepickError):
         self.path = os.fspath(path)
         self.cause = " ".join(str(cause).split())  # always one line
         super().__init__(f"{self.path}: {self.cause}")
+
+
+class VideoError(PathError):
+    """A video cannot be used: missing, not a video, truncated, zero frames, audio-only, ..."""
+
+
+class OutputError(PathError):
+    """A video's output cannot be written (a full disk, no permission, a read-only folder); ``path``
+    is the output folder."""
 
 
 class ConfigError(FramepickError, ValueError):

@@ -24,9 +24,12 @@ Output size rules (:class:`OutputConfig`):
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +38,7 @@ import numpy as np
 from . import outdir
 from .config import OutputConfig
 from .decode import read_frames
-from .errors import ConfigError, VideoError
+from .errors import ConfigError, OutputError, VideoError
 from .probe import content_id
 from .qwen import PROCESSOR_KWARGS, evenly_spaced, times_prompt, video_entry, video_metadata
 from .types import Analysis, Selection
@@ -105,20 +108,33 @@ def extract(
         raise ConfigError(f"selection indices must be sorted, unique and within [0, {info.frames})")
     video_id = outdir.check_video_id(video_id) if video_id is not None else outdir.video_id(info.path)
     out_dir = Path(out_dir)
-    staging = outdir.staging(out_dir, video_id)
+    with _writing(out_dir / video_id):
+        staging = outdir.staging(out_dir, video_id)
     try:
         size = output.frame_size(info.width, info.height, len(indices))
         decoder = _write_frames(analysis, indices, staging, size=size, output=output,
-                                backend=backend or analysis.config.backend, threads=threads)
+                                backend=backend or analysis.config.backend, threads=threads,
+                                target=out_dir / video_id)
         manifest = _manifest(analysis, selection, video_id=video_id, size=size, output=output,
                              config_hash=config_hash, decoder=decoder, folder=(out_dir / video_id).resolve())
         manifest["elapsed_s"] = round(time.perf_counter() - started, 3)
-        (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n")
-        final = outdir.move_into_place(staging, out_dir, video_id)
+        with _writing(out_dir / video_id):
+            (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n")
+            final = outdir.move_into_place(staging, out_dir, video_id)
     except BaseException:
         outdir.remove(staging)
         raise
     return final / MANIFEST_NAME
+
+
+@contextmanager
+def _writing(target: Path) -> Iterator[None]:
+    """An :class:`OSError` raised in the body (a full disk, no permission) as an :class:`OutputError`
+    naming ``target``, the video's output folder."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(target, f"cannot write the output ({exc.strerror or exc})") from exc
 
 
 def _frame_file(index: int) -> str:
@@ -126,15 +142,19 @@ def _frame_file(index: int) -> str:
 
 
 def _write_frames(analysis: Analysis, indices: np.ndarray, folder: Path, *, size: tuple[int, int],
-                  output: OutputConfig, backend: str, threads: int) -> str:
-    """Decode, resize and write every selected frame; return the decoder that delivered them."""
+                  output: OutputConfig, backend: str, threads: int, target: Path) -> str:
+    """Decode, resize and write every selected frame into ``folder``; return the decoder that
+    delivered them. A write error is an :class:`OutputError` naming ``target``."""
     from PIL import Image
 
     frames = read_frames(analysis.info.path, indices, size=size, backend=backend, threads=threads,
                          frame_times_s=analysis.frame_times_s, keyframes=np.asarray(analysis.info.keyframes))
     written = set()
     for index, _time_s, pixels in frames:
-        Image.fromarray(pixels).save(folder / _frame_file(index), "JPEG", quality=output.jpeg_quality)
+        encoded = io.BytesIO()  # Pillow ignores a short write (a file cut off at a full disk) on a file
+        Image.fromarray(pixels).save(encoded, "JPEG", quality=output.jpeg_quality)
+        with _writing(target):
+            (folder / _frame_file(index)).write_bytes(encoded.getvalue())
         written.add(index)
     missing = [int(i) for i in indices if int(i) not in written]
     if missing:

@@ -9,11 +9,13 @@ and the cause.
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
-from pathlib import Path
 from typing import NamedTuple
 
 import av
@@ -26,10 +28,48 @@ __all__ = ["probe", "probe_timing", "content_id", "frame_rate", "open_video", "d
            "display_rotation", "sample_aspect_ratio", "display_width", "scan_packets", "PacketScan",
            "declared_duration_s", "check_not_truncated"]
 
-PLAYLIST_FORMATS = ("concat", "hls", "dash")  # FFmpeg demuxers that read other files or URLs
+# FFmpeg demuxers that open other files or URLs named inside the file (playlists, manifests, image
+# sequences, network sessions): a name can point anywhere, a FIFO among them hangs the opener. They
+# are kept off FFmpeg's format whitelist, so such a file fails before it opens anything.
+NESTING_FORMATS = frozenset({"concat", "dash", "hls", "image2", "imf", "rtp", "rtsp", "sdp"})
 
 # A file whose frames or data end before this share of the duration it declares is truncated.
 TRUNCATED_SHARE = 0.9
+
+
+@functools.cache
+def _format_whitelist() -> str:
+    """FFmpeg's ``format_whitelist`` option: every demuxer of this build but :data:`NESTING_FORMATS`."""
+    names = set()
+    for name in av.formats_available:
+        try:
+            names.add(av.format.ContainerFormat(name, "r").name)
+        except ValueError:  # a muxer only
+            continue
+    return ",".join(sorted(n for n in names if not set(n.split(",")) & NESTING_FORMATS))
+
+
+def check_regular_file(path: str | os.PathLike) -> int:
+    """The size in bytes of ``path`` if it is a regular file (opened without blocking, so a FIFO or
+    a device is refused rather than waited on).
+
+    Raises
+    ------
+    VideoError
+        Missing, not a regular file, or unreadable.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        cause = "file not found" if exc.errno == errno.ENOENT else f"cannot read the file ({exc.strerror})"
+        raise VideoError(path, cause) from None
+    try:
+        status = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if not stat.S_ISREG(status.st_mode):
+        raise VideoError(path, "not a regular file")
+    return status.st_size
 
 
 @contextmanager
@@ -45,18 +85,18 @@ def open_video(path: str | os.PathLike) -> Iterator[tuple[av.container.InputCont
         If the file is missing, unreadable, not a media file, or has no video stream.
     """
     path = os.fspath(path)
-    if not Path(path).is_file():
-        raise VideoError(path, "file not found" if not Path(path).exists() else "not a regular file")
+    check_regular_file(path)
     av.logging.set_level(av.logging.WARNING if ffmpeg_log_shown() else None)  # None: FFmpeg prints nothing
     try:
-        container = av.open(path, metadata_errors="ignore")
+        container = av.open(path, metadata_errors="ignore", options={"format_whitelist": _format_whitelist()})
     except av.error.EOFError as exc:
         raise VideoError(path, "no video data: zero frames, or truncated") from exc
+    except av.error.ArgumentError as exc:  # EINVAL: the demuxer FFmpeg found is off the whitelist
+        raise VideoError(path, "not a video file: FFmpeg reads it as a playlist, image sequence or other "
+                               "format that opens the files it names") from exc
     except av.error.FFmpegError as exc:
         raise VideoError(path, f"not a readable video (truncated, corrupt or not a video): {exc.strerror}") from exc
     try:
-        if container.format.name in PLAYLIST_FORMATS:  # they open other files, which may hang or lie
-            raise VideoError(path, f"a {container.format.name} playlist, not a video file")
         stream = default_video_stream(container)
         if stream is None or video_stream_count(container) == 0:
             kinds = sorted({"cover art" if s is stream else s.type for s in container.streams})
@@ -139,6 +179,7 @@ def content_id(path: str | os.PathLike) -> str:
     """
     import hashlib
 
+    check_regular_file(path)  # a FIFO would block the open below
     try:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
@@ -269,6 +310,18 @@ class PacketScan(NamedTuple):
     decoding timestamps never go backwards (they do in recordings joined end to end)."""
 
 
+def _packets(container) -> Iterator[av.Packet]:
+    """``container.demux()``, with a demuxing error (corrupt data, or a demuxer that gives up
+    resyncing: EAGAIN) as a :class:`VideoError` naming the file."""
+    read = 0
+    try:
+        for packet in container.demux():
+            read += 1
+            yield packet
+    except av.error.FFmpegError as exc:
+        raise VideoError(container.name, f"corrupt data after packet {read}: {exc.strerror}") from exc
+
+
 def scan_packets(container, stream) -> PacketScan:
     """Read every packet header of the container from its current position (no decoding).
 
@@ -278,7 +331,7 @@ def scan_packets(container, stream) -> PacketScan:
     stamps, keys, durations, dts = [], [], [], []
     start_s = (container.start_time or 0) / av.time_base
     data_end_s = None
-    for packet in container.demux():
+    for packet in _packets(container):
         if packet.size == 0:
             continue  # the flushing packets at the end
         stamp = packet.pts if packet.pts is not None else packet.dts
