@@ -1,26 +1,36 @@
 """Analysis pass against its baselines: ffmpeg's plain decode and PySceneDetect's detect().
 
-For each generated 1080p video (``make_videos.py``; known cuts), in the same run and on this
-machine, each measurement in a fresh process (wall time and peak RSS of that process):
+For each generated 1080p video (``make_videos.py``; known cuts; B-frames, plus the same shots in
+the baseline profile, without them), in the same run and on this machine, each measurement in a
+fresh process (wall time and peak RSS of that process):
 
 - ``ffmpeg -threads T -i f -f null -``: decoding every frame and nothing else (the floor);
 - ``framepick.analyze`` with the PyAV backend (the default), with PyAV decoding reference frames
   only (``reference_only``, ``--reference-frames``) and with decord;
 - ``scenedetect.detect(f, AdaptiveDetector())``: PySceneDetect on its own.
 
+Then the two PyAV modes' hard-cut F1 (a cut found within 2 frames of a true one) on every
+generated video and on real footage: the two bundled clips and ``--mixes`` shuffles of their
+shots joined by hard cuts, dissolves and fades (``needles.make_real_mix_video``), pooled.
+
 Writes ``reports/analysis.md``. Usage::
 
-    python reports/bench/bench_analysis.py --lengths 3 30 --repeat 3
+    python reports/bench/bench_analysis.py --lengths 3 30 --baseline 3 --repeat 3 --mixes 16
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 import _harness
 import make_videos
+import needles
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from helpers import KNOWN_CUTS  # noqa: E402
 
 REPORT = Path(__file__).resolve().parents[1] / "analysis.md"
 
@@ -31,7 +41,9 @@ def analysis_child(path: str, backend: str, threads: int, reference_only: bool =
 
     analysis = framepick.analyze(path, cache=False, progress=False, backend=backend, threads=threads,
                                  reference_only=reference_only)
-    return {"elapsed_s": analysis.elapsed_s, "cuts": analysis.cuts.tolist(), "decoder": analysis.decoder,
+    inside = [any(lo <= c <= hi for lo, hi in analysis.transitions.tolist()) for c in analysis.cuts.tolist()]
+    hard_cuts = [c for c, skip in zip(analysis.cuts.tolist(), inside) if not skip]  # not a transition's
+    return {"elapsed_s": analysis.elapsed_s, "cuts": hard_cuts, "decoder": analysis.decoder,
             "frames": analysis.info.frames, "analysed": len(analysis.score_indices)}
 
 
@@ -43,19 +55,37 @@ def detect_child(path: str) -> dict:
     return {"cuts": [start.frame_num for start, _ in scenes[1:]]}
 
 
-def cut_recall(found: list[int], truth: list[int], *, tolerance: int = 1) -> str:
-    """``hits/len(truth)`` and false cuts, with hits within ``tolerance`` frames."""
+TOLERANCE = 2  # frames: reference frames only find a cut at the first decoded frame of the new shot
+
+
+def cut_counts(found: list[int], truth: list[int], *, tolerance: int = TOLERANCE) -> tuple[int, int, int]:
+    """``(true cuts found, found cuts that are true, found)``, matching within ``tolerance`` frames."""
     hits = sum(any(abs(f - t) <= tolerance for f in found) for t in truth)
-    false = sum(not any(abs(f - t) <= tolerance for t in truth) for f in found)
-    return f"{hits}/{len(truth)} ({false} false)"
+    true = sum(any(abs(f - t) <= tolerance for t in truth) for f in found)
+    return hits, true, len(found)
 
 
-def measure(minutes: float, *, threads: int, repeat: int) -> list[list]:
-    """Rows of the results table for one video."""
-    video = make_videos.ensure_video(minutes)
+def cut_recall(found: list[int], truth: list[int]) -> str:
+    """``hits/len(truth)`` and false cuts."""
+    hits, true, total = cut_counts(found, truth)
+    return f"{hits}/{len(truth)} ({total - true} false)"
+
+
+def f1(counts: list[tuple[int, int, int]], truths: int) -> float:
+    """F1 of pooled :func:`cut_counts` over videos with ``truths`` true cuts in all."""
+    hits, true, found = (sum(c[k] for c in counts) for k in range(3))
+    recall, precision = hits / truths if truths else 1.0, true / found if found else 1.0
+    return 2 * recall * precision / (recall + precision) if recall + precision else 0.0
+
+
+def measure(minutes: float, *, threads: int, repeat: int, baseline: bool = False) -> tuple[list[list], dict]:
+    """Rows of the results table for one video, and each PyAV mode's cuts with the truth."""
+    video = make_videos.ensure_video(minutes, baseline=baseline)
     path, truth = video["path"], video["cuts"]
+    name = f"{minutes:g} min" + (" baseline" if baseline else "")
     floor = _harness.ffmpeg_null_decode(path, threads, n=repeat)
-    rows = [[f"{minutes:g} min", "ffmpeg -f null", f"{floor.wall_s:.1f}", "1.00", f"{floor.peak_rss_mb:.0f}", "-"]]
+    rows = [[name, "ffmpeg -f null", f"{floor.wall_s:.1f}", "1.00", f"{floor.peak_rss_mb:.0f}", "-"]]
+    found = {"truth": truth}
     for backend, reference in (("pyav", False), ("pyav", True), ("decord", False)):
         run = _harness.repeat(
             lambda b=backend, r=reference: _harness.run_python("bench_analysis:analysis_child", path, b, threads, r),
@@ -63,21 +93,64 @@ def measure(minutes: float, *, threads: int, repeat: int) -> list[list]:
         )
         what = f"{run.result['decoder']}, reference frames ({run.result['analysed']} of {run.result['frames']})" \
             if reference else run.result["decoder"]
-        rows.append([f"{minutes:g} min", f"framepick analyze ({what})", f"{run.wall_s:.1f}",
+        if backend == "pyav":
+            found[MODES[reference]] = run.result["cuts"]
+        rows.append([name, f"framepick analyze ({what})", f"{run.wall_s:.1f}",
                      f"{run.wall_s / floor.wall_s:.2f}", f"{run.peak_rss_mb:.0f}",
                      cut_recall(run.result["cuts"], truth)])
     detect = _harness.repeat(lambda: _harness.run_python("bench_analysis:detect_child", path), 1)
-    rows.append([f"{minutes:g} min", "scenedetect.detect(AdaptiveDetector)", f"{detect.wall_s:.1f}",
+    rows.append([name, "scenedetect.detect(AdaptiveDetector)", f"{detect.wall_s:.1f}",
                  f"{detect.wall_s / floor.wall_s:.2f}", f"{detect.peak_rss_mb:.0f}",
                  cut_recall(detect.result["cuts"], truth)])
     print(_harness.markdown_table(HEADERS, rows), file=sys.stderr)
-    return rows
+    return rows, {name: found}
 
 
-HEADERS = ["video", "what", "wall s", "x ffmpeg decode", "peak RSS MB", "cuts found (±1 frame)"]
+MODES = {False: "every frame", True: "reference frames"}
+HEADERS = ["video", "what", "wall s", "x ffmpeg decode", "peak RSS MB", f"cuts found (±{TOLERANCE} frames)"]
 
 
-def write_report(rows: list[list], *, threads: int, repeat: int) -> None:
+def real_footage_cuts(mixes: int) -> dict[str, dict]:
+    """Each PyAV mode's hard cuts with the truth on the bundled clips and ``mixes`` shuffles of their shots."""
+    videos = {path.name: (path, cuts) for path, cuts in ((needles.REAL_SHOTS[0][0], KNOWN_CUTS["bikes.mp4"]),
+                                                       (needles.REAL_SHOTS[1][0],
+                                                        KNOWN_CUTS["big_buck_bunny_0_30.webm"]))}
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(mixes):
+            path = Path(tmp) / f"mix{seed}.mp4"
+            videos[f"real mix {seed}"] = (path, needles.make_real_mix_video(path, seed=seed).cuts)
+        for name, (path, truth) in videos.items():
+            results[name] = {"truth": truth, **{
+                mode: _harness.run_python("bench_analysis:analysis_child", str(path), "pyav", 2,
+                                          reference).result["cuts"]
+                for reference, mode in MODES.items()}}
+    return results
+
+
+def f1_table(found: dict[str, dict]) -> str:
+    """Per group of videos and pooled: true cuts, each mode's found/false and F1, and the F1 gap."""
+    groups = {"generated 1080p": [k for k in found if "min" in k],
+              "bundled clips": [k for k in found if "." in k],
+              "real mixes": [k for k in found if k.startswith("real mix")]}
+    groups["all"] = list(found)
+    rows = []
+    for group, names in groups.items():
+        truths = sum(len(found[n]["truth"]) for n in names)
+        scores = {}
+        cells = []
+        for mode in MODES.values():
+            counts = [cut_counts(found[n][mode], found[n]["truth"]) for n in names]
+            scores[mode] = f1(counts, truths)
+            cells += [f"{sum(c[0] for c in counts)} ({sum(c[2] - c[1] for c in counts)} false)",
+                      f"{scores[mode]:.3f}"]
+        rows.append([group, len(names), truths, *cells,
+                     f"{scores['every frame'] - scores['reference frames']:+.3f}"])
+    return _harness.markdown_table(["videos", "n", "true cuts", "every frame: found", "F1",
+                                    "reference frames: found", "F1", "F1 gap"], rows)
+
+
+def write_report(rows: list[list], found: dict[str, dict], *, threads: int, repeat: int, mixes: int) -> None:
     text = f"""# Analysis pass: speed and memory against the baselines
 
 Regenerate: `python reports/bench/bench_analysis.py` (videos from `make_videos.py`, cached).
@@ -90,6 +163,14 @@ median of {repeat} run(s) (PySceneDetect: 1 run). Decoder threads: {threads} eve
 `ffmpeg -f null` decode of the same file.
 
 {_harness.markdown_table(HEADERS, rows)}
+
+## Cut F1: reference frames only against every frame
+
+Hard cuts (boundaries outside detected transitions) within {TOLERANCE} frames of a true cut, pooled over
+the videos of each group; real mixes: {mixes} shuffles of the bundled clips' shots (1.2-4 s each,
+320x176, x264 with B-frames) joined by hard cuts, dissolves and fades.
+
+{f1_table(found)}
 
 ## Reading it
 
@@ -122,10 +203,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lengths", type=float, nargs="+", default=[3, 30], help="video lengths in minutes")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--baseline", type=float, nargs="*", default=[3],
+                        help="lengths in minutes of the baseline-profile (no B-frames) videos")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--mixes", type=int, default=16, help="real-footage mixes for the cut F1")
     args = parser.parse_args(argv)
-    rows = [row for minutes in args.lengths for row in measure(minutes, threads=args.threads, repeat=args.repeat)]
-    write_report(rows, threads=args.threads, repeat=args.repeat)
+    rows, found = [], {}
+    for minutes, baseline in [*((m, False) for m in args.lengths), *((m, True) for m in args.baseline)]:
+        video_rows, video_found = measure(minutes, threads=args.threads, repeat=args.repeat, baseline=baseline)
+        rows += video_rows
+        found.update(video_found)
+    found.update(real_footage_cuts(args.mixes))
+    write_report(rows, found, threads=args.threads, repeat=args.repeat, mixes=args.mixes)
     print(f"wrote {REPORT}")
 
 

@@ -10,7 +10,8 @@ c. PySceneDetect: ``detect(path, AdaptiveDetector())`` then ``save_images`` (its
    3 full-size JPEGs per detected scene);
 d. framepick, cache empty: ``framepick.sample(path, "adaptive")``: the analysis pass, adaptive
    selection at Qwen's budget for the duration (the same count as b), JPEGs at Qwen's size and
-   the manifest.
+   the manifest; the same with the analysis of reference frames only (``reference_only``); and
+   ``framepick.sample(path, "uniform")``: b's frames, from the packet scan alone (no analysis).
 
 "true scenes covered" is the share of the video's known shots holding at least one of the frames
 the tool returned or wrote. The scaling over lengths shows whether time grows linearly and
@@ -50,7 +51,12 @@ TOOLS = {
     "decord": "qwen-vl-utils decord path (`get_batch`, full size)",
     "scenedetect": "PySceneDetect `detect()` + `save_images()`",
     "framepick": "framepick `sample(..., \"adaptive\")`, cache empty",
+    "framepick-reference": "the same, reference frames only (`--reference-frames`)",
+    "framepick-uniform": "framepick `sample(..., \"uniform\")`, cache empty",
 }
+# framepick's rows: strategy and whether the analysis decodes reference frames only
+FRAMEPICK_RUNS = {"framepick": ("adaptive", False), "framepick-reference": ("adaptive", True),
+                  "framepick-uniform": ("uniform", False)}
 
 
 # --- run in fresh child processes through _harness.run_python ---------------------------------
@@ -66,11 +72,14 @@ def scenedetect_child(path: str, out: str) -> dict:
     return {"indices": frames, "scenes": len(scenes)}
 
 
-def framepick_child(path: str, out: str) -> dict:
-    """framepick for a video never seen: analysis, adaptive selection, JPEGs, manifest."""
+def framepick_child(path: str, out: str, strategy: str = "adaptive", reference_only: bool = False) -> dict:
+    """framepick for a video never seen: analysis (``uniform``: the packet scan), selection, JPEGs,
+    manifest."""
+    from framepick.config import AnalysisConfig, JobConfig
     from framepick.pipeline import sample
 
-    manifest = json.loads(sample(path, "adaptive", out_dir=out, progress=False, threads=THREADS).read_text())
+    config = JobConfig(strategy=strategy, analysis=AnalysisConfig(reference_only=reference_only))
+    manifest = json.loads(sample(path, out_dir=out, config=config, progress=False, threads=THREADS).read_text())
     return {"indices": [f["index"] for f in manifest["frames"]], "scenes": len(manifest["scenes"]),
             "size": [manifest["output"]["width"], manifest["output"]["height"]]}
 
@@ -96,10 +105,11 @@ def measure(minutes: float) -> dict:
         indices = qwen_indices(meta["frames"], qwen_nframes(meta["frames"], meta["fps"]))
         rows["decord"] = {"wall_s": run.wall_s, "peak_rss_mb": run.peak_rss_mb, "frames": run.result["shape"][0],
                           "coverage": true_scene_coverage(indices, cuts), "note": "frames in memory, full size"}
-        for name in ("scenedetect", "framepick"):
+        for name in ("scenedetect", *FRAMEPICK_RUNS):
             out = Path(tmp) / name
-            run = h.run_python(f"bench_end_to_end:{name}_child", path, str(out),
-                               env={"FRAMEPICK_CACHE": str(Path(tmp) / "cache")})
+            child, extra = (name, ()) if name == "scenedetect" else ("framepick", FRAMEPICK_RUNS[name])
+            run = h.run_python(f"bench_end_to_end:{child}_child", path, str(out), *extra,
+                               env={"FRAMEPICK_CACHE": str(Path(tmp) / name / "cache")})
             written = sum(1 for _ in out.rglob("*.jpg"))
             rows[name] = {"wall_s": run.wall_s, "peak_rss_mb": run.peak_rss_mb, "frames": written,
                           "coverage": true_scene_coverage(run.result["indices"], cuts),
@@ -116,21 +126,26 @@ def _note(name: str, result: dict) -> str:
     if name == "scenedetect":
         return f"JPEGs at full size, 3 per detected scene ({result['scenes']} scenes)"
     width, height = result["size"]
-    return f"JPEGs at {width}x{height}, {result['scenes']} scenes detected"
+    scenes = f", {result['scenes']} scenes detected" if name != "framepick-uniform" else ", no analysis"
+    return f"JPEGs at {width}x{height}{scenes}"
 
 
 def length_table(results: dict) -> str:
     table = []
     for minutes, part in sorted(results.items(), key=lambda item: float(item[0])):
         rows = part["rows"]
-        floor = rows["ffmpeg"]["wall_s"]
+        floor, decord = rows["ffmpeg"], rows["decord"]
         for name, label in TOOLS.items():
+            if name not in rows:
+                continue
             row = rows[name]
             coverage = "-" if row["coverage"] is None else f"{100 * row['coverage']:.1f}%"
-            table.append([f"{float(minutes):g}", label, row["wall_s"], row["wall_s"] / floor,
+            table.append([f"{float(minutes):g}", label, row["wall_s"], row["wall_s"] / floor["wall_s"],
+                          row["wall_s"] / decord["wall_s"], f"{100 * row['peak_rss_mb'] / decord['peak_rss_mb']:.1f}%",
                           row["peak_rss_mb"], "-" if row["frames"] is None else row["frames"], coverage,
                           row.get("note", "-")])
-    headers = ["minutes", "tool", "wall s", "x ffmpeg", "peak RSS MiB", "frames out", "true scenes covered", "notes"]
+    headers = ["minutes", "tool", "wall s", "x ffmpeg", "x decord path", "RSS / decord's", "peak RSS MiB",
+               "frames out", "true scenes covered", "notes"]
     return h.markdown_table(headers, table)
 
 
@@ -144,6 +159,8 @@ def plot(results: dict) -> None:
     minutes = [float(m) for m in lengths]
     fig, (time_ax, rss_ax) = plt.subplots(1, 2, figsize=(11, 4))
     for name, label in TOOLS.items():
+        if any(name not in results[m]["rows"] for m in lengths):
+            continue
         label = label.replace("`", "")
         time_ax.plot(minutes, [results[m]["rows"][name]["wall_s"] for m in lengths], marker="o", label=label)
         rss_ax.plot(minutes, [results[m]["rows"][name]["peak_rss_mb"] for m in lengths], marker="o", label=label)

@@ -43,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 from helpers import BIKES, SAMPLE, listing  # noqa: E402
+from videos import write_slow_video, write_video  # noqa: E402
 
 REPORT = ROOT / "reports" / "reliability.md"
 HOSTILE = ["..mp4", "....mp4", ".partial-x.mp4", ".old-y.mp4", "batch.jsonl.mp4", "Batch.JSONL.mp4",
@@ -181,7 +182,8 @@ def kills(folder: Path, runs: int, rng: random.Random) -> dict:
 
 
 def _one_line_error(finished: subprocess.CompletedProcess, path: Path, status: int = 2) -> bool:
-    """``finished`` ended with ``status`` and one stderr line naming ``path``, no traceback."""
+    """``finished`` ended with ``status`` and one stderr line naming ``path`` (the video, or the
+    output folder it cannot write), no traceback."""
     return (finished.returncode == status and finished.stderr.count("\n") == 1
             and finished.stderr.startswith(f"framepick: {path}: "))
 
@@ -207,7 +209,7 @@ def openers(folder: Path) -> dict:
     for name, text in files.items():
         if text is not None:
             (folder / name).write_text(text)
-    shutil.copy(BIKES, folder / "sparse.ts")
+    write_video(folder / "sparse.ts", [25], width=64, height=64)
     with open(folder / "sparse.ts", "r+b") as handle:
         handle.truncate(1 << 40)  # zeros after the real data
     clean = 0
@@ -220,8 +222,7 @@ def openers(folder: Path) -> dict:
         clean += _one_line_error(finished, folder / name) and not out.exists()
     limits = save_config(JobConfig(strategy="adaptive", timeout_ratio=0.0), folder / "limits.toml")
     long_video = folder / "long.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=600",
-                    "-c:v", "libx264", "-preset", "ultrafast", str(long_video)], check=True)
+    write_slow_video(long_video)  # about 16 s of analysis
     started = time.monotonic()
     finished = _sample(long_video, folder / "out-long", "--config", str(limits), "--timeout", "2")
     clean += (_one_line_error(finished, long_video, status=3) and time.monotonic() - started < 10
@@ -238,7 +239,7 @@ def full_disk(folder: Path) -> dict:
     try:
         big = ("--frames", "64", "--strategy", "uniform")
         finished = _sample(SAMPLE, disk / "out", *big)
-        sample_clean = _one_line_error(finished, SAMPLE) and "No space left" in finished.stderr
+        sample_clean = _one_line_error(finished, disk / "out" / SAMPLE.stem) and "No space left" in finished.stderr
         sample_clean &= listing(disk / "out") == [] and not any((disk / "out").rglob("*.jpg"))
         command = _batch_command(disk / "batch", [SAMPLE, BIKES], "--workers", "1", frames=64)
         batch = subprocess.run(command, capture_output=True, text=True, timeout=300)
@@ -259,13 +260,13 @@ def full_disk(folder: Path) -> dict:
 
 def _fill(folder: Path) -> None:
     """Write zeros into ``folder`` until its file system is full."""
-    with open(folder / "filler", "wb") as handle:
-        try:
+    try:
+        with open(folder / "filler", "wb") as handle:
             while True:
                 handle.write(b"\0" * 4096)
                 handle.flush()
-        except OSError:
-            pass
+    except OSError:
+        pass
 
 
 def main() -> None:

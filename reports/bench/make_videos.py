@@ -49,6 +49,7 @@ ENCODER_ARGS = (
     "-c:v", "libx264", "-preset", "superfast", "-b:v", "3500k", "-maxrate", "8000k",
     "-bufsize", "16000k", "-g", "250", "-pix_fmt", "yuv420p", "-movflags", "+faststart",
 )  # fmt: skip
+BASELINE_ARGS = ("-profile:v", "baseline")  # no B-frames: every frame is a reference frame
 DEFAULT_LENGTHS_MIN = (1, 3, 10, 30)
 
 
@@ -58,9 +59,10 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "framepick-bench"
 
 
-def video_path(minutes: float, *, folder: Path | None = None) -> Path:
-    """Return the path of the cached ``minutes``-long video (it may not exist yet)."""
-    name = f"cuts_1080p30_{minutes:g}min_v{GENERATOR_VERSION}.mp4"
+def video_path(minutes: float, *, folder: Path | None = None, baseline: bool = False) -> Path:
+    """Return the path of the cached ``minutes``-long video (it may not exist yet); ``baseline``:
+    the same shots in H.264's baseline profile (no B-frames)."""
+    name = f"cuts_1080p30_{minutes:g}min{'_baseline' if baseline else ''}_v{GENERATOR_VERSION}.mp4"
     return (folder or cache_dir()) / name
 
 
@@ -200,8 +202,9 @@ def count_frames(path: Path, *, threads: int = 2) -> int:
     return int(re.findall(r"^frame=(\d+)", out, flags=re.M)[-1])
 
 
-def generate(minutes: float, path: Path) -> dict:
+def generate(minutes: float, path: Path, *, baseline: bool = False) -> dict:
     """Encode the ``minutes``-long video to ``path`` and write its sidecar; return the sidecar."""
+    encoder_args = (*ENCODER_ARGS, *BASELINE_ARGS) if baseline else ENCODER_ARGS
     total = round(minutes * 60 * FPS)
     seed = int(minutes * 1000)
     shots = plan_shots(total, seed=seed)
@@ -211,7 +214,7 @@ def generate(minutes: float, path: Path) -> dict:
     partial = path.with_suffix(".partial.mp4")
     cmd = [
         "nice", "-n", "15", imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error",
-        "-y", "-/filter_complex", str(graph_file), "-map", "[out]", *ENCODER_ARGS,
+        "-y", "-/filter_complex", str(graph_file), "-map", "[out]", *encoder_args,
         str(partial),
     ]  # fmt: skip
     started = time.perf_counter()
@@ -236,21 +239,21 @@ def generate(minutes: float, path: Path) -> dict:
         "size_bytes": path.stat().st_size,
         "seed": seed,
         "generator_version": GENERATOR_VERSION,
-        "encoder_args": list(ENCODER_ARGS),
+        "encoder_args": list(encoder_args),
         "encode_s": round(encode_s, 1),
     }
     path.with_suffix(".json").write_text(json.dumps(meta, indent=1))
     return meta
 
 
-def ensure_video(minutes: float, *, folder: Path | None = None) -> dict:
+def ensure_video(minutes: float, *, folder: Path | None = None, baseline: bool = False) -> dict:
     """Return the sidecar of the ``minutes``-long video (with ``"path"``), generating it if needed."""
-    path = video_path(minutes, folder=folder)
+    path = video_path(minutes, folder=folder, baseline=baseline)
     sidecar = path.with_suffix(".json")
     if path.exists() and sidecar.exists():
         meta = json.loads(sidecar.read_text())
     else:
-        meta = generate(minutes, path)
+        meta = generate(minutes, path, baseline=baseline)
     return {**meta, "path": str(path)}
 
 
@@ -258,9 +261,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lengths", type=float, nargs="+", default=DEFAULT_LENGTHS_MIN,
                         help="video lengths in minutes (default: 1 3 10 30)")  # fmt: skip
+    parser.add_argument("--baseline", action="store_true", help="H.264 baseline profile (no B-frames)")
     args = parser.parse_args(argv)
     for minutes in args.lengths:
-        meta = ensure_video(minutes)
+        meta = ensure_video(minutes, baseline=args.baseline)
         print(
             f"{meta['path']}: {meta['frames']} frames, {len(meta['cuts'])} cuts, "
             f"{meta['size_bytes'] / 1e6:.0f} MB",

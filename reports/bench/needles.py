@@ -29,6 +29,7 @@ class Truth:
     frames: int
     slides: list[tuple[int, int]] = field(default_factory=list)
     transitions: list[tuple[int, int]] = field(default_factory=list)  # fades and cross-fades
+    cuts: list[int] = field(default_factory=list)  # hard cuts: the first frame of the new shot (0 excluded)
     inserts: list[tuple[int, int]] = field(default_factory=list)
     overlays: list[tuple[int, int]] = field(default_factory=list)
 
@@ -215,7 +216,7 @@ def make_real_mix_video(path: Path, *, seed: int, shots: int = 10, width: int = 
             truth.transitions.append((begin, len(out) + up))
         settled = len(out) + (up if join == "fade" else 0)
         out += clip
-    truth.frames = len(out)
+    truth.frames, truth.cuts = len(out), [cut for cut in cuts if cut > 0]
     bounds = sorted({0, truth.frames, *cuts, *[edge for span in truth.transitions for edge in span]})
     inside = [any(lo <= a and b <= hi for lo, hi in truth.transitions) for a, b in zip(bounds, bounds[1:])]
     truth.slides = [(a, b) for (a, b), skip in zip(zip(bounds, bounds[1:]), inside) if not skip]
