@@ -166,19 +166,34 @@ def concurrency(folder: Path, runs: int) -> dict:
 
 def kills(folder: Path, runs: int, rng: random.Random) -> dict:
     clips = _copies(folder, 4)
-    clean = 0
+    clean, unclean = 0, []
     for n in range(runs):
         out = folder / f"out{n}"
         process = subprocess.Popen(_batch_command(out, clips, "--workers", "2"), stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL, start_new_session=True)
+        how = signal.SIGKILL if n % 2 else signal.SIGTERM
         time.sleep(rng.uniform(0.5, 6.0))
-        process.send_signal(signal.SIGKILL if n % 2 else signal.SIGTERM)
+        process.send_signal(how)
         process.wait(timeout=60)
-        time.sleep(2.0)
-        orphans = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True).stdout.split()
+        deadline = time.monotonic() + 10.0  # workers notice their parent's death within a second or two
+        while (orphans := _group(process.pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
         rerun = subprocess.run(_batch_command(out, clips, "--workers", "2"), capture_output=True, text=True)
-        clean += not orphans and rerun.returncode == 0 and len(listing(out)) == len(clips) + 1
-    return {"cases": runs, "clean": clean}
+        try:
+            complete = len(listing(out)) == len(clips) + 1
+        except AssertionError as exc:  # something left in the staging area
+            complete, rerun.stderr = False, f"{rerun.stderr}{exc}"
+        if not orphans and rerun.returncode == 0 and complete:
+            clean += 1
+        else:
+            unclean.append(f"{how.name}: orphans {orphans}, rerun exit {rerun.returncode}, "
+                           f"{rerun.stderr.strip()[-300:]!r}")
+    return {"cases": runs, "clean": clean, "unclean": unclean}
+
+
+def _group(pgid: int) -> list[str]:
+    """Processes still alive in process group ``pgid``."""
+    return subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True).stdout.split()
 
 
 def _one_line_error(finished: subprocess.CompletedProcess, path: Path, status: int = 2) -> bool:
@@ -317,6 +332,8 @@ def main() -> None:
         "",
         *(["Unclean cases (first five):", "", *[f"- `{line}`" for line in bad["unclean"]], ""] if bad["unclean"]
           else []),
+        *[f"- {name}: `{line}`" for name, r in results.items() if name != "corrupt and truncated files"
+          for line in r.get("unclean", [])],
         *([] if os.geteuid() == 0 else ["Not covered in this run: a full disk (needs a tmpfs mounted as root).", ""]),
     ]
     REPORT.write_text("\n".join(lines))
