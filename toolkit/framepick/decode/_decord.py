@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Generator
+import sys
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -22,14 +24,35 @@ def decord_reader(path: str | os.PathLike, *, width: int, height: int, threads: 
     """
     import decord  # heavy; only this module imports it
 
-    decord.logging.set_level(decord.logging.WARNING if ffmpeg_log_shown() else decord.logging.QUIET)
+    shown = ffmpeg_log_shown()
+    decord.logging.set_level(decord.logging.WARNING if shown else decord.logging.QUIET)
     try:
-        return decord.VideoReader(os.fspath(path), ctx=decord.cpu(0), width=width, height=height,
-                                  num_threads=threads)
+        with _native_stderr_silenced(not shown):
+            return decord.VideoReader(os.fspath(path), ctx=decord.cpu(0), width=width, height=height,
+                                      num_threads=threads)
     except decord.DECORDError as exc:
         raise VideoError(path, f"decord cannot open it: {_first_line(exc)}") from exc
     except RuntimeError as exc:  # decord's own "Error reading <path>...": FFmpeg could not open it
         raise VideoError(path, "decord cannot open it (not a video FFmpeg can read, or its header is corrupt)") from exc
+
+
+@contextmanager
+def _native_stderr_silenced(silent: bool) -> Iterator[None]:
+    """Point file descriptor 2 at the null device for the body, when ``silent``: decord's own C++
+    log (``video_reader.cc:83: ERROR opening: ...``, printed as it fails to open a file) ignores
+    ``decord.logging`` and writes there directly. The error itself still reaches the caller."""
+    if not silent:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def decord_chunks(
