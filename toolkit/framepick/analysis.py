@@ -179,7 +179,7 @@ class Accumulator:
                  detector_params: dict[str, Any] | None = None) -> None:
         params = config.detector_params if detector_params is None else detector_params
         self.scorer = ChangeScorer(lag=blend_lag(config.rate_fps or fps))
-        self.tracker = SceneTracker(config.detector, params, fps=fps)
+        self.tracker = SceneTracker(config.detector, params, fps=fps, fill_gaps=config.reference_only)
         self.thumbs = _Thumbnails(config.thumb_fps, thumb_wh)
         self._times: list[np.ndarray] = []
         self._analysed: list[np.ndarray] = []
