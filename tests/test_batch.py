@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from framepick.batch import STATUS_FILE, find_videos, run_batch, video_ids
-from framepick.config import JobConfig, config_hash, save_config
+from framepick.config import AnalysisConfig, JobConfig, config_hash, save_config
 from framepick.errors import ConfigError
 from helpers import listing
 
@@ -315,15 +315,16 @@ def test_ray_executor(cut_video, bikes, bad_videos, tmp_path):
     from framepick.segments import plan_segments
 
     inputs = [cut_video[0], bikes, bad_videos["missing"]]
-    config = JobConfig(strategy="adaptive", params={"frames": 6})
+    every_frame = AnalysisConfig(reference_only=False)  # what segments split
+    config = JobConfig(strategy="adaptive", params={"frames": 6}, analysis=every_frame)
     finished = _ray_batch(config, inputs, tmp_path / "ray", tmp_path, "--segment-minutes", "0.05")
     assert finished.returncode == 1, finished.stderr[-2000:]
     assert "3 videos: 2 ok, 0 skipped, 1 failed" in finished.stdout
     lines = {line["id"]: line for line in status_lines(tmp_path / "ray")[1:-1]}
     assert lines["missing"]["reason"] == "file not found"
     # analysed in segments:
-    assert lines["bikes"]["segments"] == len(plan_segments(bikes, segment_s=3.0)) == 4
-    assert lines["cuts"]["segments"] == len(plan_segments(cut_video[0], segment_s=3.0)) >= 2
+    assert lines["bikes"]["segments"] == len(plan_segments(bikes, every_frame, segment_s=3.0)) == 4
+    assert lines["cuts"]["segments"] == len(plan_segments(cut_video[0], every_frame, segment_s=3.0)) >= 2
     local = run(inputs[:2], tmp_path / "local", config=config)
     assert local.exit_status == 0
     for video_id in ("cuts", "bikes"):

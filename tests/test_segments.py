@@ -19,6 +19,8 @@ from framepick.segments import (
 )
 from videos import write_joined, write_video
 
+EVERY_FRAME = AnalysisConfig(reference_only=False)  # what segments split; the default runs as one pass
+
 ARRAYS = ("frame_times_s", "score_indices", "score", "luma_diff", "hist_diff", "scenes", "thumb_indices", "thumbs",
           "transitions", "transition_kinds")
 
@@ -55,7 +57,7 @@ def segmented(path, config, segment_s):
 ])
 @pytest.mark.parametrize("rate_fps", [None, 5.0])
 def test_merged_equals_single_pass(long_cuts, detector, params, rate_fps):
-    config = AnalysisConfig(detector=detector, detector_params=params, rate_fps=rate_fps)
+    config = AnalysisConfig(reference_only=False, detector=detector, detector_params=params, rate_fps=rate_fps)
     single = analyze(long_cuts, config, cache=False)
     segments, merged = segmented(long_cuts, config, 4.0)
     assert len(segments) >= 20
@@ -65,7 +67,8 @@ def test_merged_equals_single_pass(long_cuts, detector, params, rate_fps):
 
 def test_min_scene_len_is_exercised(long_cuts):
     # the filters above are not no-ops: they change the cuts of the single pass
-    cuts = {length: analyze(long_cuts, AnalysisConfig(detector="content", detector_params={"min_scene_len": length}),
+    cuts = {length: analyze(long_cuts, AnalysisConfig(reference_only=False, detector="content",
+                                                      detector_params={"min_scene_len": length}),
                             cache=False).cuts.tolist() for length in (15, 100)}
     assert cuts[15] == list(range(60, 2400, 60)) and cuts[100] != cuts[15]
 
@@ -83,14 +86,14 @@ def other_videos(tmp_path_factory, bikes):
 @pytest.mark.parametrize("name", ["bikes", "vfr", "rotated", "vp9"])
 def test_other_videos(other_videos, name):
     path = other_videos[name]
-    config = AnalysisConfig(thumb_fps=4.0)
+    config = AnalysisConfig(reference_only=False, thumb_fps=4.0)
     segments, merged = segmented(path, config, 1.0)
     assert len(segments) >= 2
     assert_same_analysis(merged, analyze(path, config, cache=False))
 
 
 def test_segments_start_at_keyframes(long_cuts):
-    config = AnalysisConfig()
+    config = EVERY_FRAME
     segments = plan_segments(long_cuts, config, segment_s=10.0)
     analysis = analyze(long_cuts, config)
     keyframe_times = analysis.frame_times_s[list(analysis.info.keyframes)]
@@ -103,7 +106,7 @@ def test_segments_start_at_keyframes(long_cuts):
 
 
 def test_parallel_in_processes_and_cached(long_cuts):
-    config = AnalysisConfig(rate_fps=10.0)
+    config = AnalysisConfig(reference_only=False, rate_fps=10.0)
     parallel = analyze_parallel(long_cuts, config, segment_s=20.0, workers=2)
     single = analyze(long_cuts, dataclasses.replace(config, threads=1), cache=False)
     assert_same_analysis(parallel, dataclasses.replace(single, config=parallel.config))
@@ -111,7 +114,7 @@ def test_parallel_in_processes_and_cached(long_cuts):
 
 
 def test_parts_that_do_not_join_are_refused(long_cuts):
-    config = AnalysisConfig()
+    config = EVERY_FRAME
     segments = plan_segments(long_cuts, config, segment_s=30.0)
     parts = [analyze_segment(long_cuts, config, s) for s in segments]
     changed = dataclasses.replace(parts[1], tail_measures=parts[1].tail_measures + np.float32(0.01))
@@ -126,17 +129,20 @@ def test_parts_that_do_not_join_are_refused(long_cuts):
 
 def test_settings_that_cannot_be_split(long_cuts):
     with pytest.raises(ConfigError, match="keyframes_only"):
-        plan_segments(long_cuts, AnalysisConfig(keyframes_only=True), segment_s=10.0)
+        plan_segments(long_cuts, AnalysisConfig(reference_only=False, keyframes_only=True), segment_s=10.0)
     with pytest.raises(ConfigError, match="PyAV"):
-        plan_segments(long_cuts, AnalysisConfig(backend="decord"), segment_s=10.0)
+        plan_segments(long_cuts, AnalysisConfig(reference_only=False, backend="decord"), segment_s=10.0)
     with pytest.raises(ConfigError, match="segment_s"):
-        plan_segments(long_cuts, AnalysisConfig(), segment_s=0)
-    quick = analyze_parallel(long_cuts, AnalysisConfig(keyframes_only=True), segment_s=10.0)  # one pass
-    assert_same_analysis(quick, analyze(long_cuts, AnalysisConfig(keyframes_only=True), cache=False))
+        plan_segments(long_cuts, EVERY_FRAME, segment_s=0)
+    with pytest.raises(ConfigError, match="reference_only analysis cannot be split"):
+        plan_segments(long_cuts, AnalysisConfig(), segment_s=10.0)
+    keyframes = AnalysisConfig(keyframes_only=True)
+    quick = analyze_parallel(long_cuts, keyframes, segment_s=10.0)  # one pass
+    assert_same_analysis(quick, analyze(long_cuts, keyframes, cache=False))
 
 
 def test_joined_recordings_are_not_split(tmp_path):
     path = tmp_path / "restarted.ts"
     write_joined(path, [(160, 96), (160, 96)], frames_each=50, restart_timestamps=True)
     with pytest.raises(SegmentMismatch, match="timestamps are missing or go backwards"):
-        plan_segments(path, segment_s=1.0)
+        plan_segments(path, EVERY_FRAME, segment_s=1.0)

@@ -84,7 +84,9 @@ def real_footage_video(video_dir, bikes):
 
 def test_transitions_between_real_shots_in_motion(real_footage_video, bikes):
     path, truth = real_footage_video
-    assert_found(analyze(path, cache=False), truth)
+    assert_found(analyze(path, reference_only=False, cache=False), truth)
+    # from reference frames only, a transition's ends fall on decoded frames: one frame further off
+    assert_found(analyze(path, cache=False), truth, tolerance=3)
     assert len(analyze(bikes, cache=False).transitions) == 0  # hard cuts and motion only
 
 
@@ -132,7 +134,7 @@ def test_uniform_keeps_qwen_indices_through_transitions(transitions_video):
 def test_segments_join_transitions_across_boundaries(video_dir):
     path = video_dir / "transitions_x4.mp4"
     write_transitions_video(path, repeats=4)
-    config = AnalysisConfig()
+    config = AnalysisConfig(reference_only=False)  # what segments split
     single = analyze(path, config, cache=False)
     segments = plan_segments(path, config, segment_s=3.0)
     merged = merge_segments(path, config, [analyze_segment(path, config, s) for s in segments])

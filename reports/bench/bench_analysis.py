@@ -5,8 +5,8 @@ the baseline profile, without them), in the same run and on this machine, each m
 fresh process (wall time and peak RSS of that process):
 
 - ``ffmpeg -threads T -i f -f null -``: decoding every frame and nothing else (the floor);
-- ``framepick.analyze`` with the PyAV backend (the default), with PyAV decoding reference frames
-  only (``reference_only``, ``--reference-frames``) and with decord;
+- ``framepick.analyze`` with the PyAV backend decoding reference frames only (the default), with
+  PyAV decoding every frame (``reference_only=False``, ``--every-frame``) and with decord;
 - ``scenedetect.detect(f, AdaptiveDetector())``: PySceneDetect on its own.
 
 Then the two PyAV modes' hard-cut F1 (a cut found within 2 frames of a true one) on every
@@ -35,7 +35,7 @@ from helpers import KNOWN_CUTS  # noqa: E402
 REPORT = Path(__file__).resolve().parents[1] / "analysis.md"
 
 
-def analysis_child(path: str, backend: str, threads: int, reference_only: bool = False) -> dict:
+def analysis_child(path: str, backend: str, threads: int, reference_only: bool) -> dict:
     """Run in the measured process: one uncached analysis."""
     import framepick
 
@@ -86,13 +86,13 @@ def measure(minutes: float, *, threads: int, repeat: int, baseline: bool = False
     floor = _harness.ffmpeg_null_decode(path, threads, n=repeat)
     rows = [[name, "ffmpeg -f null", f"{floor.wall_s:.1f}", "1.00", f"{floor.peak_rss_mb:.0f}", "-"]]
     found = {"truth": truth}
-    for backend, reference in (("pyav", False), ("pyav", True), ("decord", False)):
+    for backend, reference in (("pyav", True), ("pyav", False), ("decord", False)):
         run = _harness.repeat(
             lambda b=backend, r=reference: _harness.run_python("bench_analysis:analysis_child", path, b, threads, r),
             repeat,
         )
-        what = f"{run.result['decoder']}, reference frames ({run.result['analysed']} of {run.result['frames']})" \
-            if reference else run.result["decoder"]
+        what = f"{run.result['decoder']}, " + (f"reference frames ({run.result['analysed']} of {run.result['frames']})"
+                                               if reference else "every frame")
         if backend == "pyav":
             found[MODES[reference]] = run.result["cuts"]
         rows.append([name, f"framepick analyze ({what})", f"{run.wall_s:.1f}",
@@ -158,8 +158,10 @@ Regenerate: `python reports/bench/bench_analysis.py` (videos from `make_videos.p
 Every row is a fresh process on this machine, in the same run; wall time and peak RSS are the
 median of {repeat} run(s) (PySceneDetect: 1 run). Decoder threads: {threads} everywhere
 (`ffmpeg -threads {threads}`, `framepick analyze --threads {threads}`). Videos: generated 1080p
-30 fps H.264 with known cuts (`make_videos.py`). framepick analyses every frame at 128 px
-(scores + AdaptiveDetector + thumbnails); "x ffmpeg decode" is wall time over the plain
+30 fps H.264 with known cuts (`make_videos.py`; "baseline": the same shots in H.264's baseline
+profile, no B-frames, so every frame is a reference frame). framepick analyses at 128 px
+(scores + AdaptiveDetector + thumbnails), by default from the reference frames, with the frames
+between given to the detector as blends; "x ffmpeg decode" is wall time over the plain
 `ffmpeg -f null` decode of the same file.
 
 {_harness.markdown_table(HEADERS, rows)}
@@ -174,15 +176,20 @@ the videos of each group; real mixes: {mixes} shuffles of the bundled clips' sho
 
 ## Reading it
 
-- Time: the analysis decodes every frame (a normal decode, deblocking on) and scales it to
-  128 px in an FFmpeg filter graph, in a decode thread; with reference frames only it skips the
-  frames nothing is predicted from (`skip_frame=nonref`, most B-frames) and times them from their
-  packets; the Numba scores, PySceneDetect's AdaptiveDetector and the
-  thumbnails run in the main thread on the chunk before. The decode thread (decode and scaling,
-  one after the other) is the bottleneck: the main thread mostly waits for it. Start-up (imports,
-  loading the cached Numba kernels, about 1.5 s) weighs on short videos, so the ratio to ffmpeg
-  is higher at 3 minutes than at 30 (target: at most 1.15x). It is faster than PySceneDetect's own
-  `detect()` with its default AdaptiveDetector on the same file.
+- Time: the analysis decodes the reference frames only (`skip_frame=nonref`: the frames nothing
+  is predicted from, most B-frames, are skipped; every decoded picture is exact, deblocking on)
+  and times every frame from its packet; it scales the decoded frames to 128 px in an FFmpeg
+  filter graph, in a decode thread; the Numba scores, PySceneDetect's AdaptiveDetector and the
+  thumbnails run in the main thread on the chunk before. The decode thread (decode, then
+  scaling, one after the other) is the bottleneck: in a profile of the 1-minute clip the main
+  thread waited on it for 5.4 of 6.6 s; the whole pass uses about 1.7 of the 2 cores, so little
+  is left to overlap. Start-up (imports, loading the cached Numba kernels, about 1.5 s) weighs on
+  short videos, so ratios fall with length. On a stream without B-frames every frame is decoded.
+- Cuts: the adaptive detector divides a frame's change by its neighbours' average; between
+  reference frames the neighbours' changes would span two or three frames of motion and a
+  marginal cut's ratio would drop below the threshold, so the detector is given the skipped
+  frames as blends of their decoded neighbours (section above: the same hard cuts as every
+  frame).
 - Memory: PyAV streams; peak RSS is flat from 3 to 30 minutes (mostly the imported libraries:
   Numba, OpenCV, PyAV, scenedetect). decord reads the whole compressed file (peak RSS above the
   file's size), so `backend="auto"` picks PyAV; decord stays selectable (`--backend decord`) and

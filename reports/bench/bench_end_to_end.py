@@ -10,7 +10,8 @@ c. PySceneDetect: ``detect(path, AdaptiveDetector())`` then ``save_images`` (its
    3 full-size JPEGs per detected scene);
 d. framepick, cache empty: ``framepick.sample(path, "adaptive")``: the analysis pass, adaptive
    selection at Qwen's budget for the duration (the same count as b), JPEGs at Qwen's size and
-   the manifest; the same with the analysis of reference frames only (``reference_only``); and
+   the manifest (the analysis decodes reference frames only, the default); the same with every
+   frame decoded (``reference_only=False``, ``--every-frame``); and
    ``framepick.sample(path, "uniform")``: b's frames, from the packet scan alone (no analysis).
 
 "true scenes covered" is the share of the video's known shots holding at least one of the frames
@@ -51,12 +52,12 @@ TOOLS = {
     "decord": "qwen-vl-utils decord path (`get_batch`, full size)",
     "scenedetect": "PySceneDetect `detect()` + `save_images()`",
     "framepick": "framepick `sample(..., \"adaptive\")`, cache empty",
-    "framepick-reference": "the same, reference frames only (`--reference-frames`)",
+    "framepick-every": "the same, every frame decoded (`--every-frame`)",
     "framepick-uniform": "framepick `sample(..., \"uniform\")`, cache empty",
 }
 # framepick's rows: strategy and whether the analysis decodes reference frames only
-FRAMEPICK_RUNS = {"framepick": ("adaptive", False), "framepick-reference": ("adaptive", True),
-                  "framepick-uniform": ("uniform", False)}
+FRAMEPICK_RUNS = {"framepick": ("adaptive", True), "framepick-every": ("adaptive", False),
+                  "framepick-uniform": ("uniform", True)}
 
 
 # --- run in fresh child processes through _harness.run_python ---------------------------------
@@ -72,7 +73,7 @@ def scenedetect_child(path: str, out: str) -> dict:
     return {"indices": frames, "scenes": len(scenes)}
 
 
-def framepick_child(path: str, out: str, strategy: str = "adaptive", reference_only: bool = False) -> dict:
+def framepick_child(path: str, out: str, strategy: str = "adaptive", reference_only: bool = True) -> dict:
     """framepick for a video never seen: analysis (``uniform``: the packet scan), selection, JPEGs,
     manifest."""
     from framepick.config import AnalysisConfig, JobConfig

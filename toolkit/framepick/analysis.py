@@ -1,6 +1,8 @@
 """The analysis pass: one streaming decode that yields scores, scenes and thumbnails together.
 
-:func:`analyze` decodes the video once at a small size (see :mod:`framepick.decode`), and hands
+:func:`analyze` decodes the video once at a small size (see :mod:`framepick.decode`; by default
+its reference frames only, which hold every change a cut makes, see
+:attr:`framepick.config.AnalysisConfig.reference_only`), and hands
 every analysed chunk to the change scorer (:mod:`framepick.score`), to a PySceneDetect detector
 (:mod:`framepick.scenes`) and to the thumbnail collector (together: :class:`Accumulator`); at the
 end, fades and dissolves are found in the scorer's measures (:mod:`framepick.transitions`) and
@@ -141,7 +143,7 @@ def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
                             thumb_wh=scaled_size(probed.width, probed.height, config.thumb_size))
     chunks = iter_chunks(path, size=config.size, rate_fps=config.rate_fps, backend=config.backend,
                          threads=config.thread_count, keyframes_only=config.keyframes_only,
-                         reference_only=config.reference_only)
+                         reference_only=config.skips_nonreference)
     from tqdm.auto import tqdm
 
     with tqdm(total=probed.frames, unit="frame", desc=Path(path).name, file=sys.stderr,
@@ -179,7 +181,7 @@ class Accumulator:
                  detector_params: dict[str, Any] | None = None) -> None:
         params = config.detector_params if detector_params is None else detector_params
         self.scorer = ChangeScorer(lag=blend_lag(config.rate_fps or fps))
-        self.tracker = SceneTracker(config.detector, params, fps=fps, fill_gaps=config.reference_only)
+        self.tracker = SceneTracker(config.detector, params, fps=fps, fill_gaps=config.fills_gaps)
         self.thumbs = _Thumbnails(config.thumb_fps, thumb_wh)
         self._times: list[np.ndarray] = []
         self._analysed: list[np.ndarray] = []

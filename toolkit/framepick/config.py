@@ -80,10 +80,13 @@ class AnalysisConfig:
         packet header). Much faster on long videos; scores and cuts are only as fine as the
         keyframe spacing (see reports/keyframe_scan.md).
     reference_only : bool
-        Decode and analyse only the reference frames (PyAV, FFmpeg's ``skip_frame=nonref``: most
-        B-frames skipped, every decoded picture exact): scores between consecutive decoded frames,
-        cuts at the first decoded frame of a new scene (see reports/analysis.md). decord decodes
-        every frame.
+        Decode and analyse only the reference frames (the default; PyAV, FFmpeg's
+        ``skip_frame=nonref``: most B-frames skipped, every decoded picture exact, every frame timed
+        from its packet): scores between consecutive decoded frames, the scene detector given the
+        frames between as blends of their decoded neighbours (:class:`framepick.scenes.SceneTracker`),
+        cuts found as with every frame (reports/analysis.md). ``False`` decodes every frame
+        (``--every-frame``), as do streams without non-reference frames (intra-only, H.264
+        baseline), packets without timestamps in order, decord and ``keyframes_only``.
     backend : {"auto", "pyav", "decord"}
         Frame source. ``"auto"`` picks PyAV, which streams in flat memory (see reports/analysis.md).
     detector : {"adaptive", "content", "histogram", "hash"}
@@ -99,7 +102,7 @@ class AnalysisConfig:
     size: int = 128
     rate_fps: float | None = None
     keyframes_only: bool = False
-    reference_only: bool = False
+    reference_only: bool = True
     backend: str = "auto"
     detector: str = "adaptive"
     detector_params: dict[str, Any] = field(default_factory=dict)
@@ -113,8 +116,6 @@ class AnalysisConfig:
             real("rate_fps", self.rate_fps, low=0.0, low_included=False, high=1000.0)
         if self.keyframes_only and self.rate_fps is not None:
             raise ConfigError("keyframes_only and rate_fps exclude each other")
-        if self.keyframes_only and self.reference_only:
-            raise ConfigError("keyframes_only and reference_only exclude each other")
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r}; choose one of {BACKENDS}")
         if self.detector not in DETECTORS:
@@ -124,6 +125,18 @@ class AnalysisConfig:
         integer("threads", self.threads, low=0, high=MAX_THREADS)
         if not isinstance(self.detector_params, dict):
             raise ConfigError(f"detector_params must be a table of parameters, got {self.detector_params!r}")
+
+    @property
+    def skips_nonreference(self) -> bool:
+        """Whether the pass decodes reference frames only: ``reference_only``, unless
+        ``keyframes_only`` asks for less."""
+        return self.reference_only and not self.keyframes_only
+
+    @property
+    def fills_gaps(self) -> bool:
+        """Whether the scene detector is given the frames between decoded ones as blends: a
+        reference-frames pass meant to see every frame (not one at ``rate_fps``)."""
+        return self.skips_nonreference and self.rate_fps is None
 
     @property
     def thread_count(self) -> int:

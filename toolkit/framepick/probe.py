@@ -26,7 +26,7 @@ from .types import VideoInfo
 
 __all__ = ["probe", "probe_timing", "content_id", "frame_rate", "open_video", "default_video_stream",
            "display_rotation", "sample_aspect_ratio", "display_width", "scan_packets", "PacketScan",
-           "declared_duration_s", "check_not_truncated"]
+           "declared_duration_s", "check_not_truncated", "stamps_s"]
 
 # FFmpeg demuxers that open other files or URLs named inside the file (playlists, manifests, image
 # sequences, network sessions): a name can point anywhere, a FIFO among them hangs the opener. They
@@ -35,6 +35,9 @@ NESTING_FORMATS = frozenset({"concat", "dash", "hls", "image2", "imf", "rtp", "r
 
 # A file whose frames or data end before this share of the duration it declares is truncated.
 TRUNCATED_SHARE = 0.9
+# Packet timestamps spanning more than this share of the declared duration (plus a second) are
+# corrupt (a damaged index): frames are then timed by the decoder, not by their packets.
+OVERLONG_SHARE = 1.5
 
 
 @functools.cache
@@ -165,6 +168,16 @@ def time_base(stream: av.VideoStream) -> Fraction:
     return Fraction(stream.time_base)
 
 
+def stamps_s(pts: np.ndarray, base: Fraction) -> np.ndarray:
+    """Timestamps ``pts`` (stream units) relative to the first, in seconds (float64), computed as
+    PyAV computes ``frame.time`` (``pts * num / den``), so that packet-timed and decoded frames agree
+    to the last bit."""
+    def seconds(stamps: np.ndarray) -> np.ndarray:
+        return np.asarray(stamps, dtype=np.float64) * base.numerator / base.denominator
+
+    return seconds(pts) - seconds(pts[:1])[0] if len(pts) else np.empty(0)
+
+
 def content_id(path: str | os.PathLike) -> str:
     """An identity of the file's content: its size and a SHA-256 of ``IDENTITY_BLOCKS`` blocks of
     64 KiB spread evenly over it (the first and the last included). A replaced or re-encoded video
@@ -232,7 +245,7 @@ def probe_timing(path: str | os.PathLike) -> tuple[VideoInfo, np.ndarray]:
     info, scan, time_base = _probe(path, keyframes=True)
     assert scan is not None  # keyframes=True scans the packets
     if scan.in_order:
-        times_s = (scan.pts - scan.pts[0]).astype(np.float64) * float(time_base)
+        times_s = stamps_s(scan.pts, time_base)
     else:
         times_s = np.arange(info.frames) / info.fps
     return info, times_s
@@ -306,8 +319,9 @@ class PacketScan(NamedTuple):
     """Seconds from the container's start at which the last timed packet of any stream ends
     (None: no packet carries a timestamp)."""
     in_order: bool
-    """Whether ``pts[i]`` is the decoder's frame ``i``: every video packet is timed and the
-    decoding timestamps never go backwards (they do in recordings joined end to end)."""
+    """Whether ``pts[i]`` is the decoder's frame ``i``: every video packet is timed, the decoding
+    timestamps never go backwards (they do in recordings joined end to end) and the timestamps'
+    span agrees with the duration the file declares (:data:`OVERLONG_SHARE`)."""
 
 
 def _packets(container) -> Iterator[av.Packet]:
@@ -356,8 +370,10 @@ def scan_packets(container, stream) -> PacketScan:
     order = np.argsort(np.asarray(stamps, dtype=np.int64), kind="stable")
     pts = np.asarray(stamps, dtype=np.int64)[order]
     tail = durations[order[-1]] or (np.median(np.diff(pts)) if len(pts) > 1 else 0)
-    span = (pts[-1] - pts[0] + tail) * time_base(stream)
-    return PacketScan(pts, np.asarray(keys, dtype=bool)[order], float(span), data_end_s, not jumps_back)
+    span = float((pts[-1] - pts[0] + tail) * time_base(stream))
+    declared_s = declared_duration_s(container, stream)
+    overlong = declared_s is not None and span > OVERLONG_SHARE * declared_s + 1.0
+    return PacketScan(pts, np.asarray(keys, dtype=bool)[order], span, data_end_s, not (jumps_back or overlong))
 
 
 def check_not_truncated(path: str | os.PathLike, end_s: float, declared_s: float | None, *,

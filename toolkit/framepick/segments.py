@@ -22,7 +22,8 @@ differs). What makes that exact:
   GOP, broken timestamps) fails these checks with :class:`SegmentMismatch`;
   :func:`analyze_parallel` then falls back to the single pass.
 
-Only the PyAV backend and full analyses (not ``keyframes_only``) can be split.
+Only the PyAV backend and every-frame analyses (``reference_only=False``, not ``keyframes_only``)
+can be split; the others run as one pass.
 """
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ class SegmentPart:
 
 def _check_config(config: AnalysisConfig) -> None:
     if config.keyframes_only or config.reference_only:
-        raise ConfigError("a keyframes_only or reference_only analysis cannot be split into segments")
+        raise ConfigError("a keyframes_only or reference_only analysis cannot be split into segments "
+                          "(split an every-frame one: reference_only=False, --every-frame)")
     if config.backend == "decord":
         raise ConfigError("segments are decoded with PyAV; analyse with backend 'auto' or 'pyav'")
 

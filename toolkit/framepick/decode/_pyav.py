@@ -18,6 +18,8 @@ from ..probe import (
     open_video,
     sample_aspect_ratio,
     scan_packets,
+    stamps_s,
+    time_base,
 )
 from ._common import Chunk, ChunkBuilder, output_size
 
@@ -120,7 +122,9 @@ def pyav_chunks(
         if keyframes_only or reference_only:
             if seek_pts is not None:
                 raise VideoError(path, "a keyframes or reference-frames pass starts at the beginning")
-            timed = _packet_timed(path, container, stream, frames, skip="NONKEY" if keyframes_only else "NONREF")
+            timed = _packet_timed(path, stream, frames, skip="NONKEY" if keyframes_only else "NONREF")
+            if timed is None:  # reference frames only is a shortcut: without timestamps, every frame
+                timed = _all_timed(stream, frames, origin=origin_s)
         else:
             timed = _all_timed(stream, frames, origin=origin_s)
         scaler = _Scaler(stream, size)
@@ -263,25 +267,34 @@ def _all_timed(stream, frames: Iterator[av.VideoFrame],
         yield index, time_s, frame
 
 
-def _packet_timed(path, container, stream, frames, *,
-                  skip: str) -> Generator[tuple[int, float, av.VideoFrame | None], None, None]:
+def _packet_timed(path, stream, frames, *,
+                  skip: str) -> Iterator[tuple[int, float, av.VideoFrame | None]] | None:
     """``(index, time_s, frame or None)`` of every frame, decoding only what FFmpeg's ``skip_frame``
     mode ``skip`` (``"NONKEY"``, ``"NONREF"``) leaves.
 
-    Indices and times come from a scan of the packet headers; only decoded frames carry pixels.
+    Indices and times come from a scan of the packet headers (through a container of its own, so
+    that ``container`` stays at its start: raw streams cannot seek back); only decoded frames carry
+    pixels. Returns None (with ``"NONREF"``; ``"NONKEY"``: a :class:`VideoError`) where the packets
+    are not timed in decoding order (raw streams, recordings joined end to end): then every frame
+    must be decoded.
     """
-    scan = scan_packets(container, stream)
+    with open_video(path) as (scanned, scanned_stream):
+        scan = scan_packets(scanned, scanned_stream)
     if not scan.in_order:
-        raise VideoError(path, "decoding keyframes or reference frames only needs frame timestamps in order; "
-                               "analyse every frame")
-    pts = scan.pts
-    container.seek(0, stream=stream)
+        if skip == "NONREF":
+            return None
+        raise VideoError(path, "decoding keyframes only needs frame timestamps in order; analyse every frame")
     stream.codec_context.skip_frame = skip
-    times_s = (pts - pts[0]) * float(stream.time_base) if len(pts) else pts.astype(float)
+    return _skipping(scan.pts, stamps_s(scan.pts, time_base(stream)), frames)
+
+
+def _skipping(pts: np.ndarray, times_s: np.ndarray,
+              frames: Iterator[av.VideoFrame]) -> Generator[tuple[int, float, av.VideoFrame | None], None, None]:
+    """Every frame of ``pts`` with its time, the decoded ``frames`` placed by their timestamps."""
     index_of = {int(stamp): index for index, stamp in enumerate(pts)}
     next_index = 0
     for frame in frames:
-        index = index_of.get(frame.pts, -1)
+        index = -1 if frame.pts is None else index_of.get(frame.pts, -1)
         if index < next_index:
             continue
         for skipped in range(next_index, index):
