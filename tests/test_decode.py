@@ -282,3 +282,17 @@ def test_in_between_blends_evenly():
     assert between[:, 1, 1, 0].tolist() == [50, 100, 150]
     assert between[:, 0, 0].tolist() == [[0, 25, 64], [0, 50, 128], [0, 75, 191]]  # rounded to nearest
     assert in_between(before, after, 0).shape == (0, 2, 3, 3)
+
+
+def test_a_stream_without_b_frames_is_analysed_every_frame(tmp_path):
+    """H.264 baseline has no frame reordering, so nothing to skip: the default analysis is the
+    every-frame one, array for array."""
+    from framepick import analyze
+
+    path = tmp_path / "baseline.mp4"
+    cuts = write_video(path, [30, 20, 25], options={"profile": "baseline"})
+    reference, every = analyze(path, cache=False), analyze(path, reference_only=False, cache=False)
+    assert len(reference.score_indices) == reference.info.frames == 75
+    assert reference.cuts.tolist() == cuts
+    for name in ("frame_times_s", "score_indices", "score", "scenes", "thumbs"):
+        np.testing.assert_array_equal(getattr(reference, name), getattr(every, name))

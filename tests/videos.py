@@ -49,6 +49,7 @@ def write_video(
     audio: bool = False,
     audio_s: float | None = None,
     gop: int = 50,
+    options: dict[str, str] | None = None,
 ) -> list[int]:
     """Encode a video made of scenes of the given lengths (in frames) and return its cuts.
 
@@ -78,6 +79,8 @@ def write_video(
         Length of that audio in seconds; default: the video's.
     gop : int
         Keyframe interval in frames.
+    options : dict, optional
+        Encoder options, e.g. ``{"profile": "baseline"}`` (H.264 without B-frames).
 
     Returns
     -------
@@ -90,6 +93,8 @@ def write_video(
         stream.width, stream.height = width, height
         stream.pix_fmt = pix_fmt
         stream.codec_context.gop_size = gop
+        if options:
+            stream.options = options
         if frame_durations_ms is not None:
             stream.codec_context.time_base = Fraction(1, 1000)
             stream.time_base = Fraction(1, 1000)

@@ -81,7 +81,7 @@ def framepick_child(path: str, out: str, strategy: str = "adaptive", reference_o
 
     config = JobConfig(strategy=strategy, analysis=AnalysisConfig(reference_only=reference_only))
     manifest = json.loads(sample(path, out_dir=out, config=config, progress=False, threads=THREADS).read_text())
-    return {"indices": [f["index"] for f in manifest["frames"]], "scenes": len(manifest["scenes"]),
+    return {"indices": [f["index"] for f in manifest["frames"]], "scenes": len(manifest["scenes"] or []),
             "size": [manifest["output"]["width"], manifest["output"]["height"]]}
 
 

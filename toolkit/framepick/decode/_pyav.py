@@ -104,8 +104,9 @@ def pyav_chunks(
         their packet headers but never decoded.
     reference_only : bool
         Decode only reference frames (FFmpeg's ``skip_frame=nonref``), timing the others from their
-        packet headers; a stream of reference frames only (intra-only, baseline profile) decodes
-        every frame. Not with ``seek_pts``.
+        packet headers. A stream without frame reordering (no B-frames: intra-only, H.264 baseline,
+        VP8/VP9; FFmpeg's ``has_b_frames`` is 0) is decoded every frame, as without this option
+        (nothing to skip, no packet scan). Not with ``seek_pts``.
     seek_pts : int, optional
         Start decoding at the keyframe at or before this timestamp (``stream.time_base`` units)
         instead of at the beginning; frame indices then count from 0 there.
@@ -119,6 +120,7 @@ def pyav_chunks(
             container.seek(seek_pts, stream=stream)
         frames = _decoded_frames(path, container, stream)
         builder = ChunkBuilder(chunk_frames=chunk_frames)
+        reference_only = reference_only and stream.codec_context.has_b_frames  # else: nothing to skip
         if keyframes_only or reference_only:
             if seek_pts is not None:
                 raise VideoError(path, "a keyframes or reference-frames pass starts at the beginning")
