@@ -189,7 +189,16 @@ the videos of each group; real mixes: {mixes} shuffles of the bundled clips' sho
   reference frames the neighbours' changes would span two or three frames of motion and a
   marginal cut's ratio would drop below the threshold, so the detector is given the skipped
   frames as blends of their decoded neighbours (section above: the same hard cuts as every
-  frame).
+  frame). The true cuts missing from the hard cuts of the generated videos are scene boundaries
+  all the same: the analysis took them for the edge of a (false) fade or dissolve, in both modes.
+- Short of the targets: reference frames only is 0.95-0.99x the plain decode from 10 minutes on
+  (target 0.7x), every frame 1.33-1.41x. NONREF decoding alone takes about 0.68x of a full
+  decode here, but the decode thread also scales each frame before it takes the next one from
+  FFmpeg, so the two do not overlap. On a stream without B-frames the analysis is 2x the decode
+  (target 1.1x): that decode is cheap (2 ms a frame) and framepick's own work per frame (scaling,
+  scores, the detector, about 2 ms) is not hidden behind it. Such streams are now decoded every
+  frame without a packet scan (FFmpeg's `has_b_frames` is 0); the baseline row's
+  reference-frames run above predates that and still scanned the packets.
 - Memory: PyAV streams; peak RSS is flat from 3 to 30 minutes (mostly the imported libraries:
   Numba, OpenCV, PyAV, scenedetect). decord reads the whole compressed file (peak RSS above the
   file's size), so `backend="auto"` picks PyAV; decord stays selectable (`--backend decord`) and
