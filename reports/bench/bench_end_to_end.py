@@ -209,11 +209,14 @@ Measured {when}.
   = 4.6 GiB, twice over with the `asnumpy` copy), so it grows with the frame count up to Qwen's
   maximum of 768; decord also reads the whole compressed file. framepick's memory stays flat:
   one chunk of small analysis frames, one thumbnail a second, one output frame at a time.
-- **Time**: framepick decodes every frame once for the analysis (scores, scenes, thumbnails) and
-  then decodes the selected frames again for the JPEGs; the decord path decodes only what it
-  seeks to, so it is faster on a cold video but holds gigabytes and knows nothing of the content.
-  With the analysis cached (a video explored in the notebook first, or a batch run again with
-  another strategy) framepick pays only the extraction (`reports/batch.md`).
+- **Time**: `adaptive` decodes the video's reference frames once for the analysis (scores,
+  scenes, thumbnails; `--every-frame` decodes all of them) and then decodes what the selected
+  frames need again for the JPEGs; the decord path decodes only what it seeks to, so it is faster
+  on a cold video (framepick 1.03-1.2x its time, target 1.0x) but holds gigabytes and knows nothing
+  of the content. `uniform` needs no analysis (frame times from the packet scan) and takes half
+  the decord path's time for the same frames. With the analysis cached (a video explored in the
+  notebook first, or a batch run again with another strategy) framepick pays only the extraction
+  (`reports/batch.md`).
 - **Coverage**: {coverage_sentence(results)}
 
 ## Machine and versions
