@@ -285,13 +285,13 @@ def test_in_between_blends_evenly():
 
 
 def test_a_stream_without_b_frames_is_analysed_every_frame(tmp_path):
-    """H.264 baseline has no frame reordering, so nothing to skip: the default analysis is the
-    every-frame one, array for array."""
+    """H.264 baseline has no frame reordering, so nothing to skip: the reference-frames analysis is
+    the every-frame one, array for array."""
     from framepick import analyze
 
     path = tmp_path / "baseline.mp4"
     cuts = write_video(path, [30, 20, 25], options={"profile": "baseline"})
-    reference, every = analyze(path, cache=False), analyze(path, reference_only=False, cache=False)
+    reference, every = analyze(path, reference_only=True, cache=False), analyze(path, cache=False)
     assert len(reference.score_indices) == reference.info.frames == 75
     assert reference.cuts.tolist() == cuts
     for name in ("frame_times_s", "score_indices", "score", "scenes", "thumbs"):

@@ -19,7 +19,7 @@ from framepick.segments import (
 )
 from videos import write_joined, write_video
 
-EVERY_FRAME = AnalysisConfig(reference_only=False)  # what segments split; the default runs as one pass
+EVERY_FRAME = AnalysisConfig(reference_only=False)  # what segments split (the default, said here)
 
 ARRAYS = ("frame_times_s", "score_indices", "score", "luma_diff", "hist_diff", "scenes", "thumb_indices", "thumbs",
           "transitions", "transition_kinds")
@@ -135,7 +135,7 @@ def test_settings_that_cannot_be_split(long_cuts):
     with pytest.raises(ConfigError, match="segment_s"):
         plan_segments(long_cuts, EVERY_FRAME, segment_s=0)
     with pytest.raises(ConfigError, match="reference_only analysis cannot be split"):
-        plan_segments(long_cuts, AnalysisConfig(), segment_s=10.0)
+        plan_segments(long_cuts, AnalysisConfig(reference_only=True), segment_s=10.0)
     keyframes = AnalysisConfig(keyframes_only=True)
     quick = analyze_parallel(long_cuts, keyframes, segment_s=10.0)  # one pass
     assert_same_analysis(quick, analyze(long_cuts, keyframes, cache=False))

@@ -5,8 +5,9 @@ the baseline profile, without them), in the same run and on this machine, each m
 fresh process (wall time and peak RSS of that process):
 
 - ``ffmpeg -threads T -i f -f null -``: decoding every frame and nothing else (the floor);
-- ``framepick.analyze`` with the PyAV backend decoding reference frames only (the default), with
-  PyAV decoding every frame (``reference_only=False``, ``--every-frame``) and with decord;
+- ``framepick.analyze`` with the PyAV backend decoding reference frames only
+  (``reference_only=True``, ``--reference-frames``), with PyAV decoding every frame (the default)
+  and with decord;
 - ``scenedetect.detect(f, AdaptiveDetector())``: PySceneDetect on its own.
 
 Then the two PyAV modes' hard-cut F1 (a cut found within 2 frames of a true one) on every
@@ -160,8 +161,8 @@ median of {repeat} run(s) (PySceneDetect: 1 run). Decoder threads: {threads} eve
 (`ffmpeg -threads {threads}`, `framepick analyze --threads {threads}`). Videos: generated 1080p
 30 fps H.264 with known cuts (`make_videos.py`; "baseline": the same shots in H.264's baseline
 profile, no B-frames, so every frame is a reference frame). framepick analyses at 128 px
-(scores + AdaptiveDetector + thumbnails), by default from the reference frames, with the frames
-between given to the detector as blends; "x ffmpeg decode" is wall time over the plain
+(scores + AdaptiveDetector + thumbnails) from every frame (the default) or from the reference
+frames, with the frames between given to the detector as blends; "x ffmpeg decode" is wall time over the plain
 `ffmpeg -f null` decode of the same file.
 
 {_harness.markdown_table(HEADERS, rows)}
@@ -176,21 +177,25 @@ the videos of each group; real mixes: {mixes} shuffles of the bundled clips' sho
 
 ## Reading it
 
-- Time: the analysis decodes the reference frames only (`skip_frame=nonref`: the frames nothing
-  is predicted from, most B-frames, are skipped; every decoded picture is exact, deblocking on)
-  and times every frame from its packet; it scales the decoded frames to 128 px in an FFmpeg
-  filter graph, in a decode thread; the Numba scores, PySceneDetect's AdaptiveDetector and the
-  thumbnails run in the main thread on the chunk before. The decode thread (decode, then
-  scaling, one after the other) is the bottleneck: in a profile of the 1-minute clip the main
-  thread waited on it for 5.4 of 6.6 s; the whole pass uses about 1.7 of the 2 cores, so little
-  is left to overlap. Start-up (imports, loading the cached Numba kernels, about 1.5 s) weighs on
-  short videos, so ratios fall with length. On a stream without B-frames every frame is decoded.
+- Time: with `--reference-frames` the analysis decodes the reference frames only
+  (`skip_frame=nonref`: the frames nothing is predicted from, most B-frames, are skipped; every
+  decoded picture is exact, deblocking on) and times every frame from its packet. Either way it
+  scales the decoded frames to 128 px in an FFmpeg filter graph, in a decode thread; the Numba
+  scores, PySceneDetect's AdaptiveDetector and the thumbnails run in the main thread on the chunk
+  before. The decode thread (decode, then scaling, one after the other) is the bottleneck: in a
+  profile of the 1-minute clip the main thread waited on it for 5.4 of 6.6 s; the whole pass uses
+  about 1.7 of the 2 cores, so little is left to overlap. Start-up (imports, loading the cached
+  Numba kernels, about 1.5 s) weighs on short videos, so ratios fall with length. On a stream
+  without B-frames every frame is decoded.
 - Cuts: the adaptive detector divides a frame's change by its neighbours' average; between
   reference frames the neighbours' changes would span two or three frames of motion and a
   marginal cut's ratio would drop below the threshold, so the detector is given the skipped
   frames as blends of their decoded neighbours (section above: the same hard cuts as every
   frame). The true cuts missing from the hard cuts of the generated videos are scene boundaries
   all the same: the analysis took them for the edge of a (false) fade or dissolve, in both modes.
+- Not the default: on calm needle videos one short insert of nine was missed from reference
+  frames (its cut fell on a skipped frame, which the blends smear over two frames), and on real
+  mixes adaptive held 95% of the shots at 32 frames against 100% (`modes.md`).
 - Short of the targets: reference frames only is 0.95-0.99x the plain decode from 10 minutes on
   (target 0.7x), every frame 1.33-1.41x. NONREF decoding alone takes about 0.68x of a full
   decode here, but the decode thread also scales each frame before it takes the next one from

@@ -10,8 +10,8 @@ c. PySceneDetect: ``detect(path, AdaptiveDetector())`` then ``save_images`` (its
    3 full-size JPEGs per detected scene);
 d. framepick, cache empty: ``framepick.sample(path, "adaptive")``: the analysis pass, adaptive
    selection at Qwen's budget for the duration (the same count as b), JPEGs at Qwen's size and
-   the manifest (the analysis decodes reference frames only, the default); the same with every
-   frame decoded (``reference_only=False``, ``--every-frame``); and
+   the manifest, the analysis from reference frames only (``reference_only=True``); the same with
+   every frame decoded (the default); and
    ``framepick.sample(path, "uniform")``: b's frames, from the packet scan alone (no analysis).
 
 "true scenes covered" is the share of the video's known shots holding at least one of the frames
@@ -51,8 +51,8 @@ TOOLS = {
     "ffmpeg": "`ffmpeg -threads 2 -f null` (decode only)",
     "decord": "qwen-vl-utils decord path (`get_batch`, full size)",
     "scenedetect": "PySceneDetect `detect()` + `save_images()`",
-    "framepick": "framepick `sample(..., \"adaptive\")`, cache empty",
-    "framepick-every": "the same, every frame decoded (`--every-frame`)",
+    "framepick": "framepick `sample(..., \"adaptive\")`, reference frames (`--reference-frames`), cache empty",
+    "framepick-every": "the same, every frame decoded (the default)",
     "framepick-uniform": "framepick `sample(..., \"uniform\")`, cache empty",
 }
 # framepick's rows: strategy and whether the analysis decodes reference frames only
@@ -209,10 +209,11 @@ Measured {when}.
   = 4.6 GiB, twice over with the `asnumpy` copy), so it grows with the frame count up to Qwen's
   maximum of 768; decord also reads the whole compressed file. framepick's memory stays flat:
   one chunk of small analysis frames, one thumbnail a second, one output frame at a time.
-- **Time**: `adaptive` decodes the video's reference frames once for the analysis (scores,
-  scenes, thumbnails; `--every-frame` decodes all of them) and then decodes what the selected
+- **Time**: `adaptive` decodes the video's frames once for the analysis (scores, scenes,
+  thumbnails; `--reference-frames`: its reference frames only) and then decodes what the selected
   frames need again for the JPEGs; the decord path decodes only what it seeks to, so it is faster
-  on a cold video (framepick 1.03-1.2x its time, target 1.0x) but holds gigabytes and knows nothing
+  on a cold video (framepick from reference frames 1.03-1.2x its time, every frame 1.4-1.55x;
+  target 1.0x) but holds gigabytes and knows nothing
   of the content. `uniform` needs no analysis (frame times from the packet scan) and takes half
   the decord path's time for the same frames. With the analysis cached (a video explored in the
   notebook first, or a batch run again with another strategy) framepick pays only the extraction

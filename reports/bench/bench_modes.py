@@ -1,4 +1,4 @@
-"""Selection from a reference-frames analysis (the default) against an every-frame one.
+"""Selection from a reference-frames analysis against an every-frame one (the default).
 
 The same videos, analysed both ways: calm needle videos (still slides, short inserts and
 overlays, fades and cross-fades; ``needles.make_needle_video``) and real-footage mixes (shots of
@@ -24,7 +24,7 @@ from bench_selection import needle_rows, needle_table, transitions_summary
 from needles import make_needle_video, make_real_mix_video
 
 REPORT = Path(__file__).resolve().parents[1] / "modes.md"
-MODES = {"reference frames (default)": True, "every frame": False}
+MODES = {"reference frames (`--reference-frames`)": True, "every frame (the default)": False}
 
 
 def analysed(paths_truths: list[tuple[Path, object]], reference_only: bool) -> list[tuple]:

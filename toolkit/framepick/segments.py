@@ -113,7 +113,7 @@ class SegmentPart:
 def _check_config(config: AnalysisConfig) -> None:
     if config.keyframes_only or config.reference_only:
         raise ConfigError("a keyframes_only or reference_only analysis cannot be split into segments "
-                          "(split an every-frame one: reference_only=False, --every-frame)")
+                          "(split an every-frame one: reference_only=False)")
     if config.backend == "decord":
         raise ConfigError("segments are decoded with PyAV; analyse with backend 'auto' or 'pyav'")
 
