@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -114,10 +117,6 @@ def test_cli_fps_strategy_takes_a_rate(cut_video, tmp_path, capsys):
 def test_cli_sample_has_a_time_limit(slow_video, tmp_path):
     """``framepick sample`` outside a batch stops a video past its limit with one line, exit status 3,
     and leaves nothing in --out (the analysis alone takes about 16 s here)."""
-    import subprocess
-    import sys
-    import time
-
     config = save_config(JobConfig(strategy="adaptive", params={"frames": 4}, timeout_ratio=0.0),
                          tmp_path / "strategy.toml")
     out = tmp_path / "out"
@@ -136,9 +135,6 @@ def test_cli_sample_that_cannot_write_is_one_line_and_leaves_nothing(bikes, tmp_
     """A full disk, as a file size limit (RLIMIT_FSIZE: writes past 4 KB fail with EFBIG) in a child
     process: a one-line error naming the output folder, nothing half written, the analysis' failed
     cache write only a one-line warning."""
-    import subprocess
-    import sys
-
     out = tmp_path / "out"
     child = ("import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
              "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096)); from framepick.cli import main; "

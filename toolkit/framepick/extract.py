@@ -108,17 +108,17 @@ def extract(
         raise ConfigError(f"selection indices must be sorted, unique and within [0, {info.frames})")
     video_id = outdir.check_video_id(video_id) if video_id is not None else outdir.video_id(info.path)
     out_dir = Path(out_dir)
-    with _writing(out_dir / video_id):
+    target = out_dir / video_id
+    with _writing(target):
         staging = outdir.staging(out_dir, video_id)
     try:
         size = output.frame_size(info.width, info.height, len(indices))
         decoder = _write_frames(analysis, indices, staging, size=size, output=output,
-                                backend=backend or analysis.config.backend, threads=threads,
-                                target=out_dir / video_id)
+                                backend=backend or analysis.config.backend, threads=threads, target=target)
         manifest = _manifest(analysis, selection, video_id=video_id, size=size, output=output,
-                             config_hash=config_hash, decoder=decoder, folder=(out_dir / video_id).resolve())
+                             config_hash=config_hash, decoder=decoder, folder=target.resolve())
         manifest["elapsed_s"] = round(time.perf_counter() - started, 3)
-        with _writing(out_dir / video_id):
+        with _writing(target):
             (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n")
             final = outdir.move_into_place(staging, out_dir, video_id)
     except BaseException:

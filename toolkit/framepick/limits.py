@@ -48,12 +48,12 @@ def time_limit(path: str | os.PathLike, config: JobConfig, *,
     from .probe import probe
 
     begin, done = time.monotonic(), threading.Event()
-    limit_s = [config.timeout_s]  # raised once the duration is known
+    limit_s = config.timeout_s  # raised below once the duration is known; the watchdog reads it live
 
     def watch() -> None:
         while not done.wait(timeout=0.1):
-            if time.monotonic() - begin >= limit_s[0]:
-                print(f"framepick: {os.fspath(path)}: timed out after {limit_s[0]:.0f} s (a longer limit: "
+            if time.monotonic() - begin >= limit_s:
+                print(f"framepick: {os.fspath(path)}: timed out after {limit_s:.0f} s (a longer limit: "
                       "--timeout, or timeout_s and timeout_ratio in the config)", file=sys.stderr, flush=True)
                 if on_expiry is not None:
                     on_expiry()
@@ -62,7 +62,7 @@ def time_limit(path: str | os.PathLike, config: JobConfig, *,
     watchdog = threading.Thread(target=watch, name="framepick-time-limit", daemon=True)
     watchdog.start()
     try:
-        limit_s[0] = config.timeout_for(probe(path, keyframes=False).duration_s)
+        limit_s = config.timeout_for(probe(path, keyframes=False).duration_s)
         yield
     finally:
         done.set()

@@ -104,8 +104,8 @@ class SceneTracker:
     def update(self, indices: np.ndarray, frames: np.ndarray) -> None:
         """Process analysed frames (uint8 RGB, (n, h, w, 3)) with their frame ``indices``."""
         for index, frame in zip(indices.tolist(), frames):
-            last = self._last_index
-            if self._fill_gaps and self._last_frame is not None and last is not None and index > last + 1:
+            last = self._last_index  # with a previous frame kept (filling gaps), the index it had
+            if self._last_frame is not None and last is not None and index > last + 1:
                 for between, blend in enumerate(in_between(self._last_frame, frame, index - last - 1), start=last + 1):
                     self._process(between, blend)
             self._process(index, frame)
