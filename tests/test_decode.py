@@ -272,6 +272,22 @@ def test_reference_only_analysis_finds_the_marginal_cut_of_real_footage(bikes):
     assert reference.cuts.tolist() == every.cuts.tolist() == BIKES_CUTS
 
 
+def test_reference_only_analysis_finds_cuts_that_fall_between_reference_frames(tmp_path):
+    """A fixed I-B-B-P pattern (no keyframe at the cuts, as a camera or a fixed-GOP encoder writes)
+    puts both cuts on skipped B-frames. Blends spread each cut over three frames, below the
+    adaptive detector's threshold (that reading alone finds neither); the decoded frames alone see
+    each in one step: both are found, at the first decoded frame of the new scene."""
+    from framepick import analyze
+
+    path = tmp_path / "fixed_gop.mp4"
+    cuts = write_video(path, [61, 39, 60], gop=250,
+                       options={"x264-params": "bframes=2:b-adapt=0:b-pyramid=none:scenecut=0"})
+    reference = analyze(path, reference_only=True, cache=False)
+    assert reference.score_indices.tolist() == list(range(0, 160, 3))  # 61 and 100 are skipped
+    assert analyze(path, cache=False).cuts.tolist() == cuts == [61, 100]
+    assert reference.cuts.tolist() == [63, 102]
+
+
 def test_in_between_blends_evenly():
     from framepick.scenes import in_between
 

@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import queue
 import sys
-import threading
 import time
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +23,7 @@ import numpy as np
 
 from . import cache as _cache
 from .config import AnalysisConfig
-from .decode import Chunk, FrameStream, RateGate, iter_chunks, scaled_size
+from .decode import Chunk, RateGate, iter_chunks, read_ahead, scaled_size
 from .probe import probe
 from .scenes import SceneTracker, scenes_from_cuts
 from .score import MEASURES, ChangeScorer, blend_lag
@@ -147,7 +144,7 @@ def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
 
     with tqdm(total=probed.frames, unit="frame", desc=Path(path).name, file=sys.stderr,
               disable=not progress, dynamic_ncols=True) as bar:
-        for chunk in _prefetched(chunks):
+        for chunk in read_ahead(chunks, depth=2, name="framepick-decode"):
             collected.update(chunk)
             bar.update(len(chunk.times_s))
     frame_times_s = collected.frame_times_s()
@@ -238,51 +235,6 @@ def assemble(probed: VideoInfo, config: AnalysisConfig, *, decoder: str, frame_t
         transition_kinds=kinds,
         elapsed_s=elapsed_s,
     )
-
-
-def _prefetched(chunks: FrameStream, *, depth: int = 2) -> Generator[Chunk, None, None]:
-    """Iterate over ``chunks`` while a background thread decodes up to ``depth`` chunks ahead.
-
-    The decoder, the Numba kernels and OpenCV release the GIL, so decoding the next chunk overlaps
-    with scoring and scene detection of this one. Errors in the decoder are re-raised here;
-    stopping early stops the thread.
-    """
-    ready: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def put(item: object) -> bool:
-        """Queue ``item`` unless the consumer has stopped; whether it was queued."""
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        iterator = iter(chunks)
-        try:
-            for chunk in iterator:
-                if not put(chunk):
-                    return
-            put(done)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            put(exc)
-        finally:
-            iterator.close()
-
-    worker = threading.Thread(target=produce, name="framepick-decode", daemon=True)
-    worker.start()
-    try:
-        while (item := ready.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        worker.join()
 
 
 def _decoded_info(probed: VideoInfo, frame_times_s: np.ndarray) -> VideoInfo:

@@ -75,55 +75,95 @@ class SceneTracker:
     fps : float
         The video's average frame rate, which gives the detector its notion of time.
     fill_gaps : bool
-        Give the detector every frame between two analysed ones as :func:`in_between` blends of
-        the two (for an analysis of reference frames only, which means to see every frame).
+        For an analysis of reference frames only, which means to see every frame: read the gaps
+        between analysed frames two ways (below) and keep the cuts of either.
 
     Each frame is given to the detector with its true frame index, so a subsampled analysis (or
     keyframes only) keeps the detector's frame-based settings, such as ``min_scene_len``, in
     frames of the video.
 
-    Why ``fill_gaps``: the adaptive detector divides a frame's change by its neighbours' average.
-    Decoding reference frames only leaves gaps of one to a few frames, irregularly, so the
-    neighbours' changes span two or three frames of motion and a cut's ratio falls by about a
-    third (bikes.mp4's cut at frame 76: 3.47 with every frame, 2.48 without the gaps, below the
-    default 3.0). Blends spread each gap's change evenly over its frames, as steady motion
-    would, and bring the ratios back (3.96 there).
+    Why ``fill_gaps``: decoding reference frames only leaves gaps of one to a few frames,
+    irregularly, and neither way of reading them sees every cut. Given the decoded frames alone,
+    the adaptive detector (which divides a frame's change by its neighbours' average) sees
+    neighbours' changes that span two or three frames of motion, and a marginal cut's ratio falls
+    by about a third (bikes.mp4's cut at frame 76: 3.47 with every frame, 2.48 from reference
+    frames, below the default 3.0). Given the gaps as :func:`in_between` blends, as steady motion
+    would fill them, the ratios come back (3.96 there), but a cut that falls inside a gap is
+    spread over its frames: after fast motion (a short insert of moving footage ending on a still
+    picture) its ratio drops below the threshold. So a second detector of the same kind reads the
+    decoded frames alone, both report every frame where their threshold is met, and the cuts are
+    the union of the two, thinned by the detector's own rule (``min_scene_len``, the content
+    detector's flash filter; :func:`cuts_from_candidates`).
     """
 
     def __init__(self, detector: str, params: dict[str, Any], *, fps: float, fill_gaps: bool = False) -> None:
         from scenedetect import FrameTimecode
 
         self._timecode = FrameTimecode
-        self._detector = make_detector(detector, params)
+        self._name, self._params = detector, params
         self._fps = float(fps)
-        self._fill_gaps = fill_gaps
+        self._first_index: int | None = None
         self._last_index: int | None = None
         self._last_frame: np.ndarray | None = None
-        self._cuts: list[int] = []
+        if fill_gaps:  # blends, and the decoded frames alone: threshold candidates of both
+            self._readings = [_Reading(make_detector(detector, threshold_params(params))),
+                              _Reading(make_detector(detector, threshold_params(params)))]
+        else:
+            self._readings = [_Reading(make_detector(detector, params))]
 
     def update(self, indices: np.ndarray, frames: np.ndarray) -> None:
         """Process analysed frames (uint8 RGB, (n, h, w, 3)) with their frame ``indices``."""
+        filled = len(self._readings) > 1
         for index, frame in zip(indices.tolist(), frames):
-            last = self._last_index  # with a previous frame kept (filling gaps), the index it had
-            if self._last_frame is not None and last is not None and index > last + 1:
+            bgr = _bgr(frame)
+            last = self._last_index
+            if filled and last is not None and index > last + 1:
+                assert self._last_frame is not None
                 for between, blend in enumerate(in_between(self._last_frame, frame, index - last - 1), start=last + 1):
-                    self._process(between, blend)
-            self._process(index, frame)
-            if self._fill_gaps:
+                    self._readings[0].process(self._at(between), _bgr(blend))
+            timecode = self._at(index)
+            for reading in self._readings:
+                reading.process(timecode, bgr)
+            self._first_index = index if self._first_index is None else self._first_index
+            self._last_index = index
+            if filled:
                 self._last_frame = frame.copy()
-
-    def _process(self, index: int, frame: np.ndarray) -> None:
-        self._last_index = index
-        bgr = np.ascontiguousarray(frame[..., ::-1])
-        self._cuts += [cut.frame_num for cut in self._detector.process_frame(self._timecode(index, fps=self._fps),
-                                                                               bgr)]
 
     def scenes(self, total_frames: int) -> np.ndarray:
         """Finish detection and return the scenes tiling ``[0, total_frames)`` (int64, (k, 2))."""
-        if self._last_index is not None:
-            last = self._timecode(self._last_index, fps=self._fps)
-            self._cuts += [cut.frame_num for cut in self._detector.post_process(last)]
-        return scenes_from_cuts(np.asarray(self._cuts, dtype=np.int64), total_frames)
+        if self._last_index is None:
+            return scenes_from_cuts(np.empty(0, np.int64), total_frames)
+        last = self._at(self._last_index)
+        cuts = np.concatenate([reading.finish(last) for reading in self._readings])
+        if len(self._readings) > 1:
+            assert self._first_index is not None
+            cuts = cuts_from_candidates(self._name, self._params, fps=self._fps, candidates=cuts,
+                                        analysed=np.arange(self._first_index, self._last_index + 1))
+        return scenes_from_cuts(cuts, total_frames)
+
+    def _at(self, index: int):
+        return self._timecode(index, fps=self._fps)
+
+
+class _Reading:
+    """One detector and the cuts it has reported."""
+
+    def __init__(self, detector) -> None:
+        self.detector = detector
+        self.cuts: list[int] = []
+
+    def process(self, timecode, bgr: np.ndarray) -> None:
+        self.cuts += [cut.frame_num for cut in self.detector.process_frame(timecode, bgr)]
+
+    def finish(self, last) -> np.ndarray:
+        """The cuts, once the detector has seen frame ``last`` (a ``FrameTimecode``), int64."""
+        self.cuts += [cut.frame_num for cut in self.detector.post_process(last)]
+        return np.asarray(self.cuts, dtype=np.int64)
+
+
+def _bgr(frame: np.ndarray) -> np.ndarray:
+    """An RGB frame as the contiguous BGR array PySceneDetect expects."""
+    return np.ascontiguousarray(frame[..., ::-1])
 
 
 def in_between(before: np.ndarray, after: np.ndarray, count: int) -> np.ndarray:

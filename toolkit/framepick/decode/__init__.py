@@ -22,9 +22,9 @@ import numpy as np
 from ..checks import usable_cores
 from ..errors import ConfigError, VideoError
 from ..probe import probe
-from ._common import Chunk, RateGate, scaled_size
+from ._common import Chunk, RateGate, read_ahead, scaled_size
 
-__all__ = ["BACKEND_NAMES", "Chunk", "FrameStream", "RateGate", "iter_chunks", "read_frames",
+__all__ = ["BACKEND_NAMES", "Chunk", "FrameStream", "RateGate", "iter_chunks", "read_ahead", "read_frames",
            "resolve_backend", "scaled_size"]
 
 BACKEND_NAMES = ("pyav", "decord")

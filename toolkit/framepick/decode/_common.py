@@ -1,15 +1,20 @@
-"""Pieces every frame source shares: chunk type, analysis size, the analysis-rate gate."""
+"""Pieces every frame source shares: chunk type, analysis size, the analysis-rate gate, reading
+ahead in a thread."""
 
 from __future__ import annotations
 
 import math
+import queue
+import threading
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
-__all__ = ["Chunk", "ChunkBuilder", "RateGate", "output_size", "scaled_size"]
+__all__ = ["Chunk", "ChunkBuilder", "RateGate", "output_size", "read_ahead", "scaled_size"]
 
-
+Item = TypeVar("Item")
 
 @dataclass(frozen=True)
 class Chunk:
@@ -124,3 +129,53 @@ def output_size(width: int, height: int, size: int | tuple[int, int] | None) -> 
 
 def _even(value: float) -> int:
     return max(2, 2 * round(value / 2))
+
+
+def read_ahead(items: Iterable[Item], *, depth: int, name: str) -> Generator[Item, None, None]:
+    """Iterate over ``items`` while a background thread (named ``name``) produces up to ``depth``
+    items ahead.
+
+    For stages that release the GIL (FFmpeg's decoder and filter graphs, the Numba kernels,
+    OpenCV): the producer's next items overlap with the consumer's work on this one. An error in
+    the producer is re-raised here, in order; closing this generator stops the producer and waits
+    for it, and the producer closes ``items`` (so a decoder is never left running on a closed
+    container).
+    """
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: object) -> bool:
+        """Queue ``item`` unless the consumer has stopped; whether it was queued."""
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        iterator = iter(items)
+        try:
+            for item in iterator:
+                if not put(item):
+                    return
+            put(done)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put(exc)
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name=name, daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()

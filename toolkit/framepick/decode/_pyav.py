@@ -21,7 +21,7 @@ from ..probe import (
     stamps_s,
     time_base,
 )
-from ._common import Chunk, ChunkBuilder, output_size
+from ._common import Chunk, ChunkBuilder, output_size, read_ahead
 
 __all__ = ["pyav_chunks", "pyav_frames_at"]
 
@@ -29,6 +29,9 @@ __all__ = ["pyav_chunks", "pyav_frames_at"]
 # ffmpeg command line's autorotate does.
 _UPRIGHT = {0: (), 90: (("transpose", "cclock"),), 180: (("hflip", ""), ("vflip", "")),
             270: (("transpose", "clock"),)}
+
+# Full-size decoded frames the decoder thread may hold ahead of the scaling (about 3 MB each at 1080p).
+_DECODED_AHEAD = 4
 
 # Seek ahead only when that skips at least this many frames (a seek flushes the decoder's pipeline).
 _SEEK_MIN_SKIP = 16
@@ -89,6 +92,10 @@ def pyav_chunks(
 ) -> Generator[Chunk, None, None]:
     """Decode ``path`` front to back, yielding :class:`Chunk` s.
 
+    FFmpeg decodes in a thread of its own, up to ``_DECODED_AHEAD`` frames ahead of the filter
+    graph that scales them in the caller's thread (both release the GIL), so scaling a frame no
+    longer holds up decoding the next.
+
     Parameters
     ----------
     size : int or None
@@ -130,13 +137,17 @@ def pyav_chunks(
         else:
             timed = _all_timed(stream, frames, origin=origin_s)
         scaler = _Scaler(stream, size)
-        for index, time_s, frame in timed:
-            if frame is not None and keep(index, time_s):
-                chunk = builder.add(time_s, scaler(frame))
-            else:
-                chunk = builder.add(time_s, None)
-            if chunk is not None:
-                yield chunk
+        decoded = read_ahead(timed, depth=_DECODED_AHEAD, name="framepick-decoder")
+        try:
+            for index, time_s, frame in decoded:
+                if frame is not None and keep(index, time_s):
+                    chunk = builder.add(time_s, scaler(frame))
+                else:
+                    chunk = builder.add(time_s, None)
+                if chunk is not None:
+                    yield chunk
+        finally:
+            decoded.close()  # the decoder thread stops before the container closes
         if builder.next_index == 0:
             raise VideoError(path, "video stream has zero decodable frames")
         chunk = builder.flush()
