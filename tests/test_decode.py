@@ -272,6 +272,10 @@ def test_reference_only_analysis_finds_the_marginal_cut_of_real_footage(bikes):
     assert reference.cuts.tolist() == every.cuts.tolist() == BIKES_CUTS
 
 
+# x264 with two non-reference B-frames between reference frames, always, and no keyframe at cuts
+FIXED_IBBP = {"x264-params": "bframes=2:b-adapt=0:b-pyramid=none:scenecut=0"}
+
+
 def test_reference_only_analysis_finds_cuts_that_fall_between_reference_frames(tmp_path):
     """A fixed I-B-B-P pattern (no keyframe at the cuts, as a camera or a fixed-GOP encoder writes)
     puts both cuts on skipped B-frames. Blends spread each cut over three frames, below the
@@ -280,12 +284,30 @@ def test_reference_only_analysis_finds_cuts_that_fall_between_reference_frames(t
     from framepick import analyze
 
     path = tmp_path / "fixed_gop.mp4"
-    cuts = write_video(path, [61, 39, 60], gop=250,
-                       options={"x264-params": "bframes=2:b-adapt=0:b-pyramid=none:scenecut=0"})
+    cuts = write_video(path, [61, 39, 60], gop=250, options=FIXED_IBBP)
     reference = analyze(path, reference_only=True, cache=False)
     assert reference.score_indices.tolist() == list(range(0, 160, 3))  # 61 and 100 are skipped
     assert analyze(path, cache=False).cuts.tolist() == cuts == [61, 100]
     assert reference.cuts.tolist() == [63, 102]
+
+
+def test_reference_only_blend_window_spans_the_seconds_of_every_frame(tmp_path):
+    """One frame in three decoded: the scorer's blend window reaches a third as many analysed
+    frames (``BLEND_WINDOW_S`` seconds either way), measured on the first chunk."""
+    from framepick.analysis import Accumulator
+    from framepick.config import AnalysisConfig
+    from framepick.score import blend_lag
+
+    path = tmp_path / "fixed_gop.mp4"
+    write_video(path, [200], gop=250, options=FIXED_IBBP)
+    lags = {}
+    for reference in (True, False):
+        collected = Accumulator(AnalysisConfig(reference_only=reference), fps=25.0, thumb_wh=(16, 10))
+        for chunk in iter_chunks(path, reference_only=reference, fallback=False):
+            collected.update(chunk)
+        lags[reference] = collected.lag
+    assert blend_lag(25.0) == lags[False] == 6
+    assert blend_lag(25.0 * 64 / 190) == lags[True] == 2  # 64 decoded frames in the first 190
 
 
 def test_in_between_blends_evenly():

@@ -273,6 +273,7 @@ def merge_segments(path: str | os.PathLike, config: AnalysisConfig, parts: Itera
     from .analysis import assemble
     from .probe import probe
     from .scenes import cuts_from_candidates
+    from .score import blend_lag
 
     parts = sorted(parts, key=lambda part: part.number)
     if [part.number for part in parts] != list(range(len(parts))) or not parts:
@@ -289,7 +290,8 @@ def merge_segments(path: str | os.PathLike, config: AnalysisConfig, parts: Itera
     analysed = joined("analysed", shifted=True)
     cuts = cuts_from_candidates(config.detector, config.detector_params, fps=probed.fps, analysed=analysed,
                                 candidates=joined("candidates", shifted=True))
-    return assemble(probed, config, decoder="pyav", frame_times_s=joined("times_s"), analysed=analysed,
+    return assemble(probed, config, decoder="pyav", frame_times_s=joined("times_s"),
+                    lag=blend_lag(config.rate_fps or probed.fps), analysed=analysed,
                     measures=joined("measures"), cuts=cuts, thumb_indices=joined("thumb_positions", shifted=True),
                     thumbs=joined("thumbs"), elapsed_s=elapsed_s)
 
