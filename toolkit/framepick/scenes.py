@@ -7,6 +7,7 @@ so a video is decoded once for scores, scenes and thumbnails together.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -93,7 +94,9 @@ class SceneTracker:
     picture) its ratio drops below the threshold. So a second detector of the same kind reads the
     decoded frames alone, both report every frame where their threshold is met, and the cuts are
     the union of the two, thinned by the detector's own rule (``min_scene_len``, the content
-    detector's flash filter; :func:`cuts_from_candidates`).
+    detector's flash filter; :func:`cuts_from_candidates`). Until the first gap the two readings
+    see the same frames, so the second is a copy of the first made there (a stream without
+    non-reference frames runs one detector).
     """
 
     def __init__(self, detector: str, params: dict[str, Any], *, fps: float, fill_gaps: bool = False) -> None:
@@ -105,20 +108,18 @@ class SceneTracker:
         self._first_index: int | None = None
         self._last_index: int | None = None
         self._last_frame: np.ndarray | None = None
-        if fill_gaps:  # blends, and the decoded frames alone: threshold candidates of both
-            self._readings = [_Reading(make_detector(detector, threshold_params(params))),
-                              _Reading(make_detector(detector, threshold_params(params)))]
-        else:
-            self._readings = [_Reading(make_detector(detector, params))]
+        self._fill_gaps = fill_gaps  # then threshold candidates: of the blends, then also of the frames alone
+        self._readings = [_Reading(make_detector(detector, threshold_params(params) if fill_gaps else params))]
 
     def update(self, indices: np.ndarray, frames: np.ndarray) -> None:
         """Process analysed frames (uint8 RGB, (n, h, w, 3)) with their frame ``indices``."""
-        filled = len(self._readings) > 1
         for index, frame in zip(indices.tolist(), frames):
             bgr = _bgr(frame)
             last = self._last_index
-            if filled and last is not None and index > last + 1:
+            if self._fill_gaps and last is not None and index > last + 1:
                 assert self._last_frame is not None
+                if len(self._readings) == 1:  # the first gap: the frames alone are read from here on
+                    self._readings.append(copy.deepcopy(self._readings[0]))
                 for between, blend in enumerate(in_between(self._last_frame, frame, index - last - 1), start=last + 1):
                     self._readings[0].process(self._at(between), _bgr(blend))
             timecode = self._at(index)
@@ -126,7 +127,7 @@ class SceneTracker:
                 reading.process(timecode, bgr)
             self._first_index = index if self._first_index is None else self._first_index
             self._last_index = index
-            if filled:
+            if self._fill_gaps:
                 self._last_frame = frame.copy()
 
     def scenes(self, total_frames: int) -> np.ndarray:
@@ -135,7 +136,7 @@ class SceneTracker:
             return scenes_from_cuts(np.empty(0, np.int64), total_frames)
         last = self._at(self._last_index)
         cuts = np.concatenate([reading.finish(last) for reading in self._readings])
-        if len(self._readings) > 1:
+        if self._fill_gaps:
             assert self._first_index is not None
             cuts = cuts_from_candidates(self._name, self._params, fps=self._fps, candidates=cuts,
                                         analysed=np.arange(self._first_index, self._last_index + 1))
