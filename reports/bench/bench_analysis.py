@@ -162,7 +162,7 @@ median of {repeat} run(s) (PySceneDetect: 1 run). Decoder threads: {threads} eve
 30 fps H.264 with known cuts (`make_videos.py`; "baseline": the same shots in H.264's baseline
 profile, no B-frames, so every frame is a reference frame). framepick analyses at 128 px
 (scores + AdaptiveDetector + thumbnails) from every frame (the default) or from the reference
-frames, with the frames between given to the detector as blends; "x ffmpeg decode" is wall time over the plain
+frames, the detector reading the gaps between them as blends and as they are; "x ffmpeg decode" is wall time over the plain
 `ffmpeg -f null` decode of the same file.
 
 {_harness.markdown_table(HEADERS, rows)}
@@ -177,34 +177,40 @@ the videos of each group; real mixes: {mixes} shuffles of the bundled clips' sho
 
 ## Reading it
 
-- Time: with `--reference-frames` the analysis decodes the reference frames only
-  (`skip_frame=nonref`: the frames nothing is predicted from, most B-frames, are skipped; every
-  decoded picture is exact, deblocking on) and times every frame from its packet. Either way it
-  scales the decoded frames to 128 px in an FFmpeg filter graph, in a decode thread; the Numba
-  scores, PySceneDetect's AdaptiveDetector and the thumbnails run in the main thread on the chunk
-  before. The decode thread (decode, then scaling, one after the other) is the bottleneck: in a
-  profile of the 1-minute clip the main thread waited on it for 5.4 of 6.6 s; the whole pass uses
-  about 1.7 of the 2 cores, so little is left to overlap. Start-up (imports, loading the cached
-  Numba kernels, about 1.5 s) weighs on short videos, so ratios fall with length. On a stream
-  without B-frames every frame is decoded.
-- Cuts: the adaptive detector divides a frame's change by its neighbours' average; between
-  reference frames the neighbours' changes would span two or three frames of motion and a
-  marginal cut's ratio would drop below the threshold, so the detector is given the skipped
-  frames as blends of their decoded neighbours (section above: the same hard cuts as every
-  frame). The true cuts missing from the hard cuts of the generated videos are scene boundaries
-  all the same: the analysis took them for the edge of a (false) fade or dissolve, in both modes.
-- Not the default: on calm needle videos one short insert of nine was missed from reference
-  frames (its cut fell on a skipped frame, which the blends smear over two frames), and on real
-  mixes adaptive held 95% of the shots at 32 frames against 100% (`modes.md`).
-- Short of the targets: reference frames only is 0.95-0.99x the plain decode from 10 minutes on
-  (target 0.7x), every frame 1.33-1.41x. NONREF decoding alone takes about 0.68x of a full
-  decode here, but the decode thread also scales each frame before it takes the next one from
-  FFmpeg, so the two do not overlap. On a stream without B-frames the analysis is 2x the decode
-  (target 1.1x): that decode is cheap (2 ms a frame) and framepick's own work per frame (scaling,
-  scores, the detector, about 2 ms) is not hidden behind it. Such streams are now decoded every
-  frame without a packet scan (FFmpeg's `has_b_frames` is 0); the baseline row's
-  reference-frames run above predates that and still scanned the packets.
-- Memory: PyAV streams; peak RSS is flat from 3 to 30 minutes (mostly the imported libraries:
+- Time: the analysis scales every decoded frame to 128 px in an FFmpeg filter graph and hands
+  chunks to the Numba scores, PySceneDetect's AdaptiveDetector and the thumbnails in the main
+  thread. FFmpeg now decodes in a thread of its own, a few frames ahead of the scaling (both
+  release the GIL), and the chunks are built a chunk ahead of the main thread. That took
+  7-9% off in interleaved A/B runs (3 min: every frame 22.2 against 23.9 s, reference frames
+  14.6 against 16.1 s, best of three) and brought the stream without B-frames from 2.05x to
+  1.47x. What is left is CPU: on the 1-minute clip PyAV's decode alone costs 9.7 s of CPU
+  (5.4 ms a frame over its two threads), scaling 2.1 s more, the main thread about 2 s (scores,
+  detector), and the pass uses 13.4 s of CPU in 8.4 s of wall time on the 2 cores. ffmpeg's own
+  decode keeps 1.7 cores busy, so every-frame analysis cannot come much under 1.2x of it here;
+  only decoding less can. Cheaper scaling did not pay (area into YUV 4:4:4, then RGB: 0.41 against
+  0.47 ms a frame, and other pixels).
+- Reference frames only (`--reference-frames`, `skip_frame=nonref`: the frames nothing is
+  predicted from, most B-frames, are skipped; every decoded picture exact, deblocking on; every
+  frame timed from its packet) decodes 51-65% of the frames. The detector reads the gaps two
+  ways and keeps the cuts of either (`SceneTracker`): as blends of the decoded neighbours (a
+  marginal cut's ratio is not diluted by two or three frames of motion) and as they are (a cut
+  that falls inside a gap is one step; blends spread it over the gap, and a fixed I-B-B-P video's
+  two cuts on skipped frames were missed by the blends alone). The scorer's blend windows span
+  the same seconds as with every frame (the analysed rate measured on the first chunk). Cut F1
+  above: the same as every frame.
+- Not the default: selections from reference frames now match every frame on the calm needle
+  videos (every insert found at every budget, where one of nine was missed before), but on the
+  fast real-footage mixes adaptive holds 90% of the shots at 16 frames against 97% (96% against
+  100% at 32), in every analysis size tried (`modes.md`).
+- Short of the targets: reference frames 0.75-1.01x the plain decode (target 0.7x; 1.01x at 30
+  minutes, 0.95x in the morning's run), every frame 1.18-1.28x from 3 minutes on, 1.47x without
+  B-frames (target 1.1x). This run's machine was 25-35% slower than the morning's for every tool
+  (ffmpeg on the 30-minute file: 172.7 s against 144.0 s), and the floor of one row can be off by
+  more (3 minutes: 19.4 s here, 16.5 s in the end-to-end run minutes later): read the ratios of
+  one video together, with one repeat each.
+- Cuts missing from the hard cuts of the generated videos are scene boundaries all the same: the
+  analysis took them for the edge of a (false) fade or dissolve, in both modes.
+- Memory: PyAV streams; peak RSS is flat from 1 to 30 minutes (mostly the imported libraries:
   Numba, OpenCV, PyAV, scenedetect). decord reads the whole compressed file (peak RSS above the
   file's size), so `backend="auto"` picks PyAV; decord stays selectable (`--backend decord`) and
   passes the same conformance tests.
