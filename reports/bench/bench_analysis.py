@@ -162,8 +162,8 @@ median of {repeat} run(s) (PySceneDetect: 1 run). Decoder threads: {threads} eve
 30 fps H.264 with known cuts (`make_videos.py`; "baseline": the same shots in H.264's baseline
 profile, no B-frames, so every frame is a reference frame). framepick analyses at 128 px
 (scores + AdaptiveDetector + thumbnails) from every frame (the default) or from the reference
-frames, the detector reading the gaps between them as blends and as they are; "x ffmpeg decode" is wall time over the plain
-`ffmpeg -f null` decode of the same file.
+frames, the detector reading the gaps between them as blends and as they are; "x ffmpeg
+decode" is wall time over the plain `ffmpeg -f null` decode of the same file.
 
 {_harness.markdown_table(HEADERS, rows)}
 

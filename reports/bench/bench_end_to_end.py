@@ -211,11 +211,13 @@ Measured {when}.
   one chunk of small analysis frames, one thumbnail a second, one output frame at a time.
 - **Time**: `adaptive` decodes the video's frames once for the analysis (scores, scenes,
   thumbnails; `--reference-frames`: its reference frames only) and then decodes what the selected
-  frames need again for the JPEGs; the decord path decodes only what it seeks to, so it is faster
-  on a cold video (framepick from reference frames 1.03-1.2x its time, every frame 1.4-1.55x;
-  target 1.0x) but holds gigabytes and knows nothing
-  of the content. `uniform` needs no analysis (frame times from the packet scan) and takes half
-  the decord path's time for the same frames. With the analysis cached (a video explored in the
+  frames need again for the JPEGs; the decord path decodes only what it seeks to. In the
+  2026-12-03 afternoon run framepick from reference frames took 0.93-0.99x its time at 1-10
+  minutes and 1.24x at 30 (every frame 1.11-1.47x; target 1.0x), but holds 3% of its memory and
+  knows the content. `uniform` needs no analysis (frame times from the packet scan) and takes
+  0.49-0.64x the decord path's time for the same frames. That run's machine was slower than the
+  morning's for every row, framepick's most: uniform, whose code did not change, took 131.5 s at
+  30 minutes against 101 s, the decord path 224 s against 202 s; compare rows of one run only. With the analysis cached (a video explored in the
   notebook first, or a batch run again with another strategy) framepick pays only the extraction
   (`reports/batch.md`).
 - **Coverage**: {coverage_sentence(results)}
