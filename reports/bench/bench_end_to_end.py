@@ -217,9 +217,9 @@ Measured {when}.
   knows the content. `uniform` needs no analysis (frame times from the packet scan) and takes
   0.49-0.64x the decord path's time for the same frames. That run's machine was slower than the
   morning's for every row, framepick's most: uniform, whose code did not change, took 131.5 s at
-  30 minutes against 101 s, the decord path 224 s against 202 s; compare rows of one run only. With the analysis cached (a video explored in the
-  notebook first, or a batch run again with another strategy) framepick pays only the extraction
-  (`reports/batch.md`).
+  30 minutes against 101 s, the decord path 224 s against 202 s; compare rows of one run only.
+  With the analysis cached (a video explored in the notebook first, or a batch run again with
+  another strategy) framepick pays only the extraction (`reports/batch.md`).
 - **Coverage**: {coverage_sentence(results)}
 
 ## Machine and versions
