@@ -206,7 +206,7 @@ class Accumulator:
         decoding: it is the video's rate times the share of the first chunk's frames decoded. With a
         window of as many decoded frames as every frame would give, the window spans about 1.5x as
         long (at two thirds decoded) and short dissolves fit it worse: 46 of the 53 dissolves and
-        fades of the real-footage mixes were found that way, 48 with this rate, as from every frame.
+        fades of the real-footage mixes were found that way, 47 with this rate, 48 from every frame.
         """
         return blend_lag(self._analysed_fps)
 

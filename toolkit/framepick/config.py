@@ -84,8 +84,8 @@ class AnalysisConfig:
         ``skip_frame=nonref``: most B-frames skipped, every decoded picture exact, every frame timed
         from its packet): scores between consecutive decoded frames, blend windows of as many
         seconds as with every frame, the scene detector reading the gaps between decoded frames
-        both as blends and as they are (:class:`framepick.scenes.SceneTracker`). About 1.4x faster
-        with the same cuts and the same selections on calm videos, but not the default: on fast
+        both as blends and as they are (:class:`framepick.scenes.SceneTracker`). 1.25-1.6x faster
+        (reports/analysis.md) with the same cuts and the same selections on calm videos, but not the default: on fast
         real-footage mixes with dissolves, ``adaptive`` at 16 frames held 90% of the shots against
         97% (reports/modes.md).
         Streams without non-reference frames (intra-only, H.264 baseline), packets without

@@ -116,7 +116,9 @@ class SceneTracker:
         for index, frame in zip(indices.tolist(), frames):
             bgr = _bgr(frame)
             last = self._last_index
-            if self._fill_gaps and last is not None and index > last + 1:
+            if last is None:
+                self._first_index = index
+            elif self._fill_gaps and index > last + 1:
                 assert self._last_frame is not None
                 if len(self._readings) == 1:  # the first gap: the frames alone are read from here on
                     self._readings.append(copy.deepcopy(self._readings[0]))
@@ -125,7 +127,6 @@ class SceneTracker:
             timecode = self._at(index)
             for reading in self._readings:
                 reading.process(timecode, bgr)
-            self._first_index = index if self._first_index is None else self._first_index
             self._last_index = index
             if self._fill_gaps:
                 self._last_frame = frame.copy()

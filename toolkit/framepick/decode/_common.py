@@ -16,6 +16,7 @@ __all__ = ["Chunk", "ChunkBuilder", "RateGate", "output_size", "read_ahead", "sc
 
 Item = TypeVar("Item")
 
+
 @dataclass(frozen=True)
 class Chunk:
     """A run of consecutive decoded frames, some of them kept as pixels.
