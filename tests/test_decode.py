@@ -287,7 +287,7 @@ def test_reference_only_analysis_finds_cuts_that_fall_between_reference_frames(t
     cuts = write_video(path, [61, 39, 60], gop=250, options=FIXED_IBBP)
     reference = analyze(path, reference_only=True, cache=False)
     assert reference.score_indices.tolist() == list(range(0, 160, 3))  # 61 and 100 are skipped
-    assert analyze(path, cache=False).cuts.tolist() == cuts == [61, 100]
+    assert analyze(path, reference_only=False, cache=False).cuts.tolist() == cuts == [61, 100]
     assert reference.cuts.tolist() == [63, 102]
 
 
@@ -329,7 +329,7 @@ def test_a_stream_without_b_frames_is_analysed_every_frame(tmp_path):
 
     path = tmp_path / "baseline.mp4"
     cuts = write_video(path, [30, 20, 25], options={"profile": "baseline"})
-    reference, every = analyze(path, reference_only=True, cache=False), analyze(path, cache=False)
+    reference, every = analyze(path, cache=False), analyze(path, reference_only=False, cache=False)
     assert len(reference.score_indices) == reference.info.frames == 75
     assert reference.cuts.tolist() == cuts
     for name in ("frame_times_s", "score_indices", "score", "scenes", "thumbs"):

@@ -57,7 +57,7 @@ def test_explore_on_the_sample(tmp_path):
     assert "4 scenes;" in printed
     assert re.findall(r"scene +(\d+): frames +(\d+) to +(\d+)", printed) == [
         ("1", "0", "282"), ("2", "283", "375"), ("3", "376", "550"), ("4", "551", "719")]
-    assert re.findall(r"(\w+): frames +(\d+) to +(\d+)\n", printed) == [("fade_in", "0", "46")]
+    assert re.findall(r"(\w+): frames +(\d+) to +(\d+)\n", printed) == [("fade_in", "0", "47")]
     assert len(outputs(notebook, "image/png")) == 1
     assert len(re.findall("<img", outputs(notebook, "text/html")[-1])) == 4
 

@@ -16,10 +16,11 @@ from framepick.segments import (
     analyze_segment,
     merge_segments,
     plan_segments,
+    splittable,
 )
 from videos import write_joined, write_video
 
-EVERY_FRAME = AnalysisConfig(reference_only=False)  # what segments split (the default, said here)
+EVERY_FRAME = AnalysisConfig(reference_only=False)  # what segments split (not the default)
 
 ARRAYS = ("frame_times_s", "score_indices", "score", "luma_diff", "hist_diff", "scenes", "thumb_indices", "thumbs",
           "transitions", "transition_kinds")
@@ -135,10 +136,11 @@ def test_settings_that_cannot_be_split(long_cuts):
     with pytest.raises(ConfigError, match="segment_s"):
         plan_segments(long_cuts, EVERY_FRAME, segment_s=0)
     with pytest.raises(ConfigError, match="reference_only analysis cannot be split"):
-        plan_segments(long_cuts, AnalysisConfig(reference_only=True), segment_s=10.0)
-    keyframes = AnalysisConfig(keyframes_only=True)
-    quick = analyze_parallel(long_cuts, keyframes, segment_s=10.0)  # one pass
-    assert_same_analysis(quick, analyze(long_cuts, keyframes, cache=False))
+        plan_segments(long_cuts, AnalysisConfig(), segment_s=10.0)  # the default decodes reference frames
+    assert splittable(EVERY_FRAME) and not splittable(AnalysisConfig())
+    for config in (AnalysisConfig(keyframes_only=True), AnalysisConfig()):
+        whole = analyze_parallel(long_cuts, config, segment_s=10.0, cache=False)  # one pass
+        assert_same_analysis(whole, analyze(long_cuts, config, cache=False))
 
 
 def test_joined_recordings_are_not_split(tmp_path):

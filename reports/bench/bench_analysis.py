@@ -5,9 +5,8 @@ the baseline profile, without them), in the same run and on this machine, each m
 fresh process (wall time and peak RSS of that process):
 
 - ``ffmpeg -threads T -i f -f null -``: decoding every frame and nothing else (the floor);
-- ``framepick.analyze`` with the PyAV backend decoding reference frames only
-  (``reference_only=True``, ``--reference-frames``), with PyAV decoding every frame (the default)
-  and with decord;
+- ``framepick.analyze`` with the PyAV backend decoding reference frames only (the default), with
+  PyAV decoding every frame (``reference_only=False``, ``--every-frame``) and with decord;
 - ``scenedetect.detect(f, AdaptiveDetector())``: PySceneDetect on its own.
 
 Then the two PyAV modes' hard-cut F1 (a cut found within 2 frames of a true one) on every
@@ -161,8 +160,8 @@ median of {repeat} run(s) (PySceneDetect: 1 run). Decoder threads: {threads} eve
 (`ffmpeg -threads {threads}`, `framepick analyze --threads {threads}`). Videos: generated 1080p
 30 fps H.264 with known cuts (`make_videos.py`; "baseline": the same shots in H.264's baseline
 profile, no B-frames, so every frame is a reference frame). framepick analyses at 128 px
-(scores + AdaptiveDetector + thumbnails) from every frame (the default) or from the reference
-frames, the detector reading the gaps between them as blends and as they are; "x ffmpeg
+(scores + AdaptiveDetector + thumbnails) from the reference frames (the default), the detector
+reading the gaps between them as blends and as they are, or from every frame (`--every-frame`); "x ffmpeg
 decode" is wall time over the plain `ffmpeg -f null` decode of the same file.
 
 {_harness.markdown_table(HEADERS, rows)}

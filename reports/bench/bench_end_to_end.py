@@ -10,8 +10,8 @@ c. PySceneDetect: ``detect(path, AdaptiveDetector())`` then ``save_images`` (its
    3 full-size JPEGs per detected scene);
 d. framepick, cache empty: ``framepick.sample(path, "adaptive")``: the analysis pass, adaptive
    selection at Qwen's budget for the duration (the same count as b), JPEGs at Qwen's size and
-   the manifest, the analysis from reference frames only (``reference_only=True``); the same with
-   every frame decoded (the default); and
+   the manifest, the analysis from reference frames only (the default); the same with every frame
+   decoded (``reference_only=False``, ``--every-frame``); and
    ``framepick.sample(path, "uniform")``: b's frames, from the packet scan alone (no analysis).
 
 "true scenes covered" is the share of the video's known shots holding at least one of the frames
@@ -51,8 +51,8 @@ TOOLS = {
     "ffmpeg": "`ffmpeg -threads 2 -f null` (decode only)",
     "decord": "qwen-vl-utils decord path (`get_batch`, full size)",
     "scenedetect": "PySceneDetect `detect()` + `save_images()`",
-    "framepick": "framepick `sample(..., \"adaptive\")`, reference frames (`--reference-frames`), cache empty",
-    "framepick-every": "the same, every frame decoded (the default)",
+    "framepick": "framepick `sample(..., \"adaptive\")` (the default: reference frames), cache empty",
+    "framepick-every": "the same, every frame decoded (`--every-frame`)",
     "framepick-uniform": "framepick `sample(..., \"uniform\")`, cache empty",
 }
 # framepick's rows: strategy and whether the analysis decodes reference frames only
@@ -210,14 +210,15 @@ Measured {when}.
   maximum of 768; decord also reads the whole compressed file. framepick's memory stays flat:
   one chunk of small analysis frames, one thumbnail a second, one output frame at a time.
 - **Time**: `adaptive` decodes the video's frames once for the analysis (scores, scenes,
-  thumbnails; `--reference-frames`: its reference frames only) and then decodes what the selected
-  frames need again for the JPEGs; the decord path decodes only what it seeks to. In the
-  2026-12-03 afternoon run framepick from reference frames took 0.93-0.99x its time at 1-10
-  minutes and 1.24x at 30 (every frame 1.11-1.47x; target 1.0x), but holds 3% of its memory and
-  knows the content. `uniform` needs no analysis (frame times from the packet scan) and takes
-  0.49-0.64x the decord path's time for the same frames. That run's machine was slower than the
-  morning's for every row, framepick's most: uniform, whose code did not change, took 131.5 s at
-  30 minutes against 101 s, the decord path 224 s against 202 s; compare rows of one run only.
+  thumbnails; by default from its reference frames only, `--every-frame` all of them) and then
+  decodes what the selected frames need again for the JPEGs; the decord path decodes only what it
+  seeks to. In the 2026-12-03 afternoon run framepick (reference frames, now the default) took
+  0.93-0.99x its time at 1-10 minutes and 1.24x at 30 (every frame 1.11-1.47x; target 1.0x), but
+  holds 3% of its memory and knows the content. `uniform` needs no analysis (frame times from the
+  packet scan) and takes 0.49-0.64x the decord path's time for the same frames. That run's machine
+  was slower than the morning's for every row, framepick's most: uniform, whose code did not
+  change, took 131.5 s at 30 minutes against 101 s, the decord path 224 s against 202 s; compare
+  rows of one run only.
   With the analysis cached (a video explored in the notebook first, or a batch run again with
   another strategy) framepick pays only the extraction (`reports/batch.md`).
 - **Coverage**: {coverage_sentence(results)}

@@ -9,7 +9,7 @@ modes is in ``reports/analysis.md``.
 
 Writes ``reports/modes.md``. Usage::
 
-    python reports/bench/bench_modes.py --needle-seeds 3 --mix-seeds 8
+    python reports/bench/bench_modes.py --needle-seeds 3 --mix-seeds 24
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from bench_selection import needle_rows, needle_table, transitions_summary
 from needles import make_needle_video, make_real_mix_video
 
 REPORT = Path(__file__).resolve().parents[1] / "modes.md"
-MODES = {"reference frames (`--reference-frames`)": True, "every frame (the default)": False}
+MODES = {"reference frames (the default)": True, "every frame (`--every-frame`)": False}
 
 
 def analysed(paths_truths: list[tuple[Path, object]], reference_only: bool) -> list[tuple]:
@@ -35,13 +35,40 @@ def analysed(paths_truths: list[tuple[Path, object]], reference_only: bool) -> l
             for path, truth in paths_truths]
 
 
+def paired_table(reference: dict, every: dict, measures: dict[str, str]) -> list[str]:
+    """Per strategy and budget (uniform aside: frame times only, the same frames in both modes),
+    the mean per-video difference of each measure, reference frames minus every frame, in
+    percentage points, with its 95% interval (1.96 standard errors of the paired differences) and
+    the number of videos on which reference frames did better / worse."""
+    lines = ["Each cell: the mean per-video difference, reference frames minus every frame, in percentage points; "
+             "its 95% interval (1.96 standard errors of the differences); the videos on which reference frames "
+             "did better / worse.", "",
+             "| strategy | budget | " + " | ".join(measures.values()) + " |", "|---|---:|" + "---:|" * len(measures)]
+    for key, results in reference.items():
+        if key[0] == "uniform":
+            continue
+        cells = []
+        for measure in measures:
+            diffs = 100 * (np.array([r[measure] for r in results]) - [r[measure] for r in every[key]])
+            half = 1.96 * diffs.std(ddof=1) / np.sqrt(len(diffs))
+            cells.append(f"{diffs.mean():+.1f} ±{half:.1f}, {np.sum(diffs > 0)} / {np.sum(diffs < 0)}")
+        lines.append(f"| {key[0]} | {key[1]} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def section(title: str, material: dict[str, list[tuple]], *, needles: bool) -> list[str]:
     lines = [f"## {title}", ""]
+    rows = {}
     for mode, pairs in material.items():
         seconds = sum(analysis.elapsed_s for analysis, _ in pairs)
         decoded = np.mean([len(analysis.score_indices) / analysis.info.frames for analysis, _ in pairs])
+        rows[mode] = needle_rows(pairs)
         lines += [f"### {mode}: analysed in {seconds:.1f} s ({100 * decoded:.0f}% of the frames decoded)", "",
-                  *needle_table(needle_rows(pairs), needles=needles), "", transitions_summary(pairs), ""]
+                  *needle_table(rows[mode], needles=needles), "", transitions_summary(pairs), ""]
+    measures = {"inserts": "inserts hit", "overlays": "overlays hit"} if needles else {}
+    measures["slides"] = "slides held" if needles else "shots held"
+    lines += ["### Paired differences, video by video", "",
+              *paired_table(*(rows[mode] for mode in MODES), measures), ""]
     return lines
 
 
@@ -49,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--needle-seeds", type=int, default=3)
     parser.add_argument("--needle-minutes", type=float, default=10.0)
-    parser.add_argument("--mix-seeds", type=int, default=8)
+    parser.add_argument("--mix-seeds", type=int, default=24)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         needles = [(Path(tmp) / f"needles-{seed}.mp4", seed) for seed in range(1, args.needle_seeds + 1)]

@@ -1,7 +1,7 @@
 """The analysis pass: one streaming decode that yields scores, scenes and thumbnails together.
 
-:func:`analyze` decodes the video once at a small size (see :mod:`framepick.decode`; every frame,
-or its reference frames only with :attr:`framepick.config.AnalysisConfig.reference_only`), and hands
+:func:`analyze` decodes the video once at a small size (see :mod:`framepick.decode`; by default
+its reference frames only, see :attr:`framepick.config.AnalysisConfig.reference_only`), and hands
 every analysed chunk to the change scorer (:mod:`framepick.score`), to a PySceneDetect detector
 (:mod:`framepick.scenes`) and to the thumbnail collector (together: :class:`Accumulator`); at the
 end, fades and dissolves are found in the scorer's measures (:mod:`framepick.transitions`) and

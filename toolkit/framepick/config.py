@@ -80,16 +80,16 @@ class AnalysisConfig:
         packet header). Much faster on long videos; scores and cuts are only as fine as the
         keyframe spacing (see reports/keyframe_scan.md).
     reference_only : bool
-        Decode and analyse only the reference frames (``--reference-frames``; PyAV, FFmpeg's
+        Decode and analyse only the reference frames (the default; PyAV, FFmpeg's
         ``skip_frame=nonref``: most B-frames skipped, every decoded picture exact, every frame timed
         from its packet): scores between consecutive decoded frames, blend windows of as many
         seconds as with every frame, the scene detector reading the gaps between decoded frames
         both as blends and as they are (:class:`framepick.scenes.SceneTracker`). 1.25-1.6x faster
-        (reports/analysis.md) with the same cuts and the same selections on calm videos, but not the default: on fast
-        real-footage mixes with dissolves, ``adaptive`` at 16 frames held 90% of the shots against
-        97% (reports/modes.md).
-        Streams without non-reference frames (intra-only, H.264 baseline), packets without
-        timestamps in order, decord and ``keyframes_only`` decode every frame.
+        than every frame (reports/analysis.md), with the same cuts and, video by video, the same
+        selections within noise (reports/modes.md). ``False`` decodes every frame
+        (``--every-frame``), as do streams without non-reference frames (intra-only, H.264
+        baseline), packets without timestamps in order, decord and ``keyframes_only``; only an
+        every-frame analysis can be split into segments (:mod:`framepick.segments`).
     backend : {"auto", "pyav", "decord"}
         Frame source. ``"auto"`` picks PyAV, which streams in flat memory (see reports/analysis.md).
     detector : {"adaptive", "content", "histogram", "hash"}
@@ -105,7 +105,7 @@ class AnalysisConfig:
     size: int = 128
     rate_fps: float | None = None
     keyframes_only: bool = False
-    reference_only: bool = False
+    reference_only: bool = True
     backend: str = "auto"
     detector: str = "adaptive"
     detector_params: dict[str, Any] = field(default_factory=dict)

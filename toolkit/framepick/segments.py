@@ -22,8 +22,10 @@ differs). What makes that exact:
   GOP, broken timestamps) fails these checks with :class:`SegmentMismatch`;
   :func:`analyze_parallel` then falls back to the single pass.
 
-Only the PyAV backend and every-frame analyses (``reference_only=False``, not ``keyframes_only``)
-can be split; the others run as one pass.
+Only the PyAV backend and every-frame analyses (``reference_only=False``, ``--every-frame``; not
+``keyframes_only``) can be split (:func:`splittable`); the others, the default included, run as one
+pass: a reference-frames pass blends the frames between decoded ones over windows measured on its
+first chunk, which a segment cannot reproduce exactly.
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ from .config import AnalysisConfig
 from .errors import ConfigError, FramepickError
 from .types import Analysis
 
-__all__ = ["Segment", "SegmentPart", "SegmentMismatch", "plan_segments", "analyze_segment", "merge_segments",
-           "analyze_parallel"]
+__all__ = ["Segment", "SegmentPart", "SegmentMismatch", "splittable", "plan_segments", "analyze_segment",
+           "merge_segments", "analyze_parallel"]
 
 
 class SegmentMismatch(FramepickError):
@@ -110,10 +112,16 @@ class SegmentPart:
     tail_measures: np.ndarray
 
 
+def splittable(config: AnalysisConfig) -> bool:
+    """Whether analyses made with ``config`` can be split into segments: every frame decoded
+    (``reference_only=False``, not ``keyframes_only``) with PyAV."""
+    return not (config.keyframes_only or config.reference_only) and config.backend != "decord"
+
+
 def _check_config(config: AnalysisConfig) -> None:
     if config.keyframes_only or config.reference_only:
         raise ConfigError("a keyframes_only or reference_only analysis cannot be split into segments "
-                          "(split an every-frame one: reference_only=False)")
+                          "(split an every-frame one: reference_only=False, --every-frame)")
     if config.backend == "decord":
         raise ConfigError("segments are decoded with PyAV; analyse with backend 'auto' or 'pyav'")
 
@@ -349,7 +357,7 @@ def analyze_parallel(
 
     config = config or AnalysisConfig()
     path = os.fspath(path)
-    if config.keyframes_only or config.reference_only or config.backend == "decord":
+    if not splittable(config):
         return analyze(path, config, cache=cache, progress=False)
     if cache and (cached := _cache.load(path, config)) is not None:
         return cached

@@ -3,9 +3,11 @@
 Each video runs as a short chain of tasks, each with its own wall-clock limit:
 
 1. ``probe``: the video's duration (limit ``timeout_s``), which scales the limits that follow;
-2. for a video longer than ``segment_s``: ``plan`` its segments, ``analyze_segment`` each of them
-   (in parallel, limit per segment), then ``merge`` (:mod:`framepick.segments`; a video whose
-   segments do not join up exactly is analysed in one pass instead);
+2. for a video longer than ``segment_s`` whose analysis can be split (every frame decoded,
+   ``--every-frame``; :func:`framepick.segments.splittable`): ``plan`` its segments,
+   ``analyze_segment`` each of them (in parallel, limit per segment), then ``merge``
+   (:mod:`framepick.segments`; a video whose segments do not join up exactly is analysed in one
+   pass instead);
 3. ``process_video`` (:func:`.task.process_video`, limit for the whole duration).
 
 The status line of a video analysed in segments says how many (``"segments"``).
@@ -25,6 +27,7 @@ from typing import Any
 
 from ..checks import THREAD_ENV
 from ..errors import FramepickError
+from ..segments import splittable
 from ..select import TIMING_ONLY
 from .task import VideoTask, process_video, warm_worker, worker_lost
 
@@ -175,8 +178,10 @@ class _Runner:
             return
         if stage == "probe":
             video.duration_s = value or 0.0
+            config = video.task.config
             split = (self.segment_s is not None and value is not None and value > self.segment_s
-                     and video.task.config.strategy not in TIMING_ONLY)  # uniform and fps analyse nothing
+                     and config.strategy not in TIMING_ONLY  # uniform and fps analyse nothing
+                     and splittable(config.analysis))
             self.queue.appendleft((video, "plan", -1) if split else (video, "video", -1))
         elif stage == "plan":
             video.segments = value

@@ -164,7 +164,8 @@ def run_batch(
         Ray cluster to join (``ray.init(address=...)``); default: a local Ray instance.
     segment_s : float, optional
         Ray only: analyse videos longer than this many seconds in segments of about this length
-        on several workers (:mod:`framepick.segments`; the result equals a single pass).
+        on several workers (:mod:`framepick.segments`; the result equals a single pass). Only
+        every-frame analyses are split (``reference_only=False``); the others run whole.
 
     Returns
     -------
