@@ -188,7 +188,7 @@ the videos of each group; real mixes: {mixes} shuffles of the bundled clips' sho
   decode keeps 1.7 cores busy, so every-frame analysis cannot come much under 1.2x of it here;
   only decoding less can. Cheaper scaling did not pay (area into YUV 4:4:4, then RGB: 0.41 against
   0.47 ms a frame, and other pixels).
-- Reference frames only (`--reference-frames`, `skip_frame=nonref`: the frames nothing is
+- Reference frames only (the default, `skip_frame=nonref`: the frames nothing is
   predicted from, most B-frames, are skipped; every decoded picture exact, deblocking on; every
   frame timed from its packet) decodes 51-65% of the frames. The detector reads the gaps two
   ways and keeps the cuts of either (`SceneTracker`): as blends of the decoded neighbours (a
@@ -196,17 +196,18 @@ the videos of each group; real mixes: {mixes} shuffles of the bundled clips' sho
   that falls inside a gap is one step; blends spread it over the gap, and a fixed I-B-B-P video's
   two cuts on skipped frames were missed by the blends alone). The scorer's blend windows span
   the same seconds as with every frame (the analysed rate measured on the first chunk). Cut F1
-  above: the same as every frame.
-- Not the default: selections from reference frames now match every frame on the calm needle
-  videos (every insert found at every budget, where one of nine was missed before), but on the
-  fast real-footage mixes adaptive holds 90% of the shots at 16 frames against 97% (96% against
-  100% at 32), in every analysis size tried (`modes.md`).
-- Short of the targets: reference frames 0.75-1.01x the plain decode (target 0.7x; 1.01x at 30
-  minutes, 0.95x in the morning's run), every frame 1.18-1.28x from 3 minutes on, 1.47x without
-  B-frames (target 1.1x). This run's machine was 25-35% slower than the morning's for every tool
-  (ffmpeg on the 30-minute file: 172.7 s against 144.0 s), and the floor of one row can be off by
-  more (3 minutes: 19.4 s here, 16.5 s in the end-to-end run minutes later): read the ratios of
-  one video together, with one repeat each.
+  above: the same as every frame (0.977 against 0.972; 0.979 against 0.977 in the afternoon run,
+  before transitions took in their blends' faint ends and one mix cut near a dissolve went).
+- The default since the 2026-12-03 evening: with transitions taking in their blends' faint first
+  and last frames (reference-frames edges had landed a frame or two inside a shot, and adaptive's
+  picks there with them), 24 real-footage mixes and 3 calm needle videos show the two modes'
+  selections alike video by video (`modes.md`: adaptive shots held -1.7 points at 16 frames, 95%
+  interval +-4.9, 3 videos better and 3 worse; every insert in both modes).
+- Short of the targets: reference frames 0.76-1.10x the plain decode (target 0.7x; 0.98x at 30
+  minutes), every frame 0.92-1.49x (1.33x at 30 minutes), 1.73x without B-frames (target 1.1x;
+  nothing to skip there: every frame 1.65x here, 1.47x in the afternoon run). The floor of one
+  row can be off by much (10 minutes: ffmpeg 63.1 s, 6.3 s a minute against 5.6 s a minute at
+  30): read the ratios of one video together, with one repeat each, and the 30-minute row first.
 - Cuts missing from the hard cuts of the generated videos are scene boundaries all the same: the
   analysis took them for the edge of a (false) fade or dissolve, in both modes.
 - Memory: PyAV streams; peak RSS is flat from 1 to 30 minutes (mostly the imported libraries:

@@ -1,4 +1,4 @@
-"""Selection from a reference-frames analysis against an every-frame one (the default).
+"""Selection from a reference-frames analysis (the default) against an every-frame one.
 
 The same videos, analysed both ways: calm needle videos (still slides, short inserts and
 overlays, fades and cross-fades; ``needles.make_needle_video``) and real-footage mixes (shots of
