@@ -119,11 +119,13 @@ def splittable(config: AnalysisConfig) -> bool:
 
 
 def _check_config(config: AnalysisConfig) -> None:
+    """Raise :class:`ConfigError` saying why ``config`` is not :func:`splittable`, if it is not."""
+    if splittable(config):
+        return
     if config.keyframes_only or config.reference_only:
         raise ConfigError("a keyframes_only or reference_only analysis cannot be split into segments "
                           "(split an every-frame one: reference_only=False, --every-frame)")
-    if config.backend == "decord":
-        raise ConfigError("segments are decoded with PyAV; analyse with backend 'auto' or 'pyav'")
+    raise ConfigError("segments are decoded with PyAV; analyse with backend 'auto' or 'pyav'")
 
 
 def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None, *,
