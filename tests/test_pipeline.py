@@ -65,6 +65,15 @@ def test_bad_videos_raise_video_error(bad_videos, tmp_path, kind):
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
+def test_cli_analysis_modes():
+    """Reference frames by default; ``--every-frame`` asks for the exact mode."""
+    from framepick.cli import _analysis_config, build_parser
+
+    for options, reference_only in (([], True), (["--every-frame"], False)):
+        args = build_parser().parse_args(["analyze", "video.mp4", *options])
+        assert _analysis_config(args).reference_only is reference_only
+
+
 def test_cli_sample(cut_video, tmp_path, capsys):
     config_path = save_config(JobConfig(strategy="adaptive", params={"frames": 6}), tmp_path / "strategy.toml")
     out = tmp_path / "out"

@@ -181,18 +181,20 @@ def repeat(measure: Callable[[], Run], n: int) -> Summary:
     )
 
 
-def ffmpeg_null_decode_cmd(path: str | Path, threads: int) -> list[str]:
-    """Return ``ffmpeg -threads T -i PATH -f null -`` for imageio-ffmpeg's ffmpeg binary."""
+def ffmpeg_null_decode_cmd(path: str | Path, threads: int, *, skip_frame: str | None = None) -> list[str]:
+    """Return ``ffmpeg -threads T [-skip_frame S] -i PATH -f null -`` for imageio-ffmpeg's ffmpeg."""
     exe = imageio_ffmpeg.get_ffmpeg_exe()
-    return [exe, "-hide_banner", "-nostats", "-threads", str(threads), "-i", str(path), "-f", "null", "-"]
+    skip = ["-skip_frame", skip_frame] if skip_frame else []
+    return [exe, "-hide_banner", "-nostats", "-threads", str(threads), *skip, "-i", str(path), "-f", "null", "-"]
 
 
-def ffmpeg_null_decode(path: str | Path, threads: int, *, n: int = 1) -> Summary:
-    """Measure a full ``ffmpeg -f null`` decode of ``path`` with ``threads`` decoder threads.
+def ffmpeg_null_decode(path: str | Path, threads: int, *, n: int = 1, skip_frame: str | None = None) -> Summary:
+    """Measure an ``ffmpeg -f null`` decode of ``path`` with ``threads`` decoder threads.
 
-    This is the floor every analysis is compared with: decoding every frame and nothing else.
+    Without ``skip_frame`` this is the floor every analysis is compared with: decoding every frame
+    and nothing else; ``skip_frame="noref"`` decodes the reference frames only.
     """
-    return repeat(lambda: run_command(ffmpeg_null_decode_cmd(path, threads)), n)
+    return repeat(lambda: run_command(ffmpeg_null_decode_cmd(path, threads, skip_frame=skip_frame)), n)
 
 
 def ffmpeg_null_decode_s(path: str | Path, threads: int, *, n: int = 1) -> float:
