@@ -334,3 +334,60 @@ def test_a_stream_without_b_frames_is_analysed_every_frame(tmp_path):
     assert reference.cuts.tolist() == cuts
     for name in ("frame_times_s", "score_indices", "score", "scenes", "thumbs"):
         np.testing.assert_array_equal(getattr(reference, name), getattr(every, name))
+
+
+def _decoded_with(path, threads, **options):
+    """(times, indices, frames) of an iter_chunks pass, and the names of the threads it ran."""
+    import threading
+
+    names, parts = set(), []
+    for chunk in iter_chunks(path, backend="pyav", fallback=False, threads=threads, chunk_frames=5, **options):
+        names |= {thread.name for thread in threading.enumerate()}
+        parts.append(chunk)
+    return [np.concatenate([getattr(c, key) for c in parts]) for key in ("times_s", "indices", "frames")], names
+
+
+@pytest.mark.parametrize("codec, suffix, options, closed", [
+    ("libx264", "mp4", {}, True),
+    ("libx264", "mp4", {"x264-params": "open-gop=1:bframes=3"}, False),
+    ("libx265", "mkv", {}, False),  # CRA keyframes with leading pictures
+    ("libvpx-vp9", "webm", {}, True),
+    ("mpeg4", "avi", {}, True),
+])
+@pytest.mark.parametrize("reference_only", [True, False])
+def test_gops_side_by_side_give_the_single_decoders_frames(tmp_path, codec, suffix, options, closed, reference_only):
+    """Closed GOPs are decoded by parallel workers, open ones by one decoder; the frames are the same."""
+    from framepick.probe import open_video, scan_packets
+
+    path = tmp_path / f"clip.{suffix}"
+    write_video(path, [40, 33, 47], codec=codec, gop=12, options=options)
+    with open_video(path) as (container, stream):
+        scan = scan_packets(container, stream)
+    assert scan.in_order and scan.closed_gops is closed and np.count_nonzero(scan.is_key) > 5
+    single, _ = _decoded_with(path, 1, reference_only=reference_only)
+    parallel, names = _decoded_with(path, 2, reference_only=reference_only, rate_fps=None)
+    assert ("framepick-gop-1" in names) is closed
+    for got, expected in zip(parallel, single):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_gops_side_by_side_keep_what_one_decoder_keeps(many_keyframes):
+    """A rate gate or a set of indices keeps the same frames when GOPs are decoded in parallel."""
+    for options in ({"rate_fps": 3.0}, {"indices": np.array([0, 29, 30, 31, 61, 1000, 2399])}):
+        single, _ = _decoded_with(many_keyframes, 1, **options)
+        parallel, names = _decoded_with(many_keyframes, 2, **options)
+        assert "framepick-gop-1" in names
+        for got, expected in zip(parallel, single):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_a_corrupt_gop_decoded_in_parallel_is_a_one_line_error(many_keyframes, tmp_path):
+    data = bytearray(many_keyframes.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4000] = bytes(random.Random(1).getrandbits(8) for _ in range(4000))
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(bytes(data))
+    for threads in (1, 2):
+        with pytest.raises(VideoError, match="corrupt video data after frame 15") as raised:
+            _decoded_with(broken, threads)
+        assert str(raised.value).startswith(str(broken)) and "\n" not in str(raised.value)

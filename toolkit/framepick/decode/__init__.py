@@ -80,7 +80,7 @@ class FrameStream:
 _END = object()
 
 
-def _backend_chunks(backend: str, path, *, size, keep, threads, chunk_frames,
+def _backend_chunks(backend: str, path, *, size, keep_factory, threads, chunk_frames,
                     keyframes_only, reference_only=False, seek_pts=None, origin_s=None) -> Generator[Chunk, None, None]:
     if backend == "decord":
         if seek_pts is not None or origin_s is not None:
@@ -92,11 +92,11 @@ def _backend_chunks(backend: str, path, *, size, keep, threads, chunk_frames,
             raise VideoError(path, f"decord cannot choose among {info.video_streams} video streams")
         # decord cannot skip frames: with reference_only it still decodes every one
         return decord_chunks(path, display_size=(info.width, info.height), declared_s=info.duration_s,
-                             size=size, keep=keep,
+                             size=size, keep=keep_factory(),
                              threads=threads, chunk_frames=chunk_frames, keyframes_only=keyframes_only)
     from ._pyav import pyav_chunks
 
-    return pyav_chunks(path, size=size, keep=keep, threads=threads, chunk_frames=chunk_frames,
+    return pyav_chunks(path, size=size, keep_factory=keep_factory, threads=threads, chunk_frames=chunk_frames,
                        keyframes_only=keyframes_only, reference_only=reference_only, seek_pts=seek_pts,
                        origin_s=origin_s)
 
@@ -169,7 +169,7 @@ def iter_chunks(
                    keyframes_only=keyframes_only, reference_only=reference_only, seek_pts=seek_pts,
                    origin_s=origin_s)
     return FrameStream(path, backend=backend, fallback=fallback,
-                       source=lambda name: _backend_chunks(name, path, keep=keep_factory(), **options))
+                       source=lambda name: _backend_chunks(name, path, keep_factory=keep_factory, **options))
 
 
 def read_frames(
@@ -225,7 +225,7 @@ def _chunked_frames_at(path, wanted: np.ndarray, *, size: int | tuple[int, int] 
     if len(wanted) == 0:
         return
     keep = frozenset(wanted.tolist())
-    chunks = _backend_chunks("decord", path, keep=lambda index, _time_s: index in keep, size=size,
+    chunks = _backend_chunks("decord", path, keep_factory=lambda: (lambda index, _time_s: index in keep), size=size,
                              threads=threads, chunk_frames=8, keyframes_only=False)
     try:
         for chunk in chunks:
