@@ -173,16 +173,26 @@ def _seek_map(path):
     return {"frame_times_s": analysis.frame_times_s, "keyframes": np.asarray(analysis.info.keyframes)}
 
 
+@pytest.mark.parametrize("threads", [1, 2])  # 2: the GOPs holding wanted frames decoded side by side
 @pytest.mark.parametrize("name", ["many_keyframes", "bikes", "vfr_video", "rotated_video", "cut_video"])
-def test_read_frames_seeking_gives_the_forward_frames(request, name):
+def test_read_frames_seeking_gives_the_forward_frames(request, name, threads):
+    import threading
+
     path = request.getfixturevalue(name)
     path = path[0] if isinstance(path, tuple) else path
     seek_map = _seek_map(path)
     frames = len(seek_map["frame_times_s"])
     wanted = sorted({0, 1, frames // 3, frames // 3 + 1, frames // 2, frames - 2, frames - 1})
     forward = read_frames(path, wanted)
-    seeking = read_frames(path, wanted, **seek_map)
-    got_forward, got_seeking = list(forward), list(seeking)
+    seeking = read_frames(path, wanted, threads=threads, **seek_map)
+    got_forward, got_seeking, workers = list(forward), [], set()
+    for item in seeking:
+        got_seeking.append(item)
+        workers |= {thread.name for thread in threading.enumerate() if thread.name.startswith("framepick-gop")}
+    if threads == 1:
+        assert not workers
+    elif name == "many_keyframes":  # closed GOPs, many of them
+        assert workers
     assert forward.decoder == seeking.decoder == "pyav"
     assert [i for i, _, _ in got_seeking] == [i for i, _, _ in got_forward] == wanted
     for (_, time_a, frame_a), (_, time_b, frame_b) in zip(got_forward, got_seeking):

@@ -27,7 +27,7 @@ import av
 
 from ..probe import open_video
 
-__all__ = ["SkipMode", "decode_gops"]
+__all__ = ["SkipMode", "decode_gops", "decode_packet"]
 
 SkipMode = Literal["DEFAULT", "NONREF", "NONKEY"]  # FFmpeg's skip_frame modes used here
 
@@ -42,6 +42,7 @@ def decode_gops(
     workers: int,
     skip: SkipMode,
     converter: Callable[[av.VideoStream], Callable[[], GopConverter]],
+    needed_pts: frozenset[int] | None = None,
 ) -> Generator[tuple[int | None, Any], None, None]:
     """``(pts, convert(frame))`` of every frame the stream's ``packets`` decode to, in presentation
     order, the GOPs decoded by ``workers`` threads side by side.
@@ -59,6 +60,10 @@ def decode_gops(
     converter : callable
         ``converter(stream)`` is called once per worker with the worker's stream and returns a
         factory; the factory is called once per GOP and returns ``convert``.
+    needed_pts : frozenset of int, optional
+        Decode only what the frames with these packet timestamps need: GOPs without one are not
+        decoded, a GOP's packets after its last needed one are not decoded, and non-reference
+        frames that are not needed are skipped (:func:`decode_packet`).
 
     Raises
     ------
@@ -67,13 +72,13 @@ def decode_gops(
     """
     jobs: queue.Queue = queue.Queue()
     stop = threading.Event()
-    threads = [threading.Thread(target=_work, args=(path, skip, converter, jobs, stop), daemon=True,
+    threads = [threading.Thread(target=_work, args=(path, skip, needed_pts, converter, jobs, stop), daemon=True,
                                 name=f"framepick-gop-{number}") for number in range(workers)]
     for thread in threads:
         thread.start()
     pending: list[Future] = []
     try:
-        for gop in _gops(packets):
+        for gop in _gops(packets, needed_pts):
             result: Future = Future()
             jobs.put((gop, result))
             pending.append(result)
@@ -89,22 +94,43 @@ def decode_gops(
             thread.join()
 
 
-def _gops(packets: Iterator[av.Packet]) -> Generator[list[av.Packet], None, None]:
-    """The packets grouped from each keyframe up to the next (the flushing empty packets dropped)."""
+def _gops(packets: Iterator[av.Packet], needed_pts: frozenset[int] | None) -> Generator[list[av.Packet], None, None]:
+    """The packets grouped from each keyframe up to the next (the flushing empty packets dropped);
+    with ``needed_pts``, each GOP up to its last needed packet, and only GOPs with one."""
     gop: list[av.Packet] = []
     for packet in packets:
         if packet.size == 0:
             continue
         if packet.is_keyframe and gop:
-            yield gop
+            yield from _needed(gop, needed_pts)
             gop = []
         gop.append(packet)
-    if gop:
-        yield gop
+    yield from _needed(gop, needed_pts)
 
 
-def _work(path: str, skip: SkipMode, converter: Callable[[av.VideoStream], Callable[[], GopConverter]],
-          jobs: queue.Queue, stop: threading.Event) -> None:
+def _needed(gop: list[av.Packet], needed_pts: frozenset[int] | None) -> list[list[av.Packet]]:
+    if needed_pts is None:
+        return [gop] if gop else []
+    needed = [position for position, packet in enumerate(gop) if _is_needed(packet, needed_pts)]
+    return [gop[:needed[-1] + 1]] if needed else []
+
+
+def _is_needed(packet: av.Packet, needed_pts: frozenset[int] | None) -> bool:
+    return needed_pts is None or packet.pts is None or packet.pts in needed_pts
+
+
+def decode_packet(context, packet: av.Packet, *, skip: SkipMode,
+                  needed_pts: frozenset[int] | None = None) -> list[av.VideoFrame]:
+    """Decode ``packet`` with FFmpeg's ``skip_frame`` mode ``skip``, or, if ``needed_pts`` holds its
+    timestamp, without skipping (set packet by packet: a single-threaded decoder, or one whose
+    frame threads copy the mode with each packet)."""
+    context.skip_frame = "DEFAULT" if needed_pts is not None and _is_needed(packet, needed_pts) else skip
+    return context.decode(packet)
+
+
+def _work(path: str, skip: SkipMode, needed_pts: frozenset[int] | None,
+          converter: Callable[[av.VideoStream], Callable[[], GopConverter]], jobs: queue.Queue,
+          stop: threading.Event) -> None:
     """One worker: decode the GOPs it takes from ``jobs`` until it takes None."""
     with contextlib.ExitStack() as stack:
         context = None
@@ -115,23 +141,25 @@ def _work(path: str, skip: SkipMode, converter: Callable[[av.VideoStream], Calla
             try:
                 if context is None:
                     _, stream = stack.enter_context(open_video(path))
-                    context, for_gop = _decoder(stream, skip), converter(stream)
-                result.set_result(_decode(context, gop, for_gop()))
+                    context, for_gop = _decoder(stream), converter(stream)
+                result.set_result(_decode(context, gop, for_gop(), skip=skip, needed_pts=needed_pts))
             except BaseException as exc:  # handed to the consumer, which re-raises it
                 result.set_exception(exc)
 
 
-def _decoder(stream: av.VideoStream, skip: SkipMode):
+def _decoder(stream: av.VideoStream):
     context = stream.codec_context
     context.thread_count = 1
-    context.skip_frame = skip
     return context
 
 
-def _decode(context, gop: list[av.Packet], convert: GopConverter) -> list[tuple[int | None, Any]]:
+def _decode(context, gop: list[av.Packet], convert: GopConverter, *, skip: SkipMode,
+            needed_pts: frozenset[int] | None) -> list[tuple[int | None, Any]]:
     """Decode one GOP from a decoder in its initial state, and leave it so."""
     out = []
-    for packet in [*gop, None]:  # None drains the frames the decoder holds for reordering
-        out += [(frame.pts, convert(frame)) for frame in context.decode(packet)]
+    for packet in gop:
+        out += [(frame.pts, convert(frame)) for frame in decode_packet(context, packet, skip=skip,
+                                                                      needed_pts=needed_pts)]
+    out += [(frame.pts, convert(frame)) for frame in context.decode(None)]  # the frames held for reordering
     context.flush_buffers()
     return out

@@ -25,7 +25,7 @@ from ..probe import (
     time_base,
 )
 from ._common import Chunk, ChunkBuilder, output_size, read_ahead
-from ._gops import SkipMode, decode_gops
+from ._gops import SkipMode, decode_gops, decode_packet
 
 __all__ = ["pyav_chunks", "pyav_frames_at"]
 
@@ -183,15 +183,19 @@ def pyav_frames_at(
     time relative to the first, as an analysis measured it) and ``keyframes`` (frame indices), the
     decoder seeks to the keyframe before a wanted frame whenever that skips at least
     ``_SEEK_MIN_SKIP`` frames, recognises the frames after a seek by their time, and does not
-    decode the non-reference frames that are not wanted. Should a frame not be recognised (no
-    timestamp, or one off the analysis' grid), the remaining frames are read again front to back,
-    without seeking or skipping.
+    decode the non-reference frames that are not wanted; where the GOPs are closed and ``threads``
+    > 1, the GOPs holding wanted frames are decoded side by side instead (:mod:`._gops`), each up
+    to its last wanted frame. Should a frame not be recognised (no timestamp, or one off the
+    analysis' grid), the remaining frames are read again front to back, without seeking or skipping.
     """
     done = -1
     if frame_times_s is not None and keyframes is not None and len(keyframes) > 1:
+        keyframes = np.asarray(keyframes, dtype=np.int64)
+        parallel = threads > 1 and _gops_fit(path, wanted, keyframes, size=size, workers=threads)
+        frames_at = _gop_frames_at if parallel else _seeking_frames_at
         try:
-            for index, time_s, frame in _seeking_frames_at(path, wanted, size=size, threads=threads,
-                                                           frame_times_s=frame_times_s, keyframes=keyframes):
+            for index, time_s, frame in frames_at(path, wanted, size=size, threads=threads,
+                                                  frame_times_s=frame_times_s, keyframes=keyframes):
                 done = index
                 yield index, time_s, frame
             return
@@ -213,8 +217,58 @@ class _LostTrack(Exception):
     """A frame decoded after a seek could not be placed among the analysed frames."""
 
 
+def _gops_fit(path, wanted: np.ndarray, keyframes: np.ndarray, *, size, workers: int) -> bool:
+    """Whether the GOPs holding ``wanted`` frames can be decoded side by side: the stream's GOPs are
+    closed, and ``workers + 1`` GOPs' wanted frames at ``size`` fit in ``_GOPS_AHEAD_BYTES``."""
+    with open_video(path) as (container, stream):
+        scan = scan_packets(container, stream)
+    if not (scan.in_order and scan.closed_gops):
+        return False
+    with open_video(path) as (container, stream):
+        first = next(_decoded_frames(path, container, stream), None)
+    if first is None:
+        return False
+    width, height = _Scaler(stream, size).output_size(first)
+    most_in_a_gop = int(np.bincount(np.searchsorted(keyframes, wanted, side="right")).max())
+    return (workers + 1) * most_in_a_gop * width * height * 3 <= _GOPS_AHEAD_BYTES
+
+
+def _gop_frames_at(path, wanted, *, size, threads, frame_times_s, keyframes):
+    """:func:`_seeking_frames_at`, the GOPs decoded side by side by ``threads`` workers."""
+    del keyframes  # the packets' keyframe flags place the GOPs
+    with open_video(path) as (container, stream):
+        first = next(_decoded_frames(path, container, stream), None)  # its time is the origin of ``frame_times_s``
+        if first is None or first.time is None:
+            raise _LostTrack
+        frame_size = _Scaler(stream, size).output_size(first)
+        seconds_per_tick = float(stream.time_base)
+        index_of = {round((first.time + frame_times_s[i]) / seconds_per_tick): int(i) for i in wanted}
+
+    def converter(worker_stream):
+        scaler = _Scaler(worker_stream, frame_size)
+        return lambda: (lambda frame: scaler(frame) if frame.pts in index_of else None)
+
+    with open_video(path) as (container, stream):
+        decoded = decode_gops(os.fspath(path), container.demux(stream), workers=threads, skip="NONREF",
+                              converter=converter, needed_pts=frozenset(index_of))
+        expected, done = iter(wanted.tolist()), -1
+        try:
+            for stamp, pixels in decoded:
+                if pixels is None:
+                    continue
+                done = index_of[stamp]
+                if done != next(expected):
+                    raise _LostTrack
+                yield done, float(frame_times_s[done]), pixels
+        except av.error.FFmpegError as exc:
+            raise VideoError(path, f"corrupt video data after frame {done}: {exc.strerror}") from exc
+        finally:
+            decoded.close()
+        if next(expected, None) is not None:  # off the analysis' grid, or the video ends early
+            raise _LostTrack
+
+
 def _seeking_frames_at(path, wanted, *, size, threads, frame_times_s, keyframes):
-    keyframes = np.asarray(keyframes, dtype=np.int64)
     with open_video(path) as (container, stream):
         _configure(stream, threads=threads)
         scaler = _Scaler(stream, size)
@@ -412,15 +466,10 @@ def _decoded_frames(path, container, stream, *,
             frames = container.decode(stream)
         else:
             frames = (frame for packet in container.demux(stream)
-                      for frame in _decode_packet(context, packet, needed_pts))
+                      for frame in decode_packet(context, packet, skip="NONREF", needed_pts=needed_pts))
         for frame in frames:
             decoded += 1
             yield frame
     except av.error.FFmpegError as exc:
         raise VideoError(path, f"corrupt video data after frame {decoded}: {exc.strerror}") from exc
 
-
-def _decode_packet(context, packet, needed_pts: frozenset[int]) -> list[av.VideoFrame]:
-    needed = packet.pts is None or packet.pts in needed_pts
-    context.skip_frame = "DEFAULT" if needed else "NONREF"
-    return context.decode(packet)
