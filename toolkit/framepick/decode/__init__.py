@@ -210,7 +210,7 @@ def read_frames(
 
     def source(name: str) -> Generator[tuple[int, float, np.ndarray], None, None]:
         if name == "pyav":
-            from ._pyav import pyav_frames_at
+            from ._pyav_at import pyav_frames_at
 
             return pyav_frames_at(path, wanted, size=size, threads=threads, frame_times_s=frame_times_s,
                                   keyframes=keyframes)

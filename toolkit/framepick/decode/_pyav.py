@@ -1,4 +1,7 @@
-"""PyAV frame source: streams through FFmpeg, scales in an FFmpeg filter graph, flat memory."""
+"""PyAV frame source: streams through FFmpeg, scales in an FFmpeg filter graph, flat memory.
+
+The pieces shared with :mod:`._pyav_at` (reading chosen frames) are the scaler, the decoder set-up
+and the decoded, timed frames."""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ from ..probe import (
 from ._common import Chunk, ChunkBuilder, output_size, read_ahead
 from ._gops import SkipMode, decode_gops, decode_packet
 
-__all__ = ["pyav_chunks", "pyav_frames_at"]
+__all__ = ["pyav_chunks", "Scaler", "configure", "decoded_frames", "all_timed", "GOPS_AHEAD_BYTES"]
 
 # Filters that turn a frame stored with a counter-clockwise display rotation upright, as the
 # ffmpeg command line's autorotate does.
@@ -38,15 +41,12 @@ _UPRIGHT = {0: (), 90: (("transpose", "cclock"),), 180: (("hflip", ""), ("vflip"
 _DECODED_AHEAD = 4
 
 # Scaled frames of the GOPs decoded side by side may take this much memory (else one decoder runs).
-_GOPS_AHEAD_BYTES = 256 << 20
+GOPS_AHEAD_BYTES = 256 << 20
 
 Item = TypeVar("Item")
 
-# Seek ahead only when that skips at least this many frames (a seek flushes the decoder's pipeline).
-_SEEK_MIN_SKIP = 16
 
-
-class _Scaler:
+class Scaler:
     """An FFmpeg filter graph (rotate, scale, convert to RGB) rebuilt whenever the input changes.
 
     The output size is fixed by the first frame: should the stream change its resolution midway,
@@ -144,7 +144,7 @@ def pyav_chunks(
     if seek_pts is not None and (keyframes_only or reference_only):
         raise VideoError(path, "a keyframes or reference-frames pass starts at the beginning")
     with open_video(path) as (container, stream):
-        _configure(stream, threads=threads)
+        configure(stream, threads=threads)
         builder = ChunkBuilder(chunk_frames=chunk_frames)
         decoded, convert = _timed_frames(path, container, stream, size=size, keep_factory=keep_factory,
                                          threads=threads, keyframes_only=keyframes_only,
@@ -168,157 +168,7 @@ def pyav_chunks(
         check_not_truncated(path, decoded_s, declared_duration_s(container, stream), what="frames")
 
 
-def pyav_frames_at(
-    path: str | os.PathLike,
-    wanted: np.ndarray,
-    *,
-    size: int | tuple[int, int] | None,
-    threads: int,
-    frame_times_s: np.ndarray | None = None,
-    keyframes: np.ndarray | None = None,
-) -> Generator[tuple[int, float, np.ndarray], None, None]:
-    """Yield ``(index, time_s, frame)`` for the sorted, unique frame indices ``wanted``.
-
-    Frames are numbered as :func:`pyav_chunks` numbers them. Given ``frame_times_s`` (every frame's
-    time relative to the first, as an analysis measured it) and ``keyframes`` (frame indices), the
-    decoder seeks to the keyframe before a wanted frame whenever that skips at least
-    ``_SEEK_MIN_SKIP`` frames, recognises the frames after a seek by their time, and does not
-    decode the non-reference frames that are not wanted; where the GOPs are closed and ``threads``
-    > 1, the GOPs holding wanted frames are decoded side by side instead (:mod:`._gops`), each up
-    to its last wanted frame. Should a frame not be recognised (no timestamp, or one off the
-    analysis' grid), the remaining frames are read again front to back, without seeking or skipping.
-    """
-    done = -1
-    if frame_times_s is not None and keyframes is not None and len(keyframes) > 1:
-        keyframes = np.asarray(keyframes, dtype=np.int64)
-        parallel = threads > 1 and _gops_fit(path, wanted, keyframes, size=size, workers=threads)
-        frames_at = _gop_frames_at if parallel else _seeking_frames_at
-        try:
-            for index, time_s, frame in frames_at(path, wanted, size=size, threads=threads,
-                                                  frame_times_s=frame_times_s, keyframes=keyframes):
-                done = index
-                yield index, time_s, frame
-            return
-        except _LostTrack:
-            pass
-    rest = frozenset(int(i) for i in wanted if i > done)
-    last = max(rest, default=-1)
-    with open_video(path) as (container, stream):
-        _configure(stream, threads=threads)
-        scaler = _Scaler(stream, size)
-        for index, time_s, frame in _all_timed(stream, _decoded_frames(path, container, stream)):
-            if index in rest:
-                yield index, time_s, scaler(frame)
-            if index >= last:
-                return
-
-
-class _LostTrack(Exception):
-    """A frame decoded after a seek could not be placed among the analysed frames."""
-
-
-def _gops_fit(path, wanted: np.ndarray, keyframes: np.ndarray, *, size, workers: int) -> bool:
-    """Whether the GOPs holding ``wanted`` frames can be decoded side by side: the stream's GOPs are
-    closed, and ``workers + 1`` GOPs' wanted frames at ``size`` fit in ``_GOPS_AHEAD_BYTES``."""
-    with open_video(path) as (container, stream):
-        scan = scan_packets(container, stream)
-    if not (scan.in_order and scan.closed_gops):
-        return False
-    with open_video(path) as (container, stream):
-        first = next(_decoded_frames(path, container, stream), None)
-    if first is None:
-        return False
-    width, height = _Scaler(stream, size).output_size(first)
-    most_in_a_gop = int(np.bincount(np.searchsorted(keyframes, wanted, side="right")).max())
-    return (workers + 1) * most_in_a_gop * width * height * 3 <= _GOPS_AHEAD_BYTES
-
-
-def _gop_frames_at(path, wanted, *, size, threads, frame_times_s, keyframes):
-    """:func:`_seeking_frames_at`, the GOPs decoded side by side by ``threads`` workers."""
-    del keyframes  # the packets' keyframe flags place the GOPs
-    with open_video(path) as (container, stream):
-        first = next(_decoded_frames(path, container, stream), None)  # its time is the origin of ``frame_times_s``
-        if first is None or first.time is None:
-            raise _LostTrack
-        frame_size = _Scaler(stream, size).output_size(first)
-        seconds_per_tick = float(stream.time_base)
-        index_of = {round((first.time + frame_times_s[i]) / seconds_per_tick): int(i) for i in wanted}
-
-    def converter(worker_stream):
-        scaler = _Scaler(worker_stream, frame_size)
-        return lambda: (lambda frame: scaler(frame) if frame.pts in index_of else None)
-
-    with open_video(path) as (container, stream):
-        decoded = decode_gops(os.fspath(path), container.demux(stream), workers=threads, skip="NONREF",
-                              converter=converter, needed_pts=frozenset(index_of))
-        expected, done = iter(wanted.tolist()), -1
-        try:
-            for stamp, pixels in decoded:
-                if pixels is None:
-                    continue
-                done = index_of[stamp]
-                if done != next(expected):
-                    raise _LostTrack
-                yield done, float(frame_times_s[done]), pixels
-        except av.error.FFmpegError as exc:
-            raise VideoError(path, f"corrupt video data after frame {done}: {exc.strerror}") from exc
-        finally:
-            decoded.close()
-        if next(expected, None) is not None:  # off the analysis' grid, or the video ends early
-            raise _LostTrack
-
-
-def _seeking_frames_at(path, wanted, *, size, threads, frame_times_s, keyframes):
-    with open_video(path) as (container, stream):
-        _configure(stream, threads=threads)
-        scaler = _Scaler(stream, size)
-        seconds_per_tick = float(stream.time_base)
-        first = _decoded_frames(path, container, stream)
-        frame = next(first, None)  # frame 0: its time is the origin of ``frame_times_s``
-        first.close()
-        if frame is None or frame.time is None or frame.pts is None:
-            raise _LostTrack
-        origin, position = frame.time, 0
-        needed_pts = frozenset(round((origin + frame_times_s[i]) / seconds_per_tick) for i in wanted)
-        container.seek(frame.pts, stream=stream)
-        frames = _decoded_frames(path, container, stream, needed_pts=needed_pts)
-        for target in wanted:
-            key = int(keyframes[max(0, np.searchsorted(keyframes, target, side="right") - 1)])
-            if key - position >= _SEEK_MIN_SKIP:
-                frames.close()
-                container.seek(round((origin + frame_times_s[key]) / seconds_per_tick), stream=stream)
-                frames = _decoded_frames(path, container, stream, needed_pts=needed_pts)
-            for frame in frames:
-                index = _index_at(frame_times_s, frame.time, origin)
-                position = index + 1
-                if index == target:
-                    yield index, float(frame_times_s[index]), scaler(frame)
-                    break
-                if index > target:
-                    raise _LostTrack
-            else:
-                return  # the video ends before ``target``
-
-
-def _index_at(frame_times_s: np.ndarray, time: float | None, origin: float) -> int:
-    """Index of the analysed frame shown at ``time - origin`` seconds (nearest within a quarter
-    of a frame interval, and 1 ms)."""
-    if time is None:
-        raise _LostTrack
-    time_s = time - origin
-    right = int(np.searchsorted(frame_times_s, time_s))
-    candidates = [i for i in (right - 1, right) if 0 <= i < len(frame_times_s)]
-    if not candidates:
-        raise _LostTrack
-    index = min(candidates, key=lambda i: abs(frame_times_s[i] - time_s))
-    neighbours = frame_times_s[max(0, index - 1): index + 2]
-    interval = float(np.diff(neighbours).min()) if len(neighbours) > 1 else 1.0
-    if abs(frame_times_s[index] - time_s) > min(1e-3, interval / 4):
-        raise _LostTrack
-    return index
-
-
-def _configure(stream, *, threads: int) -> None:
+def configure(stream, *, threads: int) -> None:
     """Decoder threads. The deblocking filter stays on: skipping it makes pictures drift from
     the true decode through each GOP, so keyframes look like changes (false cuts)."""
     context = stream.codec_context
@@ -326,7 +176,7 @@ def _configure(stream, *, threads: int) -> None:
     context.thread_count = threads
 
 
-def _all_timed(stream, frames: Iterator[av.VideoFrame],
+def all_timed(stream, frames: Iterator[av.VideoFrame],
                origin: float | None = None) -> Generator[tuple[int, float, av.VideoFrame], None, None]:
     """``(index, time_s, frame)`` of every decoded frame; time relative to ``origin`` (default:
     the first frame's time).
@@ -353,11 +203,11 @@ def _timed_frames(path, container, stream, *, size, keep_factory, threads: int, 
     Frames are timed from a scan of the packet headers (through a container of its own, so that
     ``container`` stays at its start: raw streams cannot seek back) where only some are decoded
     (keyframes only, reference frames only: FFmpeg's ``skip_frame`` modes ``"NONKEY"``, ``"NONREF"``)
-    or where the GOPs are decoded side by side; else as they are decoded (:func:`_all_timed`).
+    or where the GOPs are decoded side by side; else as they are decoded (:func:`all_timed`).
     Where the packets are not timed in decoding order (raw streams, recordings joined end to end),
     every frame is decoded in one decoder, or (keyframes only) a :class:`VideoError` is raised.
     """
-    scaler = _Scaler(stream, size)
+    scaler = Scaler(stream, size)
     if seek_pts is not None:
         container.seek(seek_pts, stream=stream)
     skip: SkipMode = "NONKEY" if keyframes_only else "NONREF" if reference_only and stream.codec_context.has_b_frames \
@@ -371,16 +221,16 @@ def _timed_frames(path, container, stream, *, size, keep_factory, threads: int, 
     if scan is not None and scan.in_order:
         times_s = stamps_s(scan.pts, time_base(stream))
         gop_size = _gop_frame_size(path, scaler, scan) if skip != "NONKEY" and threads > 1 else None
-        if gop_size and (threads + 1) * scan.longest_gop * gop_size[0] * gop_size[1] * 3 <= _GOPS_AHEAD_BYTES:
+        if gop_size and (threads + 1) * scan.longest_gop * gop_size[0] * gop_size[1] * 3 <= GOPS_AHEAD_BYTES:
             pixels = _gop_pixels(path, container, stream, scan, times_s, size=gop_size,
                                  keep_factory=keep_factory, workers=threads, skip=skip)
             return _skipping(scan.pts, times_s, pixels), _converted
         if skip != "DEFAULT":
             stream.codec_context.skip_frame = skip
-            stamped = ((frame.pts, frame) for frame in _decoded_frames(path, container, stream))
+            stamped = ((frame.pts, frame) for frame in decoded_frames(path, container, stream))
             return read_ahead(_skipping(scan.pts, times_s, stamped), depth=_DECODED_AHEAD,
                               name="framepick-decoder"), scaler
-    return read_ahead(_all_timed(stream, _decoded_frames(path, container, stream), origin=origin_s),
+    return read_ahead(all_timed(stream, decoded_frames(path, container, stream), origin=origin_s),
                       depth=_DECODED_AHEAD, name="framepick-decoder"), scaler
 
 
@@ -389,14 +239,14 @@ def _converted(pixels: np.ndarray) -> np.ndarray:
     return pixels
 
 
-def _gop_frame_size(path, scaler: _Scaler, scan: PacketScan) -> tuple[int, int] | None:
+def _gop_frame_size(path, scaler: Scaler, scan: PacketScan) -> tuple[int, int] | None:
     """(width, height) of the scaled frames, fixed by the first frame as ``scaler`` fixes it, or
     None where the stream's GOPs cannot be decoded side by side (not closed, a single GOP, no
     decodable first frame)."""
     if not scan.closed_gops or np.count_nonzero(scan.is_key) < 2:
         return None
     with open_video(path) as (container, stream):
-        first = next(_decoded_frames(path, container, stream), None)
+        first = next(decoded_frames(path, container, stream), None)
     return None if first is None else scaler.output_size(first)
 
 
@@ -409,7 +259,7 @@ def _gop_pixels(path, container, stream, scan: PacketScan, times_s: np.ndarray, 
     index_of = {int(stamp): index for index, stamp in enumerate(scan.pts)}
 
     def converter(worker_stream):
-        scaler = _Scaler(worker_stream, size)
+        scaler = Scaler(worker_stream, size)
 
         def for_gop():
             keep = keep_factory()
@@ -451,7 +301,7 @@ def _skipping(pts: np.ndarray, times_s: np.ndarray,
         yield skipped, float(times_s[skipped]), None
 
 
-def _decoded_frames(path, container, stream, *,
+def decoded_frames(path, container, stream, *,
                     needed_pts: frozenset[int] | None = None) -> Generator[av.VideoFrame, None, None]:
     """The stream's frames in presentation order; decoder errors become :class:`VideoError`.
 
