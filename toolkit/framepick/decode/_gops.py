@@ -10,8 +10,10 @@ wait for each other: the same frames took 4.5 s there, scaling included, bit for
 
 Packets are read in one thread and handed out GOP by GOP; each worker opens the file for a
 decoder of its own (configured as FFmpeg configures the stream's) and runs ``convert`` on every
-frame it decodes, so the scaling is spread over the workers too. Results come back in order,
-at most ``workers + 1`` GOPs ahead of the consumer.
+frame it decodes, so the scaling is spread over the workers too. Results come back in order;
+up to four GOPs per worker are decoded ahead of the consumer (:func:`gops_ahead`), so that a long
+GOP does not leave the other workers idle (3-min 1080p, reference frames: 6.1 s against 6.6 s
+with one GOP ahead).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ import av
 
 from ..probe import open_video
 
-__all__ = ["SkipMode", "decode_gops", "decode_packet"]
+__all__ = ["SkipMode", "decode_gops", "decode_packet", "gops_ahead"]
+
+AHEAD_BYTES = 256 << 20  # converted frames of the GOPs decoded ahead may take this much memory
 
 SkipMode = Literal["DEFAULT", "NONREF", "NONKEY"]  # FFmpeg's skip_frame modes used here
 
@@ -40,6 +44,7 @@ def decode_gops(
     packets: Iterator[av.Packet],
     *,
     workers: int,
+    ahead: int,
     skip: SkipMode,
     converter: Callable[[av.VideoStream], Callable[[], GopConverter]],
     needed_pts: frozenset[int] | None = None,
@@ -55,6 +60,9 @@ def decode_gops(
         The stream's packets in decoding order, from the first keyframe; the GOPs must be closed.
     workers : int
         Decoder threads, each decoding single-threaded.
+    ahead : int
+        GOPs decoded or waiting to be taken ahead of the consumer, more than ``workers``
+        (:func:`gops_ahead`).
     skip : str
         FFmpeg's ``skip_frame`` mode of the decoders (``"DEFAULT"``, ``"NONREF"``).
     converter : callable
@@ -82,7 +90,7 @@ def decode_gops(
             result: Future = Future()
             jobs.put((gop, result))
             pending.append(result)
-            if len(pending) > workers:
+            if len(pending) >= ahead:
                 yield from pending.pop(0).result()
         for result in pending:
             yield from result.result()
@@ -92,6 +100,18 @@ def decode_gops(
             jobs.put(None)
         for thread in threads:
             thread.join()
+
+
+def gops_ahead(workers: int, gop_bytes: int) -> int:
+    """GOPs to decode ahead of the consumer (``ahead`` of :func:`decode_gops`): four per worker,
+    fewer where their converted frames (``gop_bytes`` each, at most) would take more than
+    ``AHEAD_BYTES``; 0 where not even one more than ``workers`` fits (then decode in one decoder).
+
+    >>> gops_ahead(2, 250 * 128 * 72 * 3), gops_ahead(2, 60 << 20), gops_ahead(2, 100 << 20)
+    (8, 4, 0)
+    """
+    ahead = min(4 * workers, AHEAD_BYTES // max(gop_bytes, 1))
+    return ahead if ahead > workers else 0
 
 
 def _gops(packets: Iterator[av.Packet], needed_pts: frozenset[int] | None) -> Generator[list[av.Packet], None, None]:

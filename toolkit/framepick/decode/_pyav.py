@@ -28,9 +28,9 @@ from ..probe import (
     time_base,
 )
 from ._common import Chunk, ChunkBuilder, output_size, read_ahead
-from ._gops import SkipMode, decode_gops, decode_packet
+from ._gops import SkipMode, decode_gops, decode_packet, gops_ahead
 
-__all__ = ["pyav_chunks", "Scaler", "configure", "decoded_frames", "all_timed", "GOPS_AHEAD_BYTES"]
+__all__ = ["pyav_chunks", "Scaler", "configure", "decoded_frames", "all_timed"]
 
 # Filters that turn a frame stored with a counter-clockwise display rotation upright, as the
 # ffmpeg command line's autorotate does.
@@ -39,9 +39,6 @@ _UPRIGHT = {0: (), 90: (("transpose", "cclock"),), 180: (("hflip", ""), ("vflip"
 
 # Full-size decoded frames the decoder thread may hold ahead of the scaling (about 3 MB each at 1080p).
 _DECODED_AHEAD = 4
-
-# Scaled frames of the GOPs decoded side by side may take this much memory (else one decoder runs).
-GOPS_AHEAD_BYTES = 256 << 20
 
 Item = TypeVar("Item")
 
@@ -220,10 +217,10 @@ def _timed_frames(path, container, stream, *, size, keep_factory, threads: int, 
         raise VideoError(path, "decoding keyframes only needs frame timestamps in order; analyse every frame")
     if scan is not None and scan.in_order:
         times_s = stamps_s(scan.pts, time_base(stream))
-        gop_size = _gop_frame_size(path, scaler, scan) if skip != "NONKEY" and threads > 1 else None
-        if gop_size and (threads + 1) * scan.longest_gop * gop_size[0] * gop_size[1] * 3 <= GOPS_AHEAD_BYTES:
-            pixels = _gop_pixels(path, container, stream, scan, times_s, size=gop_size,
-                                 keep_factory=keep_factory, workers=threads, skip=skip)
+        plan = _gop_plan(path, scaler, scan, workers=threads) if skip != "NONKEY" and threads > 1 else None
+        if plan is not None:
+            pixels = _gop_pixels(path, container, stream, scan, times_s, size=plan[0], keep_factory=keep_factory,
+                                 workers=threads, ahead=plan[1], skip=skip)
             return _skipping(scan.pts, times_s, pixels), _converted
         if skip != "DEFAULT":
             stream.codec_context.skip_frame = skip
@@ -239,19 +236,24 @@ def _converted(pixels: np.ndarray) -> np.ndarray:
     return pixels
 
 
-def _gop_frame_size(path, scaler: Scaler, scan: PacketScan) -> tuple[int, int] | None:
-    """(width, height) of the scaled frames, fixed by the first frame as ``scaler`` fixes it, or
-    None where the stream's GOPs cannot be decoded side by side (not closed, a single GOP, no
-    decodable first frame)."""
+def _gop_plan(path, scaler: Scaler, scan: PacketScan, *, workers: int) -> tuple[tuple[int, int], int] | None:
+    """``((width, height), ahead)`` for decoding the GOPs side by side: the size of the scaled
+    frames (fixed by the first frame, as ``scaler`` fixes it) and the GOPs to decode ahead
+    (:func:`._gops.gops_ahead`); None where they cannot be (GOPs not closed, a single GOP, too long
+    for memory, no decodable first frame)."""
     if not scan.closed_gops or np.count_nonzero(scan.is_key) < 2:
         return None
     with open_video(path) as (container, stream):
         first = next(decoded_frames(path, container, stream), None)
-    return None if first is None else scaler.output_size(first)
+    if first is None:
+        return None
+    width, height = scaler.output_size(first)
+    ahead = gops_ahead(workers, scan.longest_gop * width * height * 3)
+    return ((width, height), ahead) if ahead else None
 
 
 def _gop_pixels(path, container, stream, scan: PacketScan, times_s: np.ndarray, *, size: tuple[int, int],
-                keep_factory, workers: int,
+                keep_factory, workers: int, ahead: int,
                 skip: SkipMode) -> Generator[tuple[int | None, np.ndarray | None], None, None]:
     """``(pts, pixels or None)`` of every decoded frame, its GOP decoded and scaled to ``size`` by
     one of ``workers`` threads (:func:`._gops.decode_gops`); None where a ``keep`` made for the GOP
@@ -274,8 +276,9 @@ def _gop_pixels(path, container, stream, scan: PacketScan, times_s: np.ndarray, 
 
     decoded = 0
     try:
-        with contextlib.closing(decode_gops(os.fspath(path), container.demux(stream), workers=workers, skip=skip,
-                                            converter=converter)) as frames:
+        gops = decode_gops(os.fspath(path), container.demux(stream), workers=workers, ahead=ahead, skip=skip,
+                           converter=converter)
+        with contextlib.closing(gops) as frames:
             for item in frames:
                 decoded += 1
                 yield item

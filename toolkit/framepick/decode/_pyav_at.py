@@ -9,9 +9,9 @@ import av
 import numpy as np
 
 from ..errors import VideoError
-from ..probe import open_video, scan_packets
-from ._gops import decode_gops
-from ._pyav import GOPS_AHEAD_BYTES, Scaler, all_timed, configure, decoded_frames
+from ..probe import open_video, scan_packets, time_base
+from ._gops import decode_gops, gops_ahead
+from ._pyav import Scaler, all_timed, configure, decoded_frames
 
 __all__ = ["pyav_frames_at"]
 
@@ -42,11 +42,14 @@ def pyav_frames_at(
     done = -1
     if frame_times_s is not None and keyframes is not None and len(keyframes) > 1:
         keyframes = np.asarray(keyframes, dtype=np.int64)
-        parallel = threads > 1 and _gops_fit(path, wanted, keyframes, size=size, workers=threads)
-        frames_at = _gop_frames_at if parallel else _seeking_frames_at
+        ahead = _gops_ahead(path, wanted, keyframes, size=size, workers=threads) if threads > 1 else 0
+        if ahead:
+            frames = _gop_frames_at(path, wanted, size=size, workers=threads, ahead=ahead, frame_times_s=frame_times_s)
+        else:
+            frames = _seeking_frames_at(path, wanted, size=size, threads=threads, frame_times_s=frame_times_s,
+                                        keyframes=keyframes)
         try:
-            for index, time_s, frame in frames_at(path, wanted, size=size, threads=threads,
-                                                  frame_times_s=frame_times_s, keyframes=keyframes):
+            for index, time_s, frame in frames:
                 done = index
                 yield index, time_s, frame
             return
@@ -68,9 +71,9 @@ class _LostTrack(Exception):
     """A frame decoded after a seek could not be placed among the analysed frames."""
 
 
-def _gops_fit(path, wanted: np.ndarray, keyframes: np.ndarray, *, size, workers: int) -> bool:
-    """Whether the GOPs holding ``wanted`` frames can be decoded side by side: the stream's GOPs are
-    closed, and ``workers + 1`` GOPs' wanted frames at ``size`` fit in ``GOPS_AHEAD_BYTES``."""
+def _gops_ahead(path, wanted: np.ndarray, keyframes: np.ndarray, *, size, workers: int) -> int:
+    """GOPs to decode ahead (:func:`._gops.gops_ahead` of the most wanted frames a GOP holds, at
+    ``size``), or 0 where they cannot be decoded side by side (GOPs not closed or not timed)."""
     with open_video(path) as (container, stream):
         scan = scan_packets(container, stream)
     if not (scan.in_order and scan.closed_gops):
@@ -78,21 +81,21 @@ def _gops_fit(path, wanted: np.ndarray, keyframes: np.ndarray, *, size, workers:
     with open_video(path) as (container, stream):
         first = next(decoded_frames(path, container, stream), None)
     if first is None:
-        return False
+        return 0
     width, height = Scaler(stream, size).output_size(first)
     most_in_a_gop = int(np.bincount(np.searchsorted(keyframes, wanted, side="right")).max())
-    return (workers + 1) * most_in_a_gop * width * height * 3 <= GOPS_AHEAD_BYTES
+    return gops_ahead(workers, most_in_a_gop * width * height * 3)
 
 
-def _gop_frames_at(path, wanted, *, size, threads, frame_times_s, keyframes):
-    """:func:`_seeking_frames_at`, the GOPs decoded side by side by ``threads`` workers."""
-    del keyframes  # the packets' keyframe flags place the GOPs
+def _gop_frames_at(path, wanted, *, size, workers: int, ahead: int, frame_times_s):
+    """:func:`_seeking_frames_at`, the GOPs (as the packets' keyframe flags place them) holding
+    wanted frames decoded side by side by ``workers`` threads, ``ahead`` GOPs ahead."""
     with open_video(path) as (container, stream):
         first = next(decoded_frames(path, container, stream), None)  # its time is the origin of ``frame_times_s``
         if first is None or first.time is None:
             raise _LostTrack
         frame_size = Scaler(stream, size).output_size(first)
-        seconds_per_tick = float(stream.time_base)
+        seconds_per_tick = float(time_base(stream))
         index_of = {round((first.time + frame_times_s[i]) / seconds_per_tick): int(i) for i in wanted}
 
     def converter(worker_stream):
@@ -100,7 +103,7 @@ def _gop_frames_at(path, wanted, *, size, threads, frame_times_s, keyframes):
         return lambda: (lambda frame: scaler(frame) if frame.pts in index_of else None)
 
     with open_video(path) as (container, stream):
-        decoded = decode_gops(os.fspath(path), container.demux(stream), workers=threads, skip="NONREF",
+        decoded = decode_gops(os.fspath(path), container.demux(stream), workers=workers, ahead=ahead, skip="NONREF",
                               converter=converter, needed_pts=frozenset(index_of))
         expected, done = iter(wanted.tolist()), -1
         try:
