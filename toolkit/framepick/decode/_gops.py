@@ -31,7 +31,7 @@ from ..probe import open_video
 
 __all__ = ["SkipMode", "decode_gops", "decode_packet", "gops_ahead"]
 
-AHEAD_BYTES = 256 << 20  # converted frames of the GOPs decoded ahead may take this much memory
+AHEAD_BYTES = 128 << 20  # converted frames of the GOPs decoded ahead may take this much memory
 
 SkipMode = Literal["DEFAULT", "NONREF", "NONKEY"]  # FFmpeg's skip_frame modes used here
 
@@ -107,7 +107,7 @@ def gops_ahead(workers: int, gop_bytes: int) -> int:
     fewer where their converted frames (``gop_bytes`` each, at most) would take more than
     ``AHEAD_BYTES``; 0 where not even one more than ``workers`` fits (then decode in one decoder).
 
-    >>> gops_ahead(2, 250 * 128 * 72 * 3), gops_ahead(2, 60 << 20), gops_ahead(2, 100 << 20)
+    >>> gops_ahead(2, 250 * 128 * 72 * 3), gops_ahead(2, 30 << 20), gops_ahead(2, 50 << 20)
     (8, 4, 0)
     """
     ahead = min(4 * workers, AHEAD_BYTES // max(gop_bytes, 1))
