@@ -81,7 +81,7 @@ class Scaler:
                                   time_base=self.stream.time_base)]
         for name, args in _UPRIGHT[rotation]:
             nodes.append(graph.add(name, args))
-        nodes.append(graph.add("scale", f"{out_w}:{out_h}:flags=area"))
+        nodes.append(graph.add("scale", f"{out_w}:{out_h}:flags=area:threads=1"))
         nodes.append(graph.add("format", "rgb24"))
         nodes.append(graph.add("buffersink"))
         for upstream, downstream in zip(nodes, nodes[1:]):
