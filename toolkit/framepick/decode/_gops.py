@@ -8,8 +8,8 @@ order) of a stream whose GOPs are closed (:attr:`framepick.probe.PacketScan.clos
 to the same pictures on its own, so workers that each decode whole GOPs, single-threaded, never
 wait for each other: the same frames took 4.5 s there, scaling included, bit for bit the same.
 
-Packets are read in one thread and handed out GOP by GOP; each worker opens the file for a
-decoder of its own (configured as FFmpeg configures the stream's) and runs ``convert`` on every
+Packets are read in one thread and handed out GOP by GOP; each worker has a decoder of its own
+(the file opened once more, so configured as FFmpeg configures the stream's) and runs ``convert`` on every
 frame it decodes, so the scaling is spread over the workers too. Results come back in order;
 up to four GOPs per worker are decoded ahead of the consumer (:func:`gops_ahead`), so that a long
 GOP does not leave the other workers idle (3-min 1080p, reference frames: 6.1 s against 6.6 s
@@ -63,7 +63,7 @@ def decode_gops(
     ahead : int
         GOPs decoded or waiting to be taken ahead of the consumer, more than ``workers``
         (:func:`gops_ahead`).
-    skip : str
+    skip : SkipMode
         FFmpeg's ``skip_frame`` mode of the decoders (``"DEFAULT"``, ``"NONREF"``).
     converter : callable
         ``converter(stream)`` is called once per worker with the worker's stream and returns a
@@ -80,26 +80,29 @@ def decode_gops(
     """
     jobs: queue.Queue = queue.Queue()
     stop = threading.Event()
-    threads = [threading.Thread(target=_work, args=(path, skip, needed_pts, converter, jobs, stop), daemon=True,
-                                name=f"framepick-gop-{number}") for number in range(workers)]
-    for thread in threads:
-        thread.start()
-    pending: list[Future] = []
-    try:
-        for gop in _gops(packets, needed_pts):
-            result: Future = Future()
-            jobs.put((gop, result))
-            pending.append(result)
-            if len(pending) >= ahead:
-                yield from pending.pop(0).result()
-        for result in pending:
-            yield from result.result()
-    finally:
-        stop.set()
-        for _ in threads:
-            jobs.put(None)
+    with contextlib.ExitStack() as opened:  # every decoder's file opened now, closed after its thread ends
+        streams = [opened.enter_context(open_video(path))[1] for _ in range(workers)]
+        threads = [threading.Thread(target=_work, args=(stream, skip, needed_pts, converter, jobs, stop),
+                                    daemon=True, name=f"framepick-gop-{number}")
+                   for number, stream in enumerate(streams)]
         for thread in threads:
-            thread.join()
+            thread.start()
+        pending: list[Future] = []
+        try:
+            for gop in _gops(packets, needed_pts):
+                result: Future = Future()
+                jobs.put((gop, result))
+                pending.append(result)
+                if len(pending) >= ahead:
+                    yield from pending.pop(0).result()
+            for result in pending:
+                yield from result.result()
+        finally:
+            stop.set()
+            for _ in threads:
+                jobs.put(None)
+            for thread in threads:
+                thread.join()
 
 
 def gops_ahead(workers: int, gop_bytes: int) -> int:
@@ -148,29 +151,23 @@ def decode_packet(context, packet: av.Packet, *, skip: SkipMode,
     return context.decode(packet)
 
 
-def _work(path: str, skip: SkipMode, needed_pts: frozenset[int] | None,
+def _work(stream: av.VideoStream, skip: SkipMode, needed_pts: frozenset[int] | None,
           converter: Callable[[av.VideoStream], Callable[[], GopConverter]], jobs: queue.Queue,
           stop: threading.Event) -> None:
-    """One worker: decode the GOPs it takes from ``jobs`` until it takes None."""
-    with contextlib.ExitStack() as stack:
-        context = None
-        while (job := jobs.get()) is not None:
-            gop, result = job
-            if stop.is_set() or not result.set_running_or_notify_cancel():
-                continue
-            try:
-                if context is None:
-                    _, stream = stack.enter_context(open_video(path))
-                    context, for_gop = _decoder(stream), converter(stream)
-                result.set_result(_decode(context, gop, for_gop(), skip=skip, needed_pts=needed_pts))
-            except BaseException as exc:  # handed to the consumer, which re-raises it
-                result.set_exception(exc)
-
-
-def _decoder(stream: av.VideoStream):
+    """One worker: decode the GOPs it takes from ``jobs`` with ``stream`` 's decoder, single-threaded,
+    until it takes None."""
     context = stream.codec_context
     context.thread_count = 1
-    return context
+    for_gop = None
+    while (job := jobs.get()) is not None:
+        gop, result = job
+        if stop.is_set() or not result.set_running_or_notify_cancel():
+            continue
+        try:
+            for_gop = for_gop or converter(stream)
+            result.set_result(_decode(context, gop, for_gop(), skip=skip, needed_pts=needed_pts))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            result.set_exception(exc)
 
 
 def _decode(context, gop: list[av.Packet], convert: GopConverter, *, skip: SkipMode,
