@@ -154,3 +154,15 @@ def test_truncated_stream_is_an_error_not_a_fallback(bad_videos):
     # the Matroska header declares 1.6 s; the data stop after about a third of it
     with pytest.raises(VideoError, match=r"truncated: data end at 0\.\d+ s but the file declares 1\.60 s"):
         analyze(bad_videos["truncated mkv"])
+
+
+@pytest.mark.parametrize("reference_only", [True, False])
+def test_the_analysis_is_the_same_whether_gops_are_decoded_side_by_side(tmp_path, reference_only):
+    """Two threads decode a file of closed GOPs side by side; one decodes it front to back."""
+    path = tmp_path / "gops.mp4"
+    cuts = write_video(path, [45, 30, 60, 25, 40], gop=15)
+    one, two = (analyze(path, cache=False, threads=threads, reference_only=reference_only) for threads in (1, 2))
+    assert one.cuts.tolist() == two.cuts.tolist() == cuts
+    for name in ("frame_times_s", "score_indices", "score", "luma_diff", "hist_diff", "scenes", "thumb_indices",
+                 "thumbs", "transitions"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
