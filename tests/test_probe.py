@@ -144,3 +144,14 @@ def test_files_that_would_hang_or_spin_the_opener_fail_at_once(kind, fifo_playli
     finished = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert finished.returncode == 2
     assert finished.stderr == f"framepick: {path}: {cause}\n"
+
+
+def test_a_file_scan_is_remembered_until_the_file_changes(tmp_path):
+    from framepick.probe import scan_file
+
+    path = tmp_path / "clip.mp4"
+    write_video(path, [20, 15])
+    first = scan_file(path)
+    assert scan_file(path) is first and len(first.pts) == 35 and not first.pts.flags.writeable
+    write_video(path, [20, 25])  # replaced in place
+    assert len(scan_file(path).pts) == 45

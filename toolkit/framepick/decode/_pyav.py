@@ -23,7 +23,7 @@ from ..probe import (
     frame_rate,
     open_video,
     sample_aspect_ratio,
-    scan_packets,
+    scan_file,
     stamps_s,
     time_base,
 )
@@ -211,8 +211,7 @@ def _timed_frames(path, container, stream, *, size, keep_factory, threads: int, 
         else "DEFAULT"  # a stream without frame reordering has nothing to skip
     scan = None
     if seek_pts is None and (skip != "DEFAULT" or threads > 1):
-        with open_video(path) as (scanned, scanned_stream):
-            scan = scan_packets(scanned, scanned_stream)
+        scan = scan_file(path)
     if keyframes_only and not (scan and scan.in_order):
         raise VideoError(path, "decoding keyframes only needs frame timestamps in order; analyse every frame")
     if scan is not None and scan.in_order:

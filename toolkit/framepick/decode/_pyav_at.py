@@ -9,7 +9,7 @@ import av
 import numpy as np
 
 from ..errors import VideoError
-from ..probe import open_video, scan_packets, time_base
+from ..probe import open_video, scan_file, time_base
 from ._gops import decode_gops, gops_ahead
 from ._pyav import Scaler, all_timed, configure, decoded_frames
 
@@ -74,8 +74,7 @@ class _LostTrack(Exception):
 def _gops_ahead(path, wanted: np.ndarray, keyframes: np.ndarray, *, size, workers: int) -> int:
     """GOPs to decode ahead (:func:`._gops.gops_ahead` of the most wanted frames a GOP holds, at
     ``size``), or 0 where they cannot be decoded side by side (GOPs not closed or not timed)."""
-    with open_video(path) as (container, stream):
-        scan = scan_packets(container, stream)
+    scan = scan_file(path)
     if not (scan.in_order and scan.closed_gops):
         return False
     with open_video(path) as (container, stream):
