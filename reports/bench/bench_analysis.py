@@ -180,47 +180,40 @@ the videos of each group; real mixes: {mixes} shuffles of the bundled clips' sho
 
 ## Reading it
 
-- Time: the analysis scales every decoded frame to 128 px in an FFmpeg filter graph and hands
-  chunks to the Numba scores, PySceneDetect's AdaptiveDetector and the thumbnails in the main
-  thread. FFmpeg now decodes in a thread of its own, a few frames ahead of the scaling (both
-  release the GIL), and the chunks are built a chunk ahead of the main thread. That took
-  7-9% off in interleaved A/B runs (3 min: every frame 22.2 against 23.9 s, reference frames
-  14.6 against 16.1 s, best of three) and brought the stream without B-frames from 2.05x to
-  1.47x. What is left is CPU: on the 1-minute clip PyAV's decode alone costs 9.7 s of CPU
-  (5.4 ms a frame over its two threads), scaling 2.1 s more, the main thread about 2 s (scores,
-  detector), and the pass uses 13.4 s of CPU in 8.4 s of wall time on the 2 cores. ffmpeg's own
-  decode keeps 1.7 cores busy, so every-frame analysis cannot come much under 1.2x of it here;
-  only decoding less can. Cheaper scaling did not pay (area into YUV 4:4:4, then RGB: 0.41 against
-  0.47 ms a frame, and other pixels).
-- Reference frames only (the default, `skip_frame=nonref`: the frames nothing is
-  predicted from, most B-frames, are skipped; every decoded picture exact, deblocking on; every
-  frame timed from its packet) decodes 51-65% of the frames. The detector reads the gaps two
-  ways and keeps the cuts of either (`SceneTracker`): as blends of the decoded neighbours (a
-  marginal cut's ratio is not diluted by two or three frames of motion) and as they are (a cut
-  that falls inside a gap is one step; blends spread it over the gap, and a fixed I-B-B-P video's
-  two cuts on skipped frames were missed by the blends alone). The scorer's blend windows span
-  the same seconds as with every frame (the analysed rate measured on the first chunk). Cut F1
-  above: the same as every frame (0.977 against 0.972; 0.979 against 0.977 in the afternoon run,
-  before transitions took in their blends' faint ends and one mix cut near a dissolve went).
-- The default since the 2026-12-03 evening: with transitions taking in their blends' faint first
-  and last frames (reference-frames edges had landed a frame or two inside a shot, and adaptive's
-  picks there with them), 24 real-footage mixes and 3 calm needle videos show the two modes'
-  selections alike video by video (`modes.md`: adaptive shots held -1.7 points at 16 frames, 95%
-  interval +-4.9, 3 videos better and 3 worse; every insert in both modes).
-- Short of the targets: reference frames 0.87-1.08x the plain decode (target 0.7x; 1.08x at 30
-  minutes, 0.98x in the run an hour before), every frame 1.21-1.47x, 1.39x without B-frames
-  (target 1.1x; nothing to skip there: every frame 1.25x). The target is below what FFmpeg's own
-  reference-frames decode takes here: `ffmpeg -skip_frame noref -f null` took 0.66-0.80x the
-  plain decode (0.80x at 30 minutes; the chain of reference frames leaves its frame threads less
-  to overlap), and framepick from reference frames took 1.29-1.39x of that: the scaling, the
-  scores and the detector (which reads the gaps two ways) cost about a third of the decode's
-  time on 2 cores. Read the ratios of one video together, with one repeat each.
+- Time: since 2026-12-04 the GOPs of a file whose GOPs are closed (x264, VP9, AV1, most files;
+  `PacketScan.closed_gops`) are decoded side by side, one single-threaded FFmpeg decoder per
+  thread, each decoding whole GOPs and scaling what it decodes (`decode/_gops.py`); the frames
+  are bit for bit those of one decoder (tests; every frame of the 30-minute file compared). FFmpeg's
+  frame threads overlap badly on a chain of reference frames (each waits for the rows of the frame
+  it predicts from): on the 3-minute file its two threads took 8.3 s of CPU in 5.5 s for the
+  reference frames, two GOP workers 4.5 s with the scaling included. The scaler also runs
+  single-threaded now (swscale's slice threads cost 20% of its CPU on busy cores, same pixels), and
+  the detector's BGR frames come from one OpenCV call per chunk. Interleaved A/B on the 3-minute
+  file, against the code before: reference frames 6.0-6.1 s against 8.0 s (ffmpeg 8.6 s), baseline
+  profile 6.4-6.5 s against 8.1-8.6 s (ffmpeg 4.8 s); the analyses are identical (the 30-minute
+  file's every-frame analysis compared whole).
+- Reference frames only (the default, `skip_frame=nonref`: the frames nothing is predicted from,
+  most B-frames, are skipped; every decoded picture exact, deblocking on; every frame timed from
+  its packet) decodes 51-65% of the frames. The detector reads the gaps two ways and keeps the
+  cuts of either (`SceneTracker`): as blends of the decoded neighbours and as they are. Cut F1
+  above: the same as every frame (0.977 against 0.970), and video by video the same selections
+  within noise (`modes.md`).
+- Against the targets: reference frames 0.68x / 0.73x / 0.72x the plain decode at 3 / 10 / 30
+  minutes (target 0.7x), faster than FFmpeg's own `-skip_frame noref` decode (0.69-0.79x) from 3
+  minutes on; at 1 minute 0.92x, where about a second of fixed cost (imports, probe, the first
+  frames) weighs. Every frame 1.02-1.09x from 3 minutes (1.21-1.47x before). Without B-frames
+  (baseline profile, nothing to skip) 1.34x, short of the 1.1x target: that stream decodes in 1.4
+  ms of CPU a frame, and scaling (0.5 ms), the scores, the detector and the per-frame Python add
+  about 60% to it. What is left is CPU: on the 3-minute file the pass uses about 11 s of CPU in
+  6 s (1.85 of the 2 cores), of which decoding the 2,750 reference frames 7.2 s, scaling 1.5 s,
+  the scores and the detector in the main thread about 1.3 s.
 - Cuts missing from the hard cuts of the generated videos are scene boundaries all the same: the
   analysis took them for the edge of a (false) fade or dissolve, in both modes.
-- Memory: PyAV streams; peak RSS is flat from 1 to 30 minutes (mostly the imported libraries:
-  Numba, OpenCV, PyAV, scenedetect). decord reads the whole compressed file (peak RSS above the
-  file's size), so `backend="auto"` picks PyAV; decord stays selectable (`--backend decord`) and
-  passes the same conformance tests.
+- Memory: PyAV streams; peak RSS is flat from 1 to 30 minutes (300-375 MB: the imported
+  libraries, two decoders, and up to eight GOPs of small frames decoded ahead, at most 128 MiB;
+  235-270 MB with one decoder). decord reads the whole compressed file (peak RSS above the file's
+  size), so `backend="auto"` picks PyAV; decord stays selectable (`--backend decord`) and passes
+  the same conformance tests.
 
 ## Tools
 
