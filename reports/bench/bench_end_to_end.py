@@ -174,6 +174,26 @@ def plot(results: dict) -> None:
     plt.close(fig)
 
 
+def _lengths(results: dict) -> str:
+    """The measured lengths, as "1 / 3 minutes"."""
+    return " / ".join(f"{float(m):g}" for m in sorted(results, key=float)) + " minutes"
+
+
+def _by_length(results: dict, value) -> str:
+    """``value(rows)`` for each length, shortest first, joined as "a / b"."""
+    return " / ".join(value(results[m]["rows"]) for m in sorted(results, key=float))
+
+
+def time_ratios(results: dict, name: str) -> str:
+    """Row ``name``'s wall time over the decord path's, per length."""
+    return _by_length(results, lambda rows: f"{rows[name]['wall_s'] / rows['decord']['wall_s']:.2f}x")
+
+
+def rss_shares(results: dict, name: str) -> str:
+    """Row ``name``'s peak RSS as a share of the decord path's, per length."""
+    return _by_length(results, lambda rows: f"{100 * rows[name]['peak_rss_mb'] / rows['decord']['peak_rss_mb']:.1f}%")
+
+
 def coverage_sentence(results: dict) -> str:
     """Where the decord path's evenly spaced frames missed known shots that framepick covered."""
     misses = [f"{float(m):g} min: {100 * part['rows']['decord']['coverage']:.1f}% against framepick's "
@@ -208,17 +228,19 @@ Measured {when}.
 - **Memory**: the decord path holds every sampled frame at full size (768 x 1920 x 1080 x 3 bytes
   = 4.6 GiB, twice over with the `asnumpy` copy), so it grows with the frame count up to Qwen's
   maximum of 768; decord also reads the whole compressed file. framepick's memory stays flat:
-  one chunk of small analysis frames, one thumbnail a second, one output frame at a time.
-- **Time**: `adaptive` decodes the video's frames once for the analysis (scores, scenes,
-  thumbnails; by default from its reference frames only, `--every-frame` all of them) and then
-  decodes what the selected frames need again for the JPEGs; the decord path decodes only what it
-  seeks to. In the 2026-12-03 afternoon run framepick (reference frames, now the default) took
-  0.93-0.99x its time at 1-10 minutes and 1.24x at 30 (every frame 1.11-1.47x; target 1.0x), but
-  holds 3% of its memory and knows the content. `uniform` needs no analysis (frame times from the
-  packet scan) and takes 0.49-0.64x the decord path's time for the same frames. That run's machine
-  was slower than the morning's for every row, framepick's most: uniform, whose code did not
-  change, took 131.5 s at 30 minutes against 101 s, the decord path 224 s against 202 s; compare
-  rows of one run only.
+  one chunk of small analysis frames, the small frames of a few GOPs decoded ahead (at most
+  128 MiB), one thumbnail a second, one output frame at a time.
+- **Time**: `adaptive` decodes the video once for the analysis (scores, scenes, thumbnails; by
+  default its reference frames only, `--every-frame` all of them), its closed GOPs side by side in
+  one single-threaded decoder per core, then decodes again only the GOPs that hold a selected
+  frame, each up to the last frame it needs, for the JPEGs; the decord path decodes only what it
+  seeks to. In this run, at {_lengths(results)}, framepick took
+  {time_ratios(results, "framepick")} the decord path's time (every frame decoded:
+  {time_ratios(results, "framepick-every")}; target 1.0x) in {rss_shares(results, "framepick")}
+  of its memory, and knows the content. `uniform` needs no analysis (frame times from the packet
+  scan) and took {time_ratios(results, "framepick-uniform")} (target 0.7x) in
+  {rss_shares(results, "framepick-uniform")}. The machine is shared and noisy: compare rows of one
+  run only.
   With the analysis cached (a video explored in the notebook first, or a batch run again with
   another strategy) framepick pays only the extraction (`reports/batch.md`).
 - **Coverage**: {coverage_sentence(results)}

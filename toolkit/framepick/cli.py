@@ -31,7 +31,7 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
                        help="quick look: decode keyframes only (cuts only as fine as keyframe spacing)")
     group.add_argument("--every-frame", action="store_true",
                        help="decode every frame (default: reference frames only, most B-frames skipped: "
-                            "1.2-1.6x faster, the same cuts and selections within noise)")
+                            "1.4-1.6x faster, the same cuts and selections within noise)")
     group.add_argument("--backend", choices=BACKENDS, default="auto",
                        help="frame source (default auto = pyav, streaming)")
     group.add_argument("--detector", choices=DETECTORS, default="adaptive",

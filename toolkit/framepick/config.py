@@ -84,7 +84,7 @@ class AnalysisConfig:
         ``skip_frame=nonref``: most B-frames skipped, every decoded picture exact, every frame timed
         from its packet): scores between consecutive decoded frames, blend windows of as many
         seconds as with every frame, the scene detector reading the gaps between decoded frames
-        both as blends and as they are (:class:`framepick.scenes.SceneTracker`). 1.2-1.6x faster
+        both as blends and as they are (:class:`framepick.scenes.SceneTracker`). 1.4-1.6x faster
         than every frame (reports/analysis.md), with the same cuts and, video by video, the same
         selections within noise (reports/modes.md). ``False`` decodes every frame
         (``--every-frame``), as do streams without non-reference frames (intra-only, H.264
