@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from framepick.decode import iter_chunks, read_frames, scaled_size
+from framepick.decode._pyav_at import _gop_frames_at
 from framepick.errors import VideoError
 from helpers import BIKES_CUTS, decode_all
 from videos import scene_frame, write_joined, write_video
@@ -235,15 +236,22 @@ def test_read_frames_at_an_exact_size(cut_video, backend):
     assert np.abs(frame.astype(int) - expected).mean() < 6
 
 
-@pytest.mark.parametrize("codec, suffix", [("libx264", "mp4"), ("libx265", "mkv"), ("libvpx-vp9", "webm"),
-                                           ("libsvtav1", "mp4"), ("mpeg4", "avi")])
-def test_read_frames_seeking_and_skipping_in_every_codec(tmp_path, codec, suffix):
-    """Seeking and leaving out unneeded non-reference frames give the forward read's frames."""
+@pytest.mark.parametrize("threads", [1, 2])  # 2: the GOPs holding wanted frames decoded side by side
+@pytest.mark.parametrize("codec, suffix, options", [
+    ("libx264", "mp4", {}), ("libx264", "mp4", {"x264-params": "open-gop=1:bframes=3"}), ("libx265", "mkv", {}),
+    ("libvpx-vp9", "webm", {}), ("libsvtav1", "mp4", {}), ("mpeg4", "avi", {})])
+def test_read_frames_seeking_and_skipping_in_every_codec(tmp_path, codec, suffix, options, threads):
+    """Seeking, or decoding GOPs side by side, and leaving out unneeded non-reference frames give
+    the forward read's frames, open GOPs' leading frames (just before a keyframe) included."""
     path = tmp_path / f"clip.{suffix}"
-    write_video(path, [40, 40, 40], codec=codec, gop=12)
+    write_video(path, [40, 40, 40], codec=codec, gop=12, options=options)
     seek_map = _seek_map(path)
-    wanted = [3, 17, 18, 40, 77, 90, 119]
-    forward, seeking = list(read_frames(path, wanted)), list(read_frames(path, wanted, **seek_map))
+    wanted = [3, 11, 17, 18, 35, 40, 77, 90, 119]
+    forward = list(read_frames(path, wanted))
+    seeking = list(read_frames(path, wanted, threads=threads, **seek_map))
+    if threads == 2:  # the GOPs' frames themselves, not the forward read it falls back to if lost
+        seeking = list(_gop_frames_at(path, np.array(wanted), size=None, workers=2, ahead=4,
+                                      frame_times_s=seek_map["frame_times_s"]))
     assert [i for i, _, _ in seeking] == [i for i, _, _ in forward] == wanted
     for (_, _, frame_a), (_, _, frame_b) in zip(forward, seeking):
         np.testing.assert_array_equal(frame_a, frame_b)
@@ -357,28 +365,62 @@ def _decoded_with(path, threads, **options):
     return [np.concatenate([getattr(c, key) for c in parts]) for key in ("times_s", "indices", "frames")], names
 
 
-@pytest.mark.parametrize("codec, suffix, options, closed", [
-    ("libx264", "mp4", {}, True),
-    ("libx264", "mp4", {"x264-params": "open-gop=1:bframes=3"}, False),
-    ("libx265", "mkv", {}, False),  # CRA keyframes with leading pictures
-    ("libvpx-vp9", "webm", {}, True),
-    ("mpeg4", "avi", {}, True),
+def _has_leading_frames(path) -> bool:
+    """Whether a packet after a keyframe (decoding order) is shown before it: an open GOP."""
+    from framepick.probe import open_video
+
+    with open_video(path) as (container, stream):
+        key_pts = None
+        for packet in container.demux(stream):
+            if packet.pts is None:
+                continue
+            if packet.is_keyframe:
+                key_pts = packet.pts
+            elif key_pts is not None and packet.pts < key_pts:
+                return True
+    return False
+
+
+@pytest.mark.parametrize("codec, suffix, options, open_gops", [
+    ("libx264", "mp4", {}, False),
+    ("libx264", "mp4", {"x264-params": "open-gop=1:bframes=3"}, True),
+    ("libx265", "mkv", {}, True),  # CRA keyframes with leading pictures
+    ("libvpx-vp9", "webm", {}, False),
+    ("mpeg4", "avi", {}, False),
 ])
 @pytest.mark.parametrize("reference_only", [True, False])
-def test_gops_side_by_side_give_the_single_decoders_frames(tmp_path, codec, suffix, options, closed, reference_only):
-    """Closed GOPs are decoded by parallel workers, open ones by one decoder; the frames are the same."""
-    from framepick.probe import open_video, scan_packets
+def test_gops_side_by_side_give_the_single_decoders_frames(tmp_path, codec, suffix, options, open_gops, reference_only):
+    """GOPs decoded by parallel workers give one decoder's frames, open GOPs' leading frames included."""
+    from framepick.probe import scan_file
 
     path = tmp_path / f"clip.{suffix}"
     write_video(path, [40, 33, 47], codec=codec, gop=12, options=options)
-    with open_video(path) as (container, stream):
-        scan = scan_packets(container, stream)
-    assert scan.in_order and scan.closed_gops is closed and np.count_nonzero(scan.is_key) > 5
+    scan = scan_file(path)
+    assert scan.in_order and scan.starts_at_keyframe and np.count_nonzero(scan.is_key) > 5
+    assert _has_leading_frames(path) is open_gops
     single, _ = _decoded_with(path, 1, reference_only=reference_only)
     parallel, names = _decoded_with(path, 2, reference_only=reference_only, rate_fps=None)
-    assert ("framepick-gop-1" in names) is closed
+    assert "framepick-gop-1" in names
+    assert len(single[1]) > 60
     for got, expected in zip(parallel, single):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_gop_jobs_hand_an_open_gops_leading_frames_to_the_gop_before():
+    """Each job decodes its GOP and the next GOP's keyframe and leading frames; the leading frames
+    are handed out by it, the rest of what it decodes by the next job."""
+    from types import SimpleNamespace
+
+    from framepick.decode._gops import _jobs
+
+    # decoding order: I0 P3 B1 B2 | I6 B4 B5 P9 B7 B8 (open: 4, 5 lead) | I10 P11 (closed)
+    stamps = [0, 3, 1, 2, 6, 4, 5, 9, 7, 8, 10, 11]
+    packets = [SimpleNamespace(pts=pts, size=1, is_keyframe=pts in (0, 6, 10)) for pts in stamps]
+    jobs = list(_jobs(iter(packets), None))
+    assert [[p.pts for p in job.packets] for job in jobs] == [[0, 3, 1, 2, 6, 4, 5], [6, 4, 5, 9, 7, 8], [10, 11]]
+    assert [set(job.handed_out_elsewhere) for job in jobs] == [{6}, {4, 5}, set()]
+    needed = list(_jobs(iter(packets), frozenset({5, 11})))  # 5: leading, so from the first job
+    assert [[p.pts for p in job.packets] for job in needed] == [[0, 3, 1, 2, 6, 4, 5], [10, 11]]
 
 
 def test_gops_side_by_side_keep_what_one_decoder_keeps(many_keyframes):

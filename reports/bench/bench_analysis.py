@@ -180,8 +180,9 @@ the videos of each group; real mixes: {mixes} shuffles of the bundled clips' sho
 
 ## Reading it
 
-- Time: since 2026-12-04 the GOPs of a file whose GOPs are closed (x264, VP9, AV1, most files;
-  `PacketScan.closed_gops`) are decoded side by side, one single-threaded FFmpeg decoder per
+- Time: since 2026-12-04 the GOPs of a file whose packets are timed and start at a keyframe
+  (almost every file; since 2026-12-05 open GOPs too, each worker also decoding the next GOP's
+  keyframe and leading frames) are decoded side by side, one single-threaded FFmpeg decoder per
   thread, each decoding whole GOPs and scaling what it decodes (`decode/_gops.py`); the frames
   are bit for bit those of one decoder (tests; every frame of the 30-minute file compared). FFmpeg's
   frame threads overlap badly on a chain of reference frames (each waits for the rows of the frame

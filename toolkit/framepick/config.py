@@ -99,9 +99,10 @@ class AnalysisConfig:
     thumb_size : int
         Longer side of the thumbnails in pixels.
     threads : int
-        Decoder threads; 0 means one per core. With PyAV, where the stream's GOPs are closed
-        (x264, VP9, AV1 and most files) that many single-threaded decoders each decode whole GOPs
-        side by side, each scaling what it decodes; otherwise one decoder runs that many threads.
+        Decoder threads; 0 means one per core. With PyAV, where the stream's packets are timed
+        and start at a keyframe (almost every file, open GOPs included) that many single-threaded
+        decoders each decode whole GOPs side by side, each scaling what it decodes; otherwise one
+        decoder runs that many threads.
     """
 
     size: int = 128

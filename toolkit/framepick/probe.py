@@ -320,10 +320,9 @@ class PacketScan(NamedTuple):
     """Whether ``pts[i]`` is the decoder's frame ``i``: every video packet is timed, the decoding
     timestamps never go backwards (they do in recordings joined end to end) and the timestamps'
     span agrees with the duration the file declares (:data:`OVERLONG_SHARE`)."""
-    closed_gops: bool = False
-    """Whether the packets form closed GOPs: the first packet is a keyframe and every packet after a
-    keyframe in decoding order is shown at or after it (no leading frames shown before a keyframe
-    but predicted from the GOP before it), so decoding each GOP on its own gives the same pictures."""
+    starts_at_keyframe: bool = False
+    """Whether the first packet in decoding order is a keyframe, so that the packets split into
+    GOPs from the start (decoded side by side: :mod:`framepick.decode._gops`)."""
     longest_gop: int = 0
     """Packets from a keyframe up to the next one (decoding order), the most of any GOP."""
 
@@ -409,24 +408,20 @@ def scan_packets(container, stream) -> PacketScan:
     overlong = declared_s is not None and span > OVERLONG_SHARE * declared_s + 1.0
     keys_decoded = np.asarray(keys, dtype=bool)
     return PacketScan(pts, keys_decoded[order], span, data_end_s, not (jumps_back or overlong),
-                      *_gop_layout(np.asarray(stamps, dtype=np.int64), keys_decoded))
+                      *_gop_layout(keys_decoded))
 
 
-def _gop_layout(stamps: np.ndarray, keys: np.ndarray) -> tuple[bool, int]:
-    """(:attr:`PacketScan.closed_gops`, :attr:`PacketScan.longest_gop`) of packets with timestamps
-    ``stamps`` (int64, (n,)) and keyframe flags ``keys`` (bool, (n,)), both in decoding order.
+def _gop_layout(keys: np.ndarray) -> tuple[bool, int]:
+    """(:attr:`PacketScan.starts_at_keyframe`, :attr:`PacketScan.longest_gop`) of packets with
+    keyframe flags ``keys`` (bool, (n,)) in decoding order.
 
-    >>> _gop_layout(np.array([0, 3, 1, 2, 4, 6, 5]), np.array([1, 0, 0, 0, 1, 0, 0], bool))
-    (True, 4)
-    >>> _gop_layout(np.array([0, 3, 1, 2, 6, 4, 5]), np.array([1, 0, 0, 0, 1, 0, 0], bool))
-    (False, 4)
+    >>> _gop_layout(np.array([1, 0, 0, 0, 1, 0, 0], bool)), _gop_layout(np.array([0, 1, 0], bool))
+    ((True, 4), (False, 3))
     """
     starts = np.flatnonzero(keys)
     if len(starts) == 0 or starts[0] != 0:
-        return False, len(stamps)
-    gop_key = np.maximum.accumulate(np.where(keys, np.arange(len(keys)), 0))  # each packet's keyframe
-    longest = int(np.diff(np.append(starts, len(keys))).max())
-    return bool(np.all(stamps >= stamps[gop_key])), longest
+        return False, len(keys)
+    return True, int(np.diff(np.append(starts, len(keys))).max())
 
 
 def check_not_truncated(path: str | os.PathLike, end_s: float, declared_s: float | None, *,

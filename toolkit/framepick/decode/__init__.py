@@ -4,8 +4,8 @@ Two backends hand out the same :class:`Chunk` s (same frame count, same timestam
 within scaling noise; the tests hold them to one conformance suite):
 
 - ``"pyav"``: FFmpeg through PyAV, scaling in an FFmpeg filter graph. Streams: memory does not grow
-  with the file. Closed GOPs are decoded side by side by single-threaded decoders, one per
-  thread (``_gops``), the same frames as one decoder gives. The default (measurements in
+  with the file. GOPs are decoded side by side by single-threaded decoders, one per thread
+  (``_gops``; open GOPs too), the same frames as one decoder gives. The default (measurements in
   ``reports/analysis.md``).
 - ``"decord"``: decord's ``VideoReader`` with its own scaling. Strong at random access, but it
   reads the whole compressed file into memory.
@@ -139,7 +139,8 @@ def iter_chunks(
         other one. The stream's ``decoder`` attribute says which one delivered.
     threads : int
         Decoder threads; 0 means one per usable core (PyAV: single-threaded decoders working on
-        different GOPs where the GOPs are closed, else one decoder's frame threads).
+        different GOPs where the packets are timed and start at a keyframe, else one decoder's
+        frame threads).
     chunk_frames : int
         Kept frames per chunk; memory is about ``chunk_frames * h * w * 3`` bytes.
     keyframes_only : bool

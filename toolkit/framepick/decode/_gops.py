@@ -3,10 +3,14 @@
 FFmpeg's frame threads decode one chain of frames, each thread waiting for the rows of the
 frame it predicts from. With the non-reference frames skipped the chain is all that is left, and
 two frame threads overlap badly: on 1080p H.264 the reference frames took 8.3 s of CPU in 5.5 s
-of wall time on 2 cores. A GOP (a keyframe and the frames up to the next one, in decoding
-order) of a stream whose GOPs are closed (:attr:`framepick.probe.PacketScan.closed_gops`) decodes
-to the same pictures on its own, so workers that each decode whole GOPs, single-threaded, never
-wait for each other: the same frames took 4.5 s there, scaling included, bit for bit the same.
+of wall time on 2 cores. A GOP (a keyframe and the packets up to the next one, in decoding
+order) decodes to the same pictures on its own, except for the leading frames of an open GOP:
+frames after its keyframe in decoding order but shown before it, predicted from the GOP before
+too (x265's CRA keyframes, x264 ``open-gop``, MPEG-2). So a worker decodes a GOP and then the
+next GOP's keyframe and leading frames, and hands out its own frames and those leading frames;
+the worker of the next GOP drops them (its own decode of them lacks the GOP before). Workers
+that each decode whole GOPs, single-threaded, never wait for each other: the same frames took
+4.5 s there, scaling included, bit for bit the same.
 
 Packets are read in one thread and handed out GOP by GOP; each worker has a decoder of its own
 (the file opened once more, so configured as FFmpeg configures the stream's) and runs ``convert`` on every
@@ -23,13 +27,14 @@ import queue
 import threading
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import av
 
 from ..probe import open_video
 
-__all__ = ["SkipMode", "decode_gops", "decode_packet", "gops_ahead"]
+__all__ = ["SkipMode", "decode_gops", "decode_packet", "gops_ahead", "nonref_skip"]
 
 AHEAD_BYTES = 128 << 20  # converted frames of the GOPs decoded ahead may take this much memory
 
@@ -57,7 +62,7 @@ def decode_gops(
     path : str
         The video, opened once more by every worker for its decoder.
     packets : iterator of av.Packet
-        The stream's packets in decoding order, from the first keyframe; the GOPs must be closed.
+        The stream's packets in decoding order, the first a keyframe.
     workers : int
         Decoder threads, each decoding single-threaded.
     ahead : int
@@ -70,8 +75,9 @@ def decode_gops(
         factory; the factory is called once per GOP and returns ``convert``.
     needed_pts : frozenset of int, optional
         Decode only what the frames with these packet timestamps need: GOPs without one are not
-        decoded, a GOP's packets after its last needed one are not decoded, and non-reference
-        frames that are not needed are skipped (:func:`decode_packet`).
+        decoded, a GOP's packets (with the next GOP's leading ones) after its last needed one are
+        not decoded, and non-reference frames that are not needed are skipped
+        (:func:`decode_packet`).
 
     Raises
     ------
@@ -89,9 +95,9 @@ def decode_gops(
             thread.start()
         pending: list[Future] = []
         try:
-            for gop in _gops(packets, needed_pts):
+            for job in _jobs(packets, needed_pts):
                 result: Future = Future()
-                jobs.put((gop, result))
+                jobs.put((job, result))
                 pending.append(result)
                 if len(pending) >= ahead:
                     yield from pending.pop(0).result()
@@ -117,29 +123,77 @@ def gops_ahead(workers: int, gop_bytes: int) -> int:
     return ahead if ahead > workers else 0
 
 
-def _gops(packets: Iterator[av.Packet], needed_pts: frozenset[int] | None) -> Generator[list[av.Packet], None, None]:
-    """The packets grouped from each keyframe up to the next (the flushing empty packets dropped);
-    with ``needed_pts``, each GOP up to its last needed packet, and only GOPs with one."""
+@dataclass(frozen=True)
+class _Job:
+    """What one worker decodes: a GOP's packets, then the next GOP's up to its last leading one."""
+
+    packets: list[av.Packet]
+    handed_out_elsewhere: frozenset[int]
+    """Timestamps of frames decoded here that another job hands out: this GOP's leading frames
+    (the job before decodes them right), the next GOP's keyframe and its other frames."""
+
+
+def _jobs(packets: Iterator[av.Packet], needed_pts: frozenset[int] | None) -> Generator[_Job, None, None]:
+    """One job per GOP, in decoding order; with ``needed_pts``, only jobs handing out a needed
+    frame, each up to its last needed packet."""
+    gops = _gops(packets)
+    gop, leading = next(gops, None), frozenset[int]()
+    while gop is not None:
+        following = next(gops, None)
+        tail, leading_next = _leading_part(following or [])
+        elsewhere = leading | (frozenset(packet.pts for packet in tail if packet.pts is not None) - leading_next)
+        job = _needed(_Job(gop + tail, elsewhere), needed_pts)
+        if job is not None:
+            yield job
+        gop, leading = following, leading_next
+
+
+def _gops(packets: Iterator[av.Packet]) -> Generator[list[av.Packet], None, None]:
+    """The packets grouped from each keyframe up to the next (the flushing empty packets dropped)."""
     gop: list[av.Packet] = []
     for packet in packets:
         if packet.size == 0:
             continue
         if packet.is_keyframe and gop:
-            yield from _needed(gop, needed_pts)
+            yield gop
             gop = []
         gop.append(packet)
-    yield from _needed(gop, needed_pts)
+    if gop:
+        yield gop
 
 
-def _needed(gop: list[av.Packet], needed_pts: frozenset[int] | None) -> list[list[av.Packet]]:
+def _leading_part(gop: list[av.Packet]) -> tuple[list[av.Packet], frozenset[int]]:
+    """``gop`` 's packets up to its last leading one (shown before its keyframe), and the leading
+    ones' timestamps; none if it has none (a closed GOP) or its keyframe has no timestamp."""
+    key_pts = gop[0].pts if gop else None
+    if key_pts is None:
+        return [], frozenset()
+    leading = [(position, packet.pts) for position, packet in enumerate(gop)
+               if packet.pts is not None and packet.pts < key_pts]
+    if not leading:
+        return [], frozenset()
+    return gop[:leading[-1][0] + 1], frozenset(pts for _, pts in leading)
+
+
+def _needed(job: _Job, needed_pts: frozenset[int] | None) -> _Job | None:
+    """``job`` up to the last packet of a needed frame it hands out; None if it hands out none."""
     if needed_pts is None:
-        return [gop] if gop else []
-    needed = [position for position, packet in enumerate(gop) if _is_needed(packet, needed_pts)]
-    return [gop[:needed[-1] + 1]] if needed else []
+        return job
+    needed = [position for position, packet in enumerate(job.packets)
+              if _is_needed(packet, needed_pts) and packet.pts not in job.handed_out_elsewhere]
+    return _Job(job.packets[:needed[-1] + 1], job.handed_out_elsewhere) if needed else None
 
 
 def _is_needed(packet: av.Packet, needed_pts: frozenset[int] | None) -> bool:
     return needed_pts is None or packet.pts is None or packet.pts in needed_pts
+
+
+def nonref_skip(stream: av.VideoStream) -> SkipMode:
+    """The ``skip_frame`` mode that leaves out ``stream`` 's non-reference frames: ``"NONREF"`` where
+    its frames are reordered (B-frames), else ``"DEFAULT"``: nothing worth skipping, and libdav1d
+    (AV1) reads the mode once, when it starts, so it cannot be switched packet by packet
+    (:func:`decode_packet`; frames went missing)."""
+    return "NONREF" if stream.codec_context.has_b_frames else "DEFAULT"
 
 
 def decode_packet(context, packet: av.Packet, *, skip: SkipMode,
@@ -159,24 +213,25 @@ def _work(stream: av.VideoStream, skip: SkipMode, needed_pts: frozenset[int] | N
     context = stream.codec_context
     context.thread_count = 1
     for_gop = None
-    while (job := jobs.get()) is not None:
-        gop, result = job
+    while (taken := jobs.get()) is not None:
+        job, result = taken
         if stop.is_set() or not result.set_running_or_notify_cancel():
             continue
         try:
             for_gop = for_gop or converter(stream)
-            result.set_result(_decode(context, gop, for_gop(), skip=skip, needed_pts=needed_pts))
+            result.set_result(_decode(context, job, for_gop(), skip=skip, needed_pts=needed_pts))
         except BaseException as exc:  # handed to the consumer, which re-raises it
             result.set_exception(exc)
 
 
-def _decode(context, gop: list[av.Packet], convert: GopConverter, *, skip: SkipMode,
+def _decode(context, job: _Job, convert: GopConverter, *, skip: SkipMode,
             needed_pts: frozenset[int] | None) -> list[tuple[int | None, Any]]:
-    """Decode one GOP from a decoder in its initial state, and leave it so."""
+    """Decode one job from a decoder in its initial state, and leave it so: ``(pts, convert(frame))``
+    of the frames it hands out."""
     out = []
-    for packet in gop:
-        out += [(frame.pts, convert(frame)) for frame in decode_packet(context, packet, skip=skip,
-                                                                      needed_pts=needed_pts)]
-    out += [(frame.pts, convert(frame)) for frame in context.decode(None)]  # the frames held for reordering
+    for packet in [*job.packets, None]:  # None: the frames held for reordering
+        frames = context.decode(None) if packet is None else decode_packet(context, packet, skip=skip,
+                                                                           needed_pts=needed_pts)
+        out += [(frame.pts, convert(frame)) for frame in frames if frame.pts not in job.handed_out_elsewhere]
     context.flush_buffers()
     return out

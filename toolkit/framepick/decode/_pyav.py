@@ -28,7 +28,7 @@ from ..probe import (
     time_base,
 )
 from ._common import Chunk, ChunkBuilder, output_size, read_ahead
-from ._gops import SkipMode, decode_gops, decode_packet, gops_ahead
+from ._gops import SkipMode, decode_gops, decode_packet, gops_ahead, nonref_skip
 
 __all__ = ["pyav_chunks", "Scaler", "configure", "decoded_frames", "all_timed"]
 
@@ -104,7 +104,7 @@ def pyav_chunks(
 ) -> Generator[Chunk, None, None]:
     """Decode ``path`` front to back, yielding :class:`Chunk` s.
 
-    Where the stream's GOPs are closed and ``threads`` > 1, its GOPs are decoded side by side by
+    Where the packets start at a keyframe and ``threads`` > 1, its GOPs are decoded side by side by
     ``threads`` single-threaded decoders, each scaling what it decodes (:mod:`._gops`: the frames
     are the same, in about 0.65x the time of FFmpeg's frame threads on reference frames). Otherwise
     FFmpeg decodes in a thread of its own, up to ``_DECODED_AHEAD`` frames ahead of the filter graph
@@ -207,8 +207,7 @@ def _timed_frames(path, container, stream, *, size, keep_factory, threads: int, 
     scaler = Scaler(stream, size)
     if seek_pts is not None:
         container.seek(seek_pts, stream=stream)
-    skip: SkipMode = "NONKEY" if keyframes_only else "NONREF" if reference_only and stream.codec_context.has_b_frames \
-        else "DEFAULT"  # a stream without frame reordering has nothing to skip
+    skip: SkipMode = "NONKEY" if keyframes_only else nonref_skip(stream) if reference_only else "DEFAULT"
     scan = None
     if seek_pts is None and (skip != "DEFAULT" or threads > 1):
         scan = scan_file(path)
@@ -238,9 +237,9 @@ def _converted(pixels: np.ndarray) -> np.ndarray:
 def _gop_plan(path, scaler: Scaler, scan: PacketScan, *, workers: int) -> tuple[tuple[int, int], int] | None:
     """``((width, height), ahead)`` for decoding the GOPs side by side: the size of the scaled
     frames (fixed by the first frame, as ``scaler`` fixes it) and the GOPs to decode ahead
-    (:func:`._gops.gops_ahead`); None where they cannot be (GOPs not closed, a single GOP, too long
+    (:func:`._gops.gops_ahead`); None where they cannot be (no keyframe first, a single GOP, too long
     for memory, no decodable first frame)."""
-    if not scan.closed_gops or np.count_nonzero(scan.is_key) < 2:
+    if not scan.starts_at_keyframe or np.count_nonzero(scan.is_key) < 2:
         return None
     with open_video(path) as (container, stream):
         first = next(decoded_frames(path, container, stream), None)
@@ -309,7 +308,8 @@ def decoded_frames(path, container, stream, *,
 
     With ``needed_pts``, a non-reference frame (one no other frame is predicted from) whose
     packet timestamp is not among them is not decoded at all (FFmpeg's ``skip_frame=nonref``,
-    set packet by packet): about half the frames of a typical H.264 file, which nothing else needs.
+    set packet by packet, where the frames are reordered: :func:`._gops.nonref_skip`): about half
+    the frames of a typical H.264 file, which nothing else needs.
     """
     decoded = 0
     context = stream.codec_context
@@ -317,8 +317,9 @@ def decoded_frames(path, container, stream, *,
         if needed_pts is None:
             frames = container.decode(stream)
         else:
+            skip = nonref_skip(stream)
             frames = (frame for packet in container.demux(stream)
-                      for frame in decode_packet(context, packet, skip="NONREF", needed_pts=needed_pts))
+                      for frame in decode_packet(context, packet, skip=skip, needed_pts=needed_pts))
         for frame in frames:
             decoded += 1
             yield frame

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import VideoError
 from ..probe import open_video, scan_file, time_base
-from ._gops import decode_gops, gops_ahead
+from ._gops import decode_gops, gops_ahead, nonref_skip
 from ._pyav import Scaler, all_timed, configure, decoded_frames
 
 __all__ = ["pyav_frames_at"]
@@ -34,9 +34,9 @@ def pyav_frames_at(
     time relative to the first, as an analysis measured it) and ``keyframes`` (frame indices), the
     decoder seeks to the keyframe before a wanted frame whenever that skips at least
     ``_SEEK_MIN_SKIP`` frames, recognises the frames after a seek by their time, and does not
-    decode the non-reference frames that are not wanted; where the GOPs are closed and ``threads``
-    > 1, the GOPs holding wanted frames are decoded side by side instead (:mod:`._gops`), each up
-    to its last wanted frame. Should a frame not be recognised (no timestamp, or one off the
+    decode the non-reference frames that are not wanted; where the packets are timed and start at
+    a keyframe and ``threads`` > 1, the GOPs holding wanted frames are decoded side by side instead
+    (:mod:`._gops`), each up to its last wanted frame. Should a frame not be recognised (no timestamp, or one off the
     analysis' grid), the remaining frames are read again front to back, without seeking or skipping.
     """
     done = -1
@@ -73,10 +73,11 @@ class _LostTrack(Exception):
 
 def _gops_ahead(path, wanted: np.ndarray, keyframes: np.ndarray, *, size, workers: int) -> int:
     """GOPs to decode ahead (:func:`._gops.gops_ahead` of the most wanted frames a GOP holds, at
-    ``size``), or 0 where they cannot be decoded side by side (GOPs not closed or not timed)."""
+    ``size``), or 0 where they cannot be decoded side by side (packets not timed, or not starting
+    at a keyframe)."""
     scan = scan_file(path)
-    if not (scan.in_order and scan.closed_gops):
-        return False
+    if not (scan.in_order and scan.starts_at_keyframe):
+        return 0
     with open_video(path) as (container, stream):
         first = next(decoded_frames(path, container, stream), None)
     if first is None:
@@ -102,8 +103,8 @@ def _gop_frames_at(path, wanted, *, size, workers: int, ahead: int, frame_times_
         return lambda: (lambda frame: scaler(frame) if frame.pts in index_of else None)
 
     with open_video(path) as (container, stream):
-        decoded = decode_gops(os.fspath(path), container.demux(stream), workers=workers, ahead=ahead, skip="NONREF",
-                              converter=converter, needed_pts=frozenset(index_of))
+        decoded = decode_gops(os.fspath(path), container.demux(stream), workers=workers, ahead=ahead,
+                              skip=nonref_skip(stream), converter=converter, needed_pts=frozenset(index_of))
         expected, done = iter(wanted.tolist()), -1
         try:
             for stamp, pixels in decoded:
