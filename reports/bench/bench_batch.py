@@ -6,11 +6,12 @@ each measurement in a fresh process (wall time, peak RSS):
 a. ``ffmpeg -threads 2 -f null``: decoding every frame and nothing else (the floor);
 b. the qwen-vl-utils 0.0.14 decord path (``bench_baselines.decord_qwen_batch``): one
    ``get_batch`` of its 768 linspace frames at full size;
-c. ``framepick.sample(path)`` with an empty analysis cache: the analysis pass, then Qwen's
-   uniform rule (768 frames) and the extraction (decode, scale to Qwen's size, JPEG, manifest) --
-   the whole job for a video never seen;
-d. the extraction alone, the analysis being cached (a video explored in the notebook first, or
-   a batch run again with another strategy).
+c. ``framepick.sample(path, "adaptive")`` with an empty analysis cache: the analysis pass
+   (reference frames, the default), the adaptive selection at Qwen's budget (768 frames) and the
+   extraction (decode, scale to Qwen's size, JPEG, manifest) -- the whole job for a video never
+   seen;
+d. the extraction of the same frames alone, the analysis being cached (a video explored in the
+   notebook first, or a batch run again with another strategy).
 
 Part 2: ``framepick batch`` (adaptive, 32 frames) on a folder of 8 copies of the 1-minute 1080p
 video, each with an empty analysis cache: 1 worker with as many threads as cores (the default for
@@ -46,11 +47,12 @@ RESULTS_NAME = "batch.json"  # raw results, in the benchmark video folder
 
 
 def sample_child(path: str, out: str) -> dict:
-    """The whole job for a new video: analysis (cache empty), Qwen's uniform rule, extraction."""
+    """The whole job for a new video: analysis (cache empty), adaptive selection, extraction."""
+    from framepick.config import JobConfig
     from framepick.pipeline import sample
 
     started = time.perf_counter()
-    manifest = json.loads(sample(path, out_dir=out, progress=False).read_text())
+    manifest = json.loads(sample(path, out_dir=out, config=JobConfig(strategy="adaptive"), progress=False).read_text())
     return {"frames": len(manifest["frames"]), "indices": [f["index"] for f in manifest["frames"]],
             "size": [manifest["output"]["width"], manifest["output"]["height"]],
             "decoder": manifest["decoder"], "extract_s": manifest["elapsed_s"],
@@ -58,13 +60,15 @@ def sample_child(path: str, out: str) -> dict:
 
 
 def extract_child(path: str, out: str) -> dict:
-    """The extraction alone: the analysis comes from the cache."""
+    """The extraction alone of ``sample_child`` 's frames: the analysis comes from the cache."""
     from framepick.analysis import analyze
+    from framepick.config import JobConfig
     from framepick.extract import extract
     from framepick.select import select
 
     analysis = analyze(path, progress=False)
-    manifest = json.loads(extract(analysis, select(analysis, "uniform"), out).read_text())
+    selection = select(analysis, "adaptive", **JobConfig(strategy="adaptive").resolved_params())
+    manifest = json.loads(extract(analysis, selection, out).read_text())
     return {"frames": len(manifest["frames"]), "indices": [f["index"] for f in manifest["frames"]]}
 
 
@@ -202,20 +206,22 @@ peak RSS of that process with its workers.
 {long_section(long_part)}
 How to read it. The qwen-vl-utils path decodes the 768 frames with decord's random access and
 holds them all at full size (768 x 1920 x 1080 x 3 bytes = 4.8 GB, copied once more by
-`asnumpy`), so its memory grows with the frame count. framepick's extraction converts one frame
-at a time, scaled by FFmpeg straight to Qwen's size, seeks over gaps longer than a GOP and does
-not decode the non-reference frames it does not need, so it runs below the plain decode of every
-frame. The analysis pass decodes every frame once more (at 128 px, for scores, scenes and
-thumbnails); it is cached, so a video analysed in the notebook, or a batch run again with another
-strategy, pays only the extraction. A video never seen pays both.
+`asnumpy`), so its memory grows with the frame count. framepick's extraction decodes only the
+GOPs that hold a selected frame, side by side in one single-threaded decoder per core, each up to
+the last frame it needs and without the non-reference frames it does not need, and converts one
+frame at a time, scaled by FFmpeg straight to Qwen's size, so it runs below the plain decode of
+every frame. The analysis pass decodes the reference frames once more (at 128 px, for scores,
+scenes and thumbnails); it is cached, so a video analysed in the notebook, or a batch run again
+with another strategy, pays only the extraction. A video never seen pays both.
 
 ## Parallel throughput
 
 {folder_section(folder_part)}
-One worker already decodes with several threads (FFmpeg frame threads, and a decode thread beside
-the scoring), so it keeps more than one core busy; two single-threaded workers fill both cores
-with less CPU in all (no threading overhead). "cores busy" is CPU seconds over wall seconds: on
-this shared machine other jobs ran at the same time, which lowers it and the speed-up.
+One worker decodes its GOPs side by side, one single-threaded decoder per thread, each scaling
+what it decodes, so with a thread per core it keeps both cores nearly busy and two workers add
+little; a worker with one thread leaves part of a core idle. "cores busy" is CPU seconds over wall
+seconds: on this shared machine other jobs may run at the same time, which lowers it and the
+speed-up.
 
 ## Machine and versions
 
