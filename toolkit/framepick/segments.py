@@ -5,7 +5,7 @@ The merged :class:`~framepick.types.Analysis` equals the single pass of :func:`f
 differs). What makes that exact:
 
 - **Boundaries at keyframes.** A segment starts at a keyframe; decoding from a keyframe gives the
-  same pictures as decoding from the start (closed GOPs, as x264/x265 write by default). Frames
+  same pictures as decoding from the start (closed GOPs, as x264 writes by default). Frames
   are placed by their timestamps, computed exactly as the single pass does.
 - **A warm-up before each segment.** Decoding starts at an earlier keyframe, so that the analysed
   frames before the boundary prime what carries over from frame to frame: the previous frame of
