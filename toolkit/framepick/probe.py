@@ -326,6 +326,12 @@ class PacketScan(NamedTuple):
     longest_gop: int = 0
     """Packets from a keyframe up to the next one (decoding order), the most of any GOP."""
 
+    @property
+    def splits_into_gops(self) -> bool:
+        """Whether the GOPs can be decoded side by side (:mod:`framepick.decode._gops`): the packets
+        are timed in order, start at a keyframe and hold more than one GOP."""
+        return self.in_order and self.starts_at_keyframe and int(np.count_nonzero(self.is_key)) > 1
+
 
 def scan_file(path: str | os.PathLike) -> PacketScan:
     """:func:`scan_packets` of the default video stream of ``path``, read from its start by a reader

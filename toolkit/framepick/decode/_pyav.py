@@ -237,9 +237,9 @@ def _converted(pixels: np.ndarray) -> np.ndarray:
 def _gop_plan(path, scaler: Scaler, scan: PacketScan, *, workers: int) -> tuple[tuple[int, int], int] | None:
     """``((width, height), ahead)`` for decoding the GOPs side by side: the size of the scaled
     frames (fixed by the first frame, as ``scaler`` fixes it) and the GOPs to decode ahead
-    (:func:`._gops.gops_ahead`); None where they cannot be (no keyframe first, a single GOP, too long
-    for memory, no decodable first frame)."""
-    if not scan.starts_at_keyframe or np.count_nonzero(scan.is_key) < 2:
+    (:func:`._gops.gops_ahead`); None where they cannot be (not :attr:`~framepick.probe.PacketScan.splits_into_gops`,
+    too long for memory, no decodable first frame)."""
+    if not scan.splits_into_gops:
         return None
     with open_video(path) as (container, stream):
         first = next(decoded_frames(path, container, stream), None)

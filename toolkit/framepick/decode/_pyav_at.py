@@ -73,10 +73,10 @@ class _LostTrack(Exception):
 
 def _gops_ahead(path, wanted: np.ndarray, keyframes: np.ndarray, *, size, workers: int) -> int:
     """GOPs to decode ahead (:func:`._gops.gops_ahead` of the most wanted frames a GOP holds, at
-    ``size``), or 0 where they cannot be decoded side by side (packets not timed, or not starting
-    at a keyframe)."""
+    ``size``), or 0 where they cannot be decoded side by side
+    (:attr:`framepick.probe.PacketScan.splits_into_gops`)."""
     scan = scan_file(path)
-    if not (scan.in_order and scan.starts_at_keyframe):
+    if not scan.splits_into_gops:
         return 0
     with open_video(path) as (container, stream):
         first = next(decoded_frames(path, container, stream), None)
