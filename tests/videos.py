@@ -8,6 +8,7 @@ but the first is a known cut.
 from __future__ import annotations
 
 import colorsys
+import re
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -233,3 +234,26 @@ def write_slow_video(path: Path, *, frames: int = 40_000, side: int = 96) -> Non
             picture = av.VideoFrame.from_ndarray(np.roll(noise, index % side, axis=1), format="rgb24")
             container.mux(stream.encode(picture))
         container.mux(stream.encode())
+
+
+def write_old_x264(path: Path, *, frames: int = 90, gop: int = 30) -> None:
+    """A lossless 4:4:4 H.264 stream as an old x264 (build 150) wrote it: its version SEI, which
+    makes FFmpeg decode lossless intra prediction the way those builds encoded it, is in the first
+    packet only. Made by today's x264 with the build number in that SEI rewritten; the pictures
+    (drifting gradients over fixed noise) are ones that FFmpeg decodes without an error either way."""
+    noise = np.random.default_rng(0).integers(100, 164, (96, 160), dtype=np.uint8)
+    columns, rows = np.arange(160)[None, :], np.arange(96)[:, None]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv444p"
+        stream.options = {"qp": "0", "g": str(gop), "keyint_min": str(gop), "sc_threshold": "0", "bframes": "2"}
+        for index in range(frames):
+            picture = np.stack([(columns * 1.5 + index * 3) % 256 + 0 * rows, (rows * 2 + index) % 256 + 0 * columns,
+                                noise], axis=-1).astype(np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        container.mux(stream.encode())
+    data = path.read_bytes()
+    version = re.search(rb"x264 - core \d+", data)
+    old = b"x264 - core 150"
+    assert version is not None and data.count(b"x264 - core") == 1 and len(version.group(0)) == len(old)
+    path.write_bytes(data.replace(version.group(0), old))  # the same length: the MP4's sizes still hold

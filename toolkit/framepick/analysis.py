@@ -24,13 +24,14 @@ import numpy as np
 from . import cache as _cache
 from .config import AnalysisConfig
 from .decode import Chunk, RateGate, iter_chunks, read_ahead, scaled_size
-from .probe import probe
+from .errors import VideoError
+from .probe import content_id, probe
 from .scenes import SceneTracker, scenes_from_cuts
 from .score import MEASURES, ChangeScorer, blend_lag
 from .transitions import cuts_with_transitions, find_transitions
 from .types import Analysis, VideoInfo
 
-__all__ = ["analyze", "timing", "for_strategy", "summarize", "Accumulator", "assemble"]
+__all__ = ["analyze", "timing", "for_strategy", "summarize", "check_unchanged", "Accumulator", "assemble"]
 
 
 def analyze(
@@ -61,20 +62,36 @@ def analyze(
     Raises
     ------
     VideoError
-        The file cannot be analysed (missing, not a video, audio-only, zero frames, truncated).
+        The file cannot be analysed (missing, not a video, audio-only, zero frames, truncated), or
+        its content changed while it was analysed (the analysis would describe a file that is no
+        longer there; nothing is cached).
     ConfigError
         A setting is out of range.
     """
     config = dataclasses.replace(config or AnalysisConfig(), **settings)
     path = os.fspath(path)
+    content = content_id(path)  # before anything is read: the file the analysis describes
     if cache:
-        cached = _cache.load(path, config)
+        cached = _cache.load(path, config, content=content)
         if cached is not None:
             return cached
     analysis = _run(path, config, progress=sys.stderr.isatty() if progress is None else progress)
+    check_unchanged(path, content)
     if cache:
-        _cache.save(analysis)
+        _cache.save(analysis, content=content)
     return analysis
+
+
+def check_unchanged(path: str | os.PathLike, content: str) -> None:
+    """Raise :class:`VideoError` if the file at ``path`` no longer has the
+    :func:`~framepick.probe.content_id` ``content`` it had when its analysis began (replaced,
+    rewritten or removed meanwhile)."""
+    try:
+        unchanged = content_id(path) == content
+    except VideoError as exc:
+        raise VideoError(path, f"changed while it was analysed ({exc.cause})") from None
+    if not unchanged:
+        raise VideoError(path, "changed while it was analysed: its content is not the one analysed")
 
 
 def timing(path: str | os.PathLike, config: AnalysisConfig | None = None) -> Analysis:

@@ -11,6 +11,7 @@ The folder is ``$FRAMEPICK_CACHE`` if set, else the user cache dir (platformdirs
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .config import AnalysisConfig
+from .probe import absolute_path, content_id
 from .types import Analysis, VideoInfo
 
 __all__ = ["CacheWarning", "cache_dir", "cache_path", "load", "save"]
@@ -47,35 +49,41 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("framepick"))
 
 
-def _identity(path: str | os.PathLike, config: AnalysisConfig) -> dict[str, Any]:
-    from .probe import content_id
-
+def _identity(path: str | os.PathLike, config: AnalysisConfig, content: str | None) -> dict[str, Any]:
+    """What a cache file is found by and must repeat; ``content``: the file's
+    :func:`~framepick.probe.content_id` (None: read it now)."""
     resolved = Path(path).resolve()
     return {
         "version": FORMAT_VERSION,
         "path": str(resolved),
-        "content": content_id(resolved),
+        "content": content_id(resolved) if content is None else content,
         "config": config.key(),
     }
 
 
-def cache_path(path: str | os.PathLike, config: AnalysisConfig) -> Path:
-    """Where the analysis of ``path`` with ``config`` is cached."""
-    digest = hashlib.sha256(json.dumps(_identity(path, config), sort_keys=True).encode()).hexdigest()
+def cache_path(path: str | os.PathLike, config: AnalysisConfig, *, content: str | None = None) -> Path:
+    """Where the analysis of ``path`` with ``config`` is cached; ``content`` as for :func:`load`."""
+    identity = _identity(path, config, content)
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
     return cache_dir() / f"{Path(path).stem[:40]}-{digest[:20]}.npz"
 
 
-def load(path: str | os.PathLike, config: AnalysisConfig) -> Analysis | None:
-    """The cached analysis of ``path`` with ``config``, or None if absent, stale or unreadable."""
+def load(path: str | os.PathLike, config: AnalysisConfig, *, content: str | None = None) -> Analysis | None:
+    """The cached analysis of ``path`` with ``config``, or None if absent, stale or unreadable.
+
+    ``content`` is the file's :func:`~framepick.probe.content_id` if the caller has just taken it
+    (None: it is read here). The analysis returned names ``path`` (made absolute), whatever name the
+    file had when it was cached (a symlink to it, another relative path)."""
     try:
-        target = cache_path(path, config)
+        identity = _identity(path, config, content)
+        target = cache_path(path, config, content=identity["content"])
         with open(target, "rb") as handle, np.load(handle, allow_pickle=False) as data:
             header = json.loads(str(data["header"]))
-            if header["identity"] != _identity(path, config):
+            if header["identity"] != identity:
                 return None
             arrays = {name: data[name] for name in _ARRAYS}
         analysis = Analysis(
-            info=VideoInfo.from_dict(header["info"]),
+            info=dataclasses.replace(VideoInfo.from_dict(header["info"]), path=absolute_path(path)),
             config=AnalysisConfig.from_dict(header["config"]),
             decoder=header["decoder"],
             elapsed_s=float(header["elapsed_s"]),
@@ -103,24 +111,29 @@ def _consistent(analysis: Analysis) -> bool:
     )
 
 
-def save(analysis: Analysis) -> Path | None:
+def save(analysis: Analysis, *, content: str | None = None) -> Path | None:
     """Write ``analysis`` to the cache atomically and return the cache file's path.
+
+    ``content`` is the :func:`~framepick.probe.content_id` of the file the analysis describes,
+    taken before it began (:func:`framepick.analysis.analyze` checks that the file still has it);
+    None: the file's identity now, which is another file's if it was replaced meanwhile.
 
     The cache is optional: where it cannot be written (its folder is a file, read-only or full),
     a :class:`CacheWarning` says so and None is returned; the analysis itself is not lost."""
     try:
-        return _write(analysis)
+        return _write(analysis, content)
     except OSError as exc:
         warnings.warn(f"{analysis.info.path}: the analysis is not cached ({exc.strerror or exc}: {cache_dir()})",
                       CacheWarning, stacklevel=2)
         return None
 
 
-def _write(analysis: Analysis) -> Path:
-    target = cache_path(analysis.info.path, analysis.config)
+def _write(analysis: Analysis, content: str | None) -> Path:
+    identity = _identity(analysis.info.path, analysis.config, content)
+    target = cache_path(analysis.info.path, analysis.config, content=identity["content"])
     target.parent.mkdir(parents=True, exist_ok=True)
     header = {
-        "identity": _identity(analysis.info.path, analysis.config),
+        "identity": identity,
         "info": analysis.info.to_dict(),
         "config": analysis.config.to_dict(),
         "decoder": analysis.decoder,

@@ -17,6 +17,7 @@ from .analysis import for_strategy
 from .config import JobConfig, config_hash
 from .extract import extract
 from .outdir import check_video_id
+from .probe import absolute_path
 from .select import select
 from .types import Analysis
 
@@ -53,7 +54,8 @@ def sample(
     video_id : str, optional
         Name of the video's output folder; default: the file stem.
     analysis : Analysis, optional
-        An analysis of ``path`` made with ``config.analysis`` (e.g. a segment-parallel one);
+        An analysis of ``path`` made with ``config.analysis`` (e.g. a segment-parallel one; the
+        frames are read from ``path``, not from the path it names);
         default: :func:`framepick.analysis.for_strategy` (a cached full analysis; for ``uniform``
         and ``fps`` without one, the frame times from the packet headers, and the manifest's
         scene fields are null).
@@ -86,6 +88,8 @@ def sample(
         config = dataclasses.replace(config, analysis=dataclasses.replace(config.analysis, threads=threads))
     if analysis is None:  # uniform and fps need the frame times only
         analysis = for_strategy(path, config.strategy, config.analysis, cache=cache, progress=progress)
+    else:  # the frames come from the file the caller names, whatever name the analysis was made with
+        analysis = dataclasses.replace(analysis, info=dataclasses.replace(analysis.info, path=absolute_path(path)))
     selection = select(analysis, config.strategy, **config.resolved_params())
     return extract(analysis, selection, out_dir, video_id=video_id, output=config.output,
                    config_hash=config_hash(config), threads=threads)

@@ -16,6 +16,7 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
+from pathlib import Path
 from typing import NamedTuple
 
 import av
@@ -24,9 +25,9 @@ import numpy as np
 from .errors import VideoError, ffmpeg_log_shown
 from .types import VideoInfo
 
-__all__ = ["probe", "probe_timing", "content_id", "frame_rate", "open_video", "default_video_stream",
-           "display_rotation", "sample_aspect_ratio", "display_width", "scan_packets", "scan_file", "PacketScan",
-           "declared_duration_s", "check_not_truncated", "stamps_s"]
+__all__ = ["probe", "probe_timing", "content_id", "frame_rate", "open_video", "absolute_path", "local_url",
+           "default_video_stream", "display_rotation", "sample_aspect_ratio", "display_width", "scan_packets",
+           "scan_file", "PacketScan", "declared_duration_s", "check_not_truncated", "stamps_s", "file_identity"]
 
 # FFmpeg demuxers that open other files or URLs named inside the file (playlists, manifests, image
 # sequences, network sessions): a name can point anywhere, a FIFO among them hangs the opener. They
@@ -75,12 +76,30 @@ def check_regular_file(path: str | os.PathLike) -> int:
     return status.st_size
 
 
+def absolute_path(path: str | os.PathLike) -> str:
+    """``path`` made absolute against the current folder, its ``..`` kept: ``link/../a.mp4`` is not
+    ``a.mp4`` when ``link`` is a symlink to another folder (``os.path.abspath`` would drop both, and
+    name another file than the one the system opens)."""
+    return str(Path(path).absolute())
+
+
+def local_url(path: str | os.PathLike) -> str:
+    """The URL under which FFmpeg opens the local file ``path``, never another: ``file:`` and its
+    :func:`absolute_path`.
+
+    FFmpeg reads a name such as ``concat:a.mp4``, ``subfile,,start,0,end,0,,:a.mp4``,
+    ``cache:a.mp4`` or ``pipe:0.mp4`` as a protocol and its arguments (so it opens ``a.mp4``, or
+    standard input); its ``file`` protocol strips the ``file:`` prefix and opens the rest as a path.
+    """
+    return "file:" + absolute_path(path)
+
+
 @contextmanager
 def open_video(path: str | os.PathLike) -> Iterator[tuple[av.container.InputContainer, av.VideoStream]]:
     """Open ``path`` and yield ``(container, stream)`` for its default video stream.
 
-    The stream is the one the ``ffmpeg`` command line maps by default, see
-    :func:`default_video_stream`.
+    ``path`` is always opened as a local file, whatever its name (see :func:`local_url`). The
+    stream is the one the ``ffmpeg`` command line maps by default, see :func:`default_video_stream`.
 
     Raises
     ------
@@ -91,7 +110,8 @@ def open_video(path: str | os.PathLike) -> Iterator[tuple[av.container.InputCont
     check_regular_file(path)
     av.logging.set_level(av.logging.WARNING if ffmpeg_log_shown() else None)  # None: FFmpeg prints nothing
     try:
-        container = av.open(path, metadata_errors="ignore", options={"format_whitelist": _format_whitelist()})
+        container = av.open(local_url(path), metadata_errors="ignore",
+                            options={"format_whitelist": _format_whitelist()})
     except av.error.EOFError as exc:
         raise VideoError(path, "no video data: zero frames, or truncated") from exc
     except av.error.ArgumentError as exc:  # EINVAL: the demuxer FFmpeg found is off the whitelist
@@ -276,7 +296,7 @@ def _probe(path: str | os.PathLike, *, keyframes: bool) -> tuple[VideoInfo, Pack
         shown_w = display_width(coded_w, sar)
         width, height = (coded_h, shown_w) if rotation in (90, 270) else (shown_w, coded_h)
         info = VideoInfo(
-            path=os.fspath(path),
+            path=absolute_path(path),
             frames=frames,
             fps=fps,
             duration_s=duration_s,
@@ -337,54 +357,63 @@ def scan_file(path: str | os.PathLike) -> PacketScan:
     """:func:`scan_packets` of the default video stream of ``path``, read from its start by a reader
     of its own (some inputs cannot seek back: raw H.264 streams).
 
-    The last few scans are remembered while the file keeps its identity (device, inode, size,
-    modification time), so that probing, analysing and extracting in one process read the
-    packets once (about a second for 30 minutes of 1080p). Their arrays are read-only.
+    The last few scans are remembered while the file keeps its identity (:func:`file_identity`),
+    so that probing, analysing and extracting in one process read the packets once. Their arrays
+    are read-only.
 
     Raises
     ------
     VideoError
         As :func:`open_video`, or a demuxing error.
     """
+    return _scan_file(os.fspath(path), file_identity(path))
+
+
+def file_identity(path: str | os.PathLike) -> tuple[int, ...] | None:
+    """(device, inode, size, modification time in ns) of ``path``, or None if it cannot be read:
+    what a result remembered for the file is keyed by, so that a file replaced or rewritten is
+    read again."""
     try:
-        stat_result = os.stat(path)
+        status = os.stat(path)
     except OSError:
-        return _scan_file(os.fspath(path), None)  # open_video says what is wrong
-    identity = (stat_result.st_dev, stat_result.st_ino, stat_result.st_size, stat_result.st_mtime_ns)
-    return _scan_file(os.fspath(path), identity)
+        return None
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
 
 
 @functools.lru_cache(maxsize=4)
 def _scan_file(path: str, identity: tuple[int, ...] | None) -> PacketScan:
     with open_video(path) as (container, stream):
-        scan = scan_packets(container, stream)
+        scan = scan_packets(container, stream, path=path)
     for array in (scan.pts, scan.is_key):
         array.flags.writeable = False
     return scan
 
 
-def _packets(container) -> Iterator[av.Packet]:
+def _packets(container, path: str | os.PathLike | None) -> Iterator[av.Packet]:
     """``container.demux()``, with a demuxing error (corrupt data, or a demuxer that gives up
-    resyncing: EAGAIN) as a :class:`VideoError` naming the file."""
+    resyncing: EAGAIN) as a :class:`VideoError` naming ``path`` (None: the file the container
+    opened, without :func:`local_url`'s ``file:``)."""
     read = 0
     try:
         for packet in container.demux():
             read += 1
             yield packet
     except av.error.FFmpegError as exc:
-        raise VideoError(container.name, f"corrupt data after packet {read}: {exc.strerror}") from exc
+        name = container.name.removeprefix("file:") if path is None else path
+        raise VideoError(name, f"corrupt data after packet {read}: {exc.strerror}") from exc
 
 
-def scan_packets(container, stream) -> PacketScan:
+def scan_packets(container, stream, *, path: str | os.PathLike | None = None) -> PacketScan:
     """Read every packet header of the container from its current position (no decoding).
 
     Packets of every stream are read (so that :attr:`PacketScan.data_end_s` shows where the
-    file's data really ends); only ``stream`` 's are listed.
+    file's data really ends); only ``stream`` 's are listed. A demuxing error names ``path``
+    (default: the absolute path the container opened).
     """
     stamps, keys, durations, dts = [], [], [], []  # in decoding order
     start_s = (container.start_time or 0) / av.time_base
     data_end_s = None
-    for packet in _packets(container):
+    for packet in _packets(container, path):
         if packet.size == 0:
             continue  # the flushing packets at the end
         stamp = packet.pts if packet.pts is not None else packet.dts

@@ -141,9 +141,10 @@ def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None,
     ConfigError
         ``segment_s`` is not positive, or the analysis settings cannot be split.
     SegmentMismatch
-        The video's frames carry no timestamps.
+        The video's frames carry no timestamps, or a decoder started at a later keyframe would
+        not give one decoder's pictures (decoder state written once: :mod:`framepick.decode._carried`).
     """
-    from .decode import scaled_size
+    from .decode import decodes_from_any_keyframe, scaled_size
     from .probe import open_video, probe, scan_packets
     from .probe import time_base as stream_time_base
     from .scenes import detector_reach
@@ -154,13 +155,16 @@ def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None,
     if not segment_s > 0:
         raise ConfigError(f"segment_s must be positive, got {segment_s!r}")
     info = probe(path, keyframes=False)
+    if not decodes_from_any_keyframe(path):
+        raise SegmentMismatch(f"{path}: its stream carries decoder state that a segment started at a later keyframe "
+                              "would lack")
     with open_video(path) as (container, stream):
         first = next(container.decode(stream), None)
         if first is None or first.time is None:
             raise SegmentMismatch(f"{path}: frames without timestamps cannot be placed in segments")
         origin = first.time
         container.seek(0, stream=stream)
-        scan = scan_packets(container, stream)
+        scan = scan_packets(container, stream, path=path)
         if not scan.in_order:
             raise SegmentMismatch(f"{path}: timestamps are missing or go backwards, so segments cannot "
                                   "be placed by time")
@@ -355,13 +359,15 @@ def analyze_parallel(
         (see the module docstring), that single pass is run instead.
     """
     from . import cache as _cache
-    from .analysis import analyze
+    from .analysis import analyze, check_unchanged
+    from .probe import content_id
 
     config = config or AnalysisConfig()
     path = os.fspath(path)
     if not splittable(config):
         return analyze(path, config, cache=cache, progress=False)
-    if cache and (cached := _cache.load(path, config)) is not None:
+    content = content_id(path)  # before anything is read: the file the analysis describes
+    if cache and (cached := _cache.load(path, config, content=content)) is not None:
         return cached
     started = time.perf_counter()
     workers = workers or usable_cores()
@@ -374,8 +380,9 @@ def analyze_parallel(
         analysis = merge_segments(path, config, parts, elapsed_s=time.perf_counter() - started)
     except SegmentMismatch:
         return analyze(path, config, cache=cache, progress=False)
+    check_unchanged(path, content)
     if cache:
-        _cache.save(analysis)
+        _cache.save(analysis, content=content)
     return analysis
 
 

@@ -24,10 +24,11 @@ import numpy as np
 from ..checks import usable_cores
 from ..errors import ConfigError, VideoError
 from ..probe import probe
+from ._carried import decodes_from_any_keyframe
 from ._common import Chunk, RateGate, read_ahead, scaled_size
 
-__all__ = ["BACKEND_NAMES", "Chunk", "FrameStream", "RateGate", "iter_chunks", "read_ahead", "read_frames",
-           "resolve_backend", "scaled_size"]
+__all__ = ["BACKEND_NAMES", "Chunk", "FrameStream", "RateGate", "decodes_from_any_keyframe", "iter_chunks",
+           "read_ahead", "read_frames", "resolve_backend", "scaled_size"]
 
 BACKEND_NAMES = ("pyav", "decord")
 

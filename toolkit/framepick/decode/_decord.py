@@ -11,7 +11,8 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..errors import VideoError, ffmpeg_log_shown
-from ..probe import check_not_truncated
+from ..probe import check_not_truncated, local_url
+from ._carried import decodes_from_any_keyframe, frame_threads
 from ._common import Chunk, output_size
 
 __all__ = ["decord_chunks", "decord_reader"]
@@ -21,6 +22,7 @@ def decord_reader(path: str | os.PathLike, *, width: int, height: int, threads: 
     """A ``decord.VideoReader`` of ``path`` giving upright RGB frames of ``width`` x ``height``.
 
     decord applies the rotation metadata itself, and its ``width``/``height`` are display sizes.
+    ``path`` is always a local file, whatever its name (:func:`framepick.probe.local_url`).
     """
     import decord  # heavy; only this module imports it
 
@@ -28,7 +30,9 @@ def decord_reader(path: str | os.PathLike, *, width: int, height: int, threads: 
     decord.logging.set_level(decord.logging.WARNING if shown else decord.logging.QUIET)
     try:
         with _native_stderr_silenced(not shown):
-            return decord.VideoReader(os.fspath(path), ctx=decord.cpu(0), width=width, height=height,
+            # decord hands the name to FFmpeg's avformat_open_input as it is, so the ``file:`` URL
+            # keeps a name like ``concat:a.mp4`` from being read as a protocol (as PyAV's open does)
+            return decord.VideoReader(local_url(path), ctx=decord.cpu(0), width=width, height=height,
                                       num_threads=threads)
     except decord.DECORDError as exc:
         raise VideoError(path, f"decord cannot open it: {_first_line(exc)}") from exc
@@ -68,6 +72,12 @@ def decord_chunks(
 ) -> Generator[Chunk, None, None]:
     """Decode ``path`` with decord in ``get_batch`` calls of ``chunk_frames`` kept frames.
 
+    decord seeks to the keyframe before a kept frame that is not next, and its decoder may then
+    lack state the stream carries in its first packet only (:mod:`._carried`): such a stream
+    (not :func:`._carried.decodes_from_any_keyframe`) is read every frame up to the last kept
+    one, in order (by one thread where frame threads do not decode it reliably:
+    :func:`._carried.frame_threads`).
+
     Parameters
     ----------
     display_size : (int, int)
@@ -81,17 +91,19 @@ def decord_chunks(
     import decord
 
     width, height = output_size(*display_size, size)
-    reader = decord_reader(path, width=width, height=height, threads=threads)
+    reader = decord_reader(path, width=width, height=height, threads=frame_threads(path, threads))
     times = reader.get_frame_timestamp(range(len(reader)))[:, 0]
     if np.any(np.diff(times) <= 0):
         raise VideoError(path, "timestamps go backwards (joined recordings?): decord cannot order the frames")
     times_s = times - times[0]
     candidates = reader.get_key_indices() if keyframes_only else range(len(times_s))
     kept = np.asarray([i for i in candidates if keep(i, float(times_s[i]))], dtype=np.int64)
+    in_order = None if decodes_from_any_keyframe(path) else _InOrder(reader)
+    errors = (decord.DECORDError, RuntimeError)  # a seek fails: RuntimeError
     start = 0
     for first in range(0, len(kept), chunk_frames):
         indices = kept[first:first + chunk_frames]
-        frames = _read_batch(reader, indices, (decord.DECORDError, RuntimeError))  # a seek fails: RuntimeError
+        frames = in_order(indices, errors) if in_order else _read_batch(reader, indices, errors)
         if len(frames) and frames.shape[1:] != (height, width, 3):  # decord 0.6 on some rotated files
             raise VideoError(path, f"decord gave {frames.shape[2]}x{frames.shape[1]} pictures with "
                                    f"{frames.shape[3]} channels where {width}x{height} RGB was asked for")
@@ -110,6 +122,31 @@ def decord_chunks(
         start = end
 
 
+class _InOrder:
+    """Frames of a decord reader that never seeks: it decodes and converts every frame up to the
+    last one asked for (indices increasing, from call to call too). Its ``skip_frames`` does not
+    serve: the frames after it differ from an in-order decode's."""
+
+    def __init__(self, reader) -> None:
+        self.reader = reader
+        self.position = 0  # index of the frame ``reader.next()`` decodes
+
+    def __call__(self, indices: np.ndarray, error: tuple[type[Exception], ...]) -> np.ndarray:
+        """Frames at ``indices``; on a decode error, or where the frames end early (decord's
+        ``next`` raises StopIteration), those before the first one that fails."""
+        frames = []
+        ends: tuple[type[BaseException], ...] = (*error, StopIteration)
+        try:
+            for index in indices.tolist():
+                for _ in range(self.position, index):
+                    self.reader.next()
+                frames.append(self.reader.next().asnumpy())
+                self.position = index + 1
+        except ends:
+            pass
+        return _stacked(frames)
+
+
 def _read_batch(reader, indices: np.ndarray, error: tuple[type[Exception], ...]) -> np.ndarray:
     """Frames at ``indices``; on a decode error, the frames before the first one that fails."""
     try:
@@ -121,7 +158,11 @@ def _read_batch(reader, indices: np.ndarray, error: tuple[type[Exception], ...])
                 frames.append(reader[int(index)].asnumpy())
             except error:
                 break
-        return np.stack(frames) if frames else np.empty((0, 0, 0, 3), np.uint8)
+        return _stacked(frames)
+
+
+def _stacked(frames: list[np.ndarray]) -> np.ndarray:
+    return np.stack(frames) if frames else np.empty((0, 0, 0, 3), np.uint8)
 
 
 def _first_line(exc: Exception) -> str:

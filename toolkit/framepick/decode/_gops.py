@@ -33,6 +33,7 @@ from typing import Any, Literal
 import av
 
 from ..probe import open_video
+from ._carried import carried_state, with_carried
 
 __all__ = ["SkipMode", "decode_gops", "decode_packet", "gops_ahead", "nonref_skip"]
 
@@ -60,7 +61,8 @@ def decode_gops(
     Parameters
     ----------
     path : str
-        The video, opened once more by every worker for its decoder.
+        The video, opened once more by every worker for its decoder. The state its stream carries
+        once (:func:`._carried.carried_state`) goes in front of each later GOP's first packet.
     packets : iterator of av.Packet
         The stream's packets in decoding order, the first a keyframe.
     workers : int
@@ -95,7 +97,7 @@ def decode_gops(
             thread.start()
         pending: list[Future] = []
         try:
-            for job in _jobs(packets, needed_pts):
+            for job in _jobs(packets, needed_pts, carried_state(path)):
                 result: Future = Future()
                 jobs.put((job, result))
                 pending.append(result)
@@ -132,20 +134,26 @@ class _Job:
     """Timestamps of frames decoded here that another job hands out: this GOP's leading frames
     (the job before decodes them right), the next GOP's keyframe and its other frames."""
 
+    def carrying(self, carried: bytes) -> _Job:
+        """This job with ``carried`` (decoder state) in front of its first packet."""
+        return _Job([with_carried(self.packets[0], carried), *self.packets[1:]], self.handed_out_elsewhere)
 
-def _jobs(packets: Iterator[av.Packet], needed_pts: frozenset[int] | None) -> Generator[_Job, None, None]:
-    """One job per GOP, in decoding order; with ``needed_pts``, only jobs handing out a needed
-    frame, each up to its last needed packet."""
+
+def _jobs(packets: Iterator[av.Packet], needed_pts: frozenset[int] | None,
+          carried: bytes = b"") -> Generator[_Job, None, None]:
+    """One job per GOP, in decoding order, each after the first with ``carried`` in front; with
+    ``needed_pts``, only jobs handing out a needed frame, each up to its last needed packet."""
     gops = _gops(packets)
     gop, leading = next(gops, None), frozenset[int]()
+    first = True
     while gop is not None:
         following = next(gops, None)
         tail, leading_next = _leading_part(following or [])
         elsewhere = leading | (frozenset(packet.pts for packet in tail if packet.pts is not None) - leading_next)
         job = _needed(_Job(gop + tail, elsewhere), needed_pts)
         if job is not None:
-            yield job
-        gop, leading = following, leading_next
+            yield job if first else job.carrying(carried)
+        gop, leading, first = following, leading_next, False
 
 
 def _gops(packets: Iterator[av.Packet]) -> Generator[list[av.Packet], None, None]:

@@ -27,6 +27,7 @@ from ..probe import (
     stamps_s,
     time_base,
 )
+from ._carried import frame_threads, gops_decode_alone
 from ._common import Chunk, ChunkBuilder, output_size, read_ahead
 from ._gops import SkipMode, decode_gops, decode_packet, gops_ahead, nonref_skip
 
@@ -141,7 +142,7 @@ def pyav_chunks(
     if seek_pts is not None and (keyframes_only or reference_only):
         raise VideoError(path, "a keyframes or reference-frames pass starts at the beginning")
     with open_video(path) as (container, stream):
-        configure(stream, threads=threads)
+        configure(path, stream, threads=threads)
         builder = ChunkBuilder(chunk_frames=chunk_frames)
         decoded, convert = _timed_frames(path, container, stream, size=size, keep_factory=keep_factory,
                                          threads=threads, keyframes_only=keyframes_only,
@@ -165,12 +166,14 @@ def pyav_chunks(
         check_not_truncated(path, decoded_s, declared_duration_s(container, stream), what="frames")
 
 
-def configure(stream, *, threads: int) -> None:
-    """Decoder threads. The deblocking filter stays on: skipping it makes pictures drift from
-    the true decode through each GOP, so keyframes look like changes (false cuts)."""
+def configure(path, stream, *, threads: int) -> None:
+    """Decoder threads of ``path`` 's ``stream`` (fewer where frame threads would not give one
+    decoder's pictures: :func:`._carried.frame_threads`). The deblocking filter stays on: skipping
+    it makes pictures drift from the true decode through each GOP, so keyframes look like changes
+    (false cuts)."""
     context = stream.codec_context
     context.thread_type = "AUTO"
-    context.thread_count = threads
+    context.thread_count = frame_threads(path, threads)
 
 
 def all_timed(stream, frames: Iterator[av.VideoFrame],
@@ -238,12 +241,13 @@ def _gop_plan(path, scaler: Scaler, scan: PacketScan, *, workers: int) -> tuple[
     """``((width, height), ahead)`` for decoding the GOPs side by side: the size of the scaled
     frames (fixed by the first frame, as ``scaler`` fixes it) and the GOPs to decode ahead
     (:func:`._gops.gops_ahead`); None where they cannot be (not :attr:`~framepick.probe.PacketScan.splits_into_gops`,
-    too long for memory, no decodable first frame)."""
+    a codec whose GOPs may not decode alone (:func:`._carried.gops_decode_alone`), too long for
+    memory, no decodable first frame)."""
     if not scan.splits_into_gops:
         return None
     with open_video(path) as (container, stream):
         first = next(decoded_frames(path, container, stream), None)
-    if first is None:
+    if first is None or not gops_decode_alone(stream.codec_context.name):
         return None
     width, height = scaler.output_size(first)
     ahead = gops_ahead(workers, scan.longest_gop * width * height * 3)

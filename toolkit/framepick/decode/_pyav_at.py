@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import VideoError
 from ..probe import open_video, scan_file, time_base
+from ._carried import gops_decode_alone
 from ._gops import decode_gops, gops_ahead, nonref_skip
 from ._pyav import Scaler, all_timed, configure, decoded_frames
 
@@ -58,7 +59,7 @@ def pyav_frames_at(
     rest = frozenset(int(i) for i in wanted if i > done)
     last = max(rest, default=-1)
     with open_video(path) as (container, stream):
-        configure(stream, threads=threads)
+        configure(path, stream, threads=threads)
         scaler = Scaler(stream, size)
         for index, time_s, frame in all_timed(stream, decoded_frames(path, container, stream)):
             if index in rest:
@@ -74,13 +75,13 @@ class _LostTrack(Exception):
 def _gops_ahead(path, wanted: np.ndarray, keyframes: np.ndarray, *, size, workers: int) -> int:
     """GOPs to decode ahead (:func:`._gops.gops_ahead` of the most wanted frames a GOP holds, at
     ``size``), or 0 where they cannot be decoded side by side
-    (:attr:`framepick.probe.PacketScan.splits_into_gops`)."""
+    (:attr:`framepick.probe.PacketScan.splits_into_gops`, :func:`._carried.gops_decode_alone`)."""
     scan = scan_file(path)
     if not scan.splits_into_gops:
         return 0
     with open_video(path) as (container, stream):
         first = next(decoded_frames(path, container, stream), None)
-    if first is None:
+    if first is None or not gops_decode_alone(stream.codec_context.name):
         return 0
     width, height = Scaler(stream, size).output_size(first)
     most_in_a_gop = int(np.bincount(np.searchsorted(keyframes, wanted, side="right")).max())
@@ -124,7 +125,7 @@ def _gop_frames_at(path, wanted, *, size, workers: int, ahead: int, frame_times_
 
 def _seeking_frames_at(path, wanted, *, size, threads, frame_times_s, keyframes):
     with open_video(path) as (container, stream):
-        configure(stream, threads=threads)
+        configure(path, stream, threads=threads)
         scaler = Scaler(stream, size)
         seconds_per_tick = float(stream.time_base)
         first = decoded_frames(path, container, stream)
