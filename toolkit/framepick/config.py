@@ -161,6 +161,23 @@ class AnalysisConfig:
             raise ConfigError(f"unknown analysis settings: {sorted(unknown)}")
         return cls(**data)
 
+    def with_overrides(self, **settings: Any) -> AnalysisConfig:
+        """A copy with some settings replaced, checked as the TOML file's are (the detector is
+        built once with its parameters).
+
+        Another ``detector`` drops the parameters of the one it replaces; ``detector_params`` are
+        added to the ones kept.
+        """
+        if not settings:
+            return self
+        detector = settings.get("detector", self.detector)
+        params = dict(self.detector_params) if detector == self.detector else {}
+        params.update(settings.pop("detector_params", None) or {})
+        config = dataclasses.replace(self, **settings, detector_params=params)
+        if (config.detector, config.detector_params) != (self.detector, self.detector_params):
+            config = _analysis_config(config.to_dict())
+        return config
+
     def key(self) -> str:
         """Canonical JSON of the settings that change the result (``threads`` does not)."""
         data = self.to_dict()

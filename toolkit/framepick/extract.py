@@ -193,7 +193,7 @@ def _manifest(analysis: Analysis, selection: Selection, *, video_id: str, size: 
         },
         "decoder": decoder,
         "analysis": {"decoder": analysis.decoder, **_without_threads(analysis.config.to_dict())},
-        "strategy": {"name": selection.strategy, **selection.params},
+        "strategy": _strategy_entry(selection),
         "config_hash": config_hash,
         "output": {**output.to_dict(), "width": size[0], "height": size[1]},
         "frames": [
@@ -207,6 +207,16 @@ def _manifest(analysis: Analysis, selection: Selection, *, video_id: str, size: 
                             options=output.qwen_options()),
         "qwen_inputs": _qwen_inputs(analysis, selection, times_s),
     }
+
+
+def _strategy_entry(selection: Selection) -> dict[str, Any]:
+    """The strategy and its parameters, an explicit ``frames`` replaced by the count written: the
+    budget is rounded to a multiple of ``multiple_of`` as qwen-vl-utils rounds it (3 -> 4) and
+    capped by the video's frames, and novelty or pairs may give fewer."""
+    params = dict(selection.params)
+    if params.get("frames") is not None:
+        params["frames"] = len(selection.indices)
+    return {"name": selection.strategy, **params}
 
 
 def _qwen_inputs(analysis: Analysis, selection: Selection, times_s: np.ndarray) -> dict[str, Any]:

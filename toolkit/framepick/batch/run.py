@@ -24,7 +24,7 @@ from ..checks import usable_cores
 from ..config import JobConfig, config_hash
 from ..errors import ConfigError
 from ..outdir import STATUS_FILE, clean_staging, locked, prepare, video_ids
-from .task import VideoTask
+from .task import VideoTask, counted
 
 __all__ = ["EXECUTORS", "VIDEO_EXTENSIONS", "BatchSummary", "find_videos", "run_batch"]
 
@@ -46,30 +46,36 @@ def find_videos(inputs: Iterable[str | os.PathLike]) -> list[Path]:
     from the list's folder); anything else is taken as a video, even if it does not exist (it
     then fails in the batch with the reason).
     """
-    found: dict[str, Path] = {}
+    return [path for path, _ in _named_videos(inputs)]
+
+
+def _named_videos(inputs: Iterable[str | os.PathLike]) -> list[tuple[Path, str | None]]:
+    """:func:`find_videos`, each video with ``"<list file>:<line>"`` if a list named it first."""
+    found: dict[str, tuple[Path, str | None]] = {}
     for item in inputs:
-        for path in _expand(Path(item)):
-            found.setdefault(os.path.abspath(path), path)
+        for path, listed_at in _expand(Path(item)):
+            found.setdefault(os.path.abspath(path), (path, listed_at))
     return list(found.values())
 
 
-def _expand(path: Path) -> Generator[Path, None, None]:
+def _expand(path: Path) -> Generator[tuple[Path, str | None], None, None]:
     if path.is_dir():
         for root, folders, files in os.walk(path):
             folders[:] = sorted(f for f in folders if not f.startswith("."))
-            yield from (Path(root) / f for f in sorted(files) if Path(f).suffix.lower() in VIDEO_EXTENSIONS)
+            yield from ((Path(root) / f, None) for f in sorted(files)
+                        if Path(f).suffix.lower() in VIDEO_EXTENSIONS)
     elif path.suffix.lower() in LIST_EXTENSIONS and path.is_file():
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             cause = "not a UTF-8 text file" if isinstance(exc, UnicodeDecodeError) else exc.strerror
             raise ConfigError(f"{path}: cannot read the list of videos ({cause})") from None
-        for line in text.splitlines():
+        for number, line in enumerate(text.splitlines(), start=1):
             line = line.split("#", 1)[0].strip()
             if line:
-                yield path.parent / Path(line).expanduser()
+                yield path.parent / Path(line).expanduser(), f"{path}:{number}"
     else:
-        yield path
+        yield path, None
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,7 @@ class BatchSummary:
     def __str__(self) -> str:
         counts = ", ".join(f"{n} {status}" for status, n in self.counts.items())
         stopped = " (interrupted)" if self.interrupted else ""
-        return (f"{self.videos} videos: {counts} in {self.elapsed_s:.1f} s{stopped}; "
+        return (f"{counted(self.videos, 'video')}: {counts} in {self.elapsed_s:.1f} s{stopped}; "
                 f"status lines in {self.status_path}")
 
 
@@ -130,6 +136,7 @@ def run_batch(
     threads: int | None = None,
     executor: str = "local",
     force: bool = False,
+    cache: bool = True,
     progress: bool | None = None,
     on_event: Callable[[str, dict[str, Any]], None] | None = None,
     ray_address: str | None = None,
@@ -155,6 +162,8 @@ def run_batch(
         Where the videos are processed (see the module docstring).
     force : bool
         Redo videos whose output is already up to date.
+    cache : bool
+        Read and write the analysis cache.
     progress : bool, optional
         Progress bar over videos on stderr; default: when stderr is a terminal.
     on_event : callable (kind, data), optional
@@ -192,15 +201,17 @@ def run_batch(
     for name, value in (("workers", workers), ("threads", threads)):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
-    paths = find_videos(inputs)
-    if not paths:
+    named = _named_videos(inputs)
+    if not named:
         raise ConfigError("no videos found in the inputs")
     out_dir = prepare(out_dir)
+    paths = [path for path, _ in named]
     workers = min(workers or usable_cores(), len(paths))
     threads = threads or max(1, usable_cores() // workers)
     digest = config_hash(config)
     tasks = [VideoTask(path=str(p), video_id=i, out_dir=str(out_dir), config=config, config_hash=digest,
-                       force=force, threads=threads) for p, i in zip(paths, video_ids(paths))]
+                       force=force, threads=threads, cache=cache, listed_at=listed_at)
+             for (p, listed_at), i in zip(named, video_ids(paths))]
     status_path = out_dir / STATUS_FILE
     results: list[dict[str, Any]] = []
     interrupted = False

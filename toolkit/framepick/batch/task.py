@@ -20,15 +20,17 @@ from ..extract import MANIFEST_NAME, finished_manifest
 from ..outdir import clean_staging
 from ..probe import content_id
 
-__all__ = ["VideoTask", "process_video", "status_line", "worker_lost", "time_limit_s", "warm_worker",
-           "warm_kernels"]
+__all__ = ["VideoTask", "process_video", "status_line", "status_text", "counted", "worker_lost", "time_limit_s",
+           "warm_worker", "warm_kernels"]
 
 
 @dataclass(frozen=True)
 class VideoTask:
     """One video of a batch: where it is, where it goes, how.
 
-    ``threads`` caps the decoder and kernel threads of the worker that runs it.
+    ``threads`` caps the decoder and kernel threads of the worker that runs it; ``cache`` reads and
+    writes the analysis cache; ``listed_at`` is ``"<list file>:<line>"`` for a video named by a
+    line of a list of paths (None for one named directly or found in a folder).
     """
 
     path: str
@@ -38,15 +40,37 @@ class VideoTask:
     config_hash: str
     force: bool = False
     threads: int = 1
+    cache: bool = True
+    listed_at: str | None = None
 
 
 def status_line(task: VideoTask, status: str, *, seconds: float, frames: int = 0,
                 **fields: Any) -> dict[str, Any]:
     """The status record of one video: ``video``, ``id``, ``status`` (``"ok"``, ``"skipped"`` or
     ``"failed"``), ``frames`` written, ``seconds`` taken (wall clock, rounded to ms), then
-    ``fields`` (``manifest`` or ``reason``; ``segments`` from the Ray executor)."""
+    ``fields`` (``manifest`` or ``reason``; ``segments`` from the Ray executor), and ``listed_at``
+    for a video named by a line of a list file."""
+    listed = {} if task.listed_at is None else {"listed_at": task.listed_at}
     return {"video": task.path, "id": task.video_id, "status": status, "frames": frames,
-            "seconds": round(seconds, 3), **fields}
+            "seconds": round(seconds, 3), **fields, **listed}
+
+
+def status_text(line: dict[str, Any]) -> str:
+    """A :func:`status_line` for a person, e.g. ``"ok       talk: 32 frames (41.0 s)"``; a failed
+    video named by a line of a list file is named by that line:
+    ``"failed   videos.txt:3: talk.mp4: file not found (0.0 s)"``."""
+    if line["status"] != "failed":
+        what, detail = line["id"], counted(line["frames"], "frame")
+    elif "listed_at" in line:
+        what, detail = f"{line['listed_at']}: {line['video']}", line["reason"]
+    else:
+        what, detail = line["id"], line["reason"]
+    return f"{line['status']:8} {what}: {detail} ({line['seconds']:.1f} s)"
+
+
+def counted(number: int, noun: str) -> str:
+    """``"1 video"``, ``"2 videos"``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def process_video(task: VideoTask, report: Callable[[float], None] | None = None,
@@ -78,7 +102,7 @@ def process_video(task: VideoTask, report: Callable[[float], None] | None = None
 
                 report(probe(task.path, keyframes=False).duration_s)
             path = sample(task.path, out_dir=task.out_dir, config=task.config, video_id=task.video_id,
-                          analysis=analysis, threads=task.threads, progress=False)
+                          analysis=analysis, cache=task.cache, threads=task.threads, progress=False)
             manifest, status = json.loads(path.read_text()), "ok"
     except Exception as exc:  # noqa: BLE001 - one bad video must not end the batch
         return status_line(task, "failed", seconds=time.perf_counter() - started, reason=_failure_reason(exc))
@@ -118,9 +142,21 @@ def _up_to_date(task: VideoTask) -> dict[str, Any] | None:
 
 
 def warm_worker() -> None:
-    """Run once in every worker: import what a video needs and load the compiled kernels."""
+    """Run once in every worker: import what a video needs and load the compiled kernels.
+
+    tqdm is given a thread lock: its default one holds a named semaphore, created with the
+    worker's first (hidden) progress bar, that a worker killed mid-video (time limit, Ctrl-C,
+    SIGTERM) never releases, and multiprocessing's resource tracker then warns of "leaked
+    semaphore objects" when the batch ends. A worker shows no progress bar: a thread lock will do.
+    """
+    import threading
+
+    from tqdm import tqdm
+
     from .. import pipeline, probe  # noqa: F401
     from ..scenes import make_detector
+
+    tqdm.set_lock(threading.RLock())
 
     make_detector("adaptive")
     warm_kernels()
