@@ -257,3 +257,58 @@ def write_old_x264(path: Path, *, frames: int = 90, gop: int = 30) -> None:
     old = b"x264 - core 150"
     assert version is not None and data.count(b"x264 - core") == 1 and len(version.group(0)) == len(old)
     path.write_bytes(data.replace(version.group(0), old))  # the same length: the MP4's sizes still hold
+
+
+def ffmpeg_exe() -> str:
+    """The ``ffmpeg`` command-line binary bundled with imageio-ffmpeg (a test extra): the reference
+    for what FFmpeg's own tools give."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def write_oriented(path: Path, *, rotation: float = 0, hflip: bool = False, vflip: bool = False,
+                   frames: int = 3, width: int = 48, height: int = 32) -> None:
+    """A lossless H.264 MP4 (4:4:4) of ``frames`` frames stored ``width`` x ``height``, its display
+    matrix set by PyAV: ``rotation`` degrees counter-clockwise (any angle), then mirrored
+    left-right (``hflip``) and top-bottom (``vflip``)."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv444p"
+        stream.options = {"qp": "0"}
+        stream.set_display_rotation(rotation, hflip=hflip, vflip=vflip)
+        for index in range(frames):
+            picture = scene_frame(index, index, width=width, height=height)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        container.mux(stream.encode())
+
+
+def write_with_display_flags(source: Path, target: Path, *args: str) -> None:
+    """``source`` copied (no re-encoding) by the ffmpeg binary into ``target`` with the display
+    options ``args`` set on its input, e.g. ``"-display_rotation", "270", "-display_hflip"``."""
+    import subprocess
+
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *args, "-i", str(source), "-c", "copy", str(target)],
+                   check=True)
+
+
+def write_edit_list_cut(source: Path, target: Path, *, start_s: float) -> None:
+    """``source`` (an MP4) cut at ``start_s`` seconds without re-encoding, by the ffmpeg binary: the
+    MP4 keeps the GOP the cut falls in and an edit list that hides its frames before the cut."""
+    import subprocess
+
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-ss", str(start_s), "-i", str(source), "-c", "copy",
+                    str(target)], check=True)
+
+
+def write_mid_gop_ts(source: Path, target: Path, *, drop_packets: int) -> None:
+    """``source``'s video stream remuxed by PyAV into the MPEG-TS ``target`` without its first
+    ``drop_packets`` packets (decoding order): a stream that starts mid-GOP, as a broadcast
+    recording or a TS cut anywhere does."""
+    with av.open(str(source)) as reading, av.open(str(target), "w", format="mpegts") as writing:
+        stream = writing.add_stream_from_template(reading.streams.video[0])
+        packets = (p for p in reading.demux(reading.streams.video[0]) if p.dts is not None)
+        for number, packet in enumerate(packets):
+            if number >= drop_packets:
+                packet.stream = stream
+                writing.mux(packet)

@@ -1,8 +1,11 @@
 """What a video file is, before anything is decoded in bulk.
 
 :func:`probe` opens the file with PyAV (FFmpeg), picks the video stream FFmpeg itself would pick,
-decodes the first frame (to prove the stream decodes and to read its rotation) and, optionally,
-reads every packet header (no decoding) for the frame count, timestamps and keyframes.
+decodes the first frame (to prove the stream decodes and to read its display matrix: rotation and
+flips) and, optionally, reads every packet header (no decoding) for the frame count, timestamps and
+keyframes. Frames are the ones FFmpeg's decoder hands out, as ``ffmpeg -i f -f null -`` counts them
+(not the packets an edit list discards, nor those before the first keyframe that do not decode),
+shown as the ``ffmpeg`` command line shows them (its autorotate: :func:`upright_filters`).
 Anything that makes the file unusable raises :class:`~framepick.errors.VideoError` naming the file
 and the cause.
 """
@@ -11,13 +14,14 @@ from __future__ import annotations
 
 import errno
 import functools
+import math
 import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import av
 import numpy as np
@@ -26,7 +30,8 @@ from .errors import VideoError, ffmpeg_log_shown
 from .types import VideoInfo
 
 __all__ = ["probe", "probe_timing", "content_id", "frame_rate", "open_video", "absolute_path", "local_url",
-           "default_video_stream", "display_rotation", "sample_aspect_ratio", "display_width", "scan_packets",
+           "default_video_stream", "display_rotation", "display_matrix", "display_angle", "upright_filters",
+           "display_filters", "swaps_sides", "Filters", "sample_aspect_ratio", "display_width", "scan_packets",
            "scan_file", "PacketScan", "declared_duration_s", "check_not_truncated", "stamps_s", "file_identity"]
 
 # FFmpeg demuxers that open other files or URLs named inside the file (playlists, manifests, image
@@ -152,9 +157,84 @@ def video_stream_count(container: av.container.InputContainer) -> int:
     return sum(1 for s in container.streams.video if not int(s.disposition) & attached)
 
 
+Filters = tuple[tuple[str, str], ...]
+"""FFmpeg video filters as ``(name, arguments)`` pairs, in the order they are applied."""
+
+
 def display_rotation(frame: av.VideoFrame) -> int:
-    """Counter-clockwise rotation in degrees (0, 90, 180 or 270) that shows ``frame`` upright."""
+    """Counter-clockwise rotation in degrees (0, 90, 180 or 270) of ``frame`` 's display matrix
+    (a mirrored picture's flips aside: :func:`upright_filters` shows it as FFmpeg does)."""
     return int(round(frame.rotation / 90.0)) % 4 * 90
+
+
+def display_matrix(frame: av.VideoFrame) -> np.ndarray | None:
+    """``frame`` 's display matrix (FFmpeg's ``AV_FRAME_DATA_DISPLAYMATRIX``: int32, shape (9,), a
+    3x3 matrix row by row, 16.16 fixed point but for the last column), or None where it has none.
+    Decoders attach the stream's matrix to every frame."""
+    side_data: Any = frame.side_data  # PyAV's stubs know one kind of side data
+    if "DISPLAYMATRIX" not in side_data:
+        return None
+    data = side_data["DISPLAYMATRIX"]
+    return np.frombuffer(bytes(data), dtype=np.int32, count=9).copy() if data.buffer_size >= 9 * 4 else None
+
+
+def _c_round(value: float) -> float:
+    """C's ``round``: halves away from zero (Python's ``round`` takes them to the even side)."""
+    return math.copysign(math.floor(abs(value) + 0.5), value)
+
+
+def display_angle(matrix: np.ndarray) -> float:
+    """Clockwise rotation of display ``matrix`` (see :func:`display_matrix`) in whole degrees in
+    [0, 360), as the ``ffmpeg`` command line reads it (fftools' ``get_rotation`` of FFmpeg's
+    ``av_display_rotation_get``); 0 for a degenerate matrix."""
+    a, b, c, d = (float(matrix[i]) for i in (0, 1, 3, 4))
+    scale_x, scale_y = math.hypot(a, c), math.hypot(b, d)
+    if scale_x == 0 or scale_y == 0:
+        return 0.0
+    theta = _c_round(math.degrees(math.atan2(b / scale_y, a / scale_x)))
+    return theta - 360 * math.floor(theta / 360 + 0.9 / 360)
+
+
+def upright_filters(frame: av.VideoFrame) -> Filters:
+    """The filters the ``ffmpeg`` command line (its ``autorotate``) puts before everything else to
+    show ``frame`` as its whole display matrix says, rotation and flips: a transpose (which swaps
+    width and height), ``hflip`` / ``vflip``, or ``rotate`` for an angle off the right angles (the
+    picture keeps its size). Empty for a picture stored upright."""
+    matrix = display_matrix(frame)
+    if matrix is None:
+        return ()
+    theta = display_angle(matrix)
+    if abs(theta - 90) < 1:
+        return (("transpose", "cclock_flip" if matrix[3] > 0 else "clock"),)
+    if abs(theta - 180) < 1:
+        return tuple((name, "") for name, flipped in (("hflip", matrix[0] < 0), ("vflip", matrix[4] < 0)) if flipped)
+    if abs(theta - 270) < 1:
+        return (("transpose", "clock_flip" if matrix[3] < 0 else "cclock"),)
+    if abs(theta) > 1:
+        return (("rotate", f"{theta:f}*PI/180"),)
+    return (("vflip", ""),) if matrix[4] < 0 else ()
+
+
+def swaps_sides(filters: Filters) -> bool:
+    """Whether ``filters`` (:func:`upright_filters`) show the picture with width and height swapped."""
+    return any(name == "transpose" for name, _ in filters)
+
+
+def display_filters(path: str | os.PathLike) -> Filters:
+    """:func:`upright_filters` of the first frame of ``path`` 's default video stream (empty where
+    no frame decodes).
+
+    Raises
+    ------
+    VideoError
+        As :func:`open_video`, or the stream does not decode.
+    """
+    with open_video(path) as (container, stream):
+        try:
+            first = next(container.decode(stream), None)
+        except av.error.FFmpegError as exc:
+            raise VideoError(path, f"video stream does not decode: {exc.strerror}") from exc
+    return () if first is None else upright_filters(first)
 
 
 def sample_aspect_ratio(stream: av.VideoStream) -> Fraction:
@@ -164,9 +244,9 @@ def sample_aspect_ratio(stream: av.VideoStream) -> Fraction:
 
 
 def display_width(stored_width: int, sar: Fraction) -> int:
-    """Width in pixels of a picture ``stored_width`` wide shown with pixel aspect ``sar`` (as
-    ffmpeg's ``scale=iw*sar:ih``, rounded to an even number when stretched)."""
-    return stored_width if sar == 1 else max(2, 2 * round(stored_width * sar / 2))
+    """Width in pixels of a picture ``stored_width`` wide shown with pixel aspect ``sar``: as
+    ffmpeg's ``scale=iw*sar:ih`` gives it (the product's whole part), at least 1."""
+    return stored_width if sar == 1 else max(1, math.floor(stored_width * sar))
 
 
 IDENTITY_BLOCKS, IDENTITY_BLOCK_BYTES = 17, 1 << 16  # sampled: 1 MiB read whatever the size
@@ -277,6 +357,7 @@ def _probe(path: str | os.PathLike, *, keyframes: bool) -> tuple[VideoInfo, Pack
     with open_video(path) as (container, stream):
         first = _first_frame(os.fspath(path), container, stream)
         rotation = display_rotation(first)
+        swapped = swaps_sides(upright_filters(first))
         fps = frame_rate(stream)
         if keyframes:
             scan = scan_file(path)
@@ -294,7 +375,7 @@ def _probe(path: str | os.PathLike, *, keyframes: bool) -> tuple[VideoInfo, Pack
         coded_w, coded_h = first.width, first.height
         sar = sample_aspect_ratio(stream)
         shown_w = display_width(coded_w, sar)
-        width, height = (coded_h, shown_w) if rotation in (90, 270) else (shown_w, coded_h)
+        width, height = (coded_h, shown_w) if swapped else (shown_w, coded_h)
         info = VideoInfo(
             path=absolute_path(path),
             frames=frames,
@@ -345,6 +426,9 @@ class PacketScan(NamedTuple):
     GOPs from the start (decoded side by side: :mod:`framepick.decode._gops`)."""
     longest_gop: int = 0
     """Packets from a keyframe up to the next one (decoding order), the most of any GOP."""
+    hidden: int = 0
+    """Packets of the stream whose frames the decoder does not hand out, so not listed: an edit
+    list's discarded ones, the lead of a stream cut mid-GOP (see :func:`scan_packets`)."""
 
     @property
     def splits_into_gops(self) -> bool:
@@ -404,13 +488,15 @@ def _packets(container, path: str | os.PathLike | None) -> Iterator[av.Packet]:
 
 
 def scan_packets(container, stream, *, path: str | os.PathLike | None = None) -> PacketScan:
-    """Read every packet header of the container from its current position (no decoding).
+    """Read every packet header of the container from its current position (no decoding, but for
+    the start of a stream cut mid-GOP: :func:`_shown`).
 
     Packets of every stream are read (so that :attr:`PacketScan.data_end_s` shows where the
-    file's data really ends); only ``stream`` 's are listed. A demuxing error names ``path``
+    file's data really ends); only ``stream`` 's are listed, and of those only the ones whose
+    frames FFmpeg's decoder hands out (:func:`_shown`). A demuxing error names ``path``
     (default: the absolute path the container opened).
     """
-    stamps, keys, durations, dts = [], [], [], []  # in decoding order
+    stamps, keys, durations, dts, discarded = [], [], [], [], []  # in decoding order
     start_s = (container.start_time or 0) / av.time_base
     data_end_s = None
     for packet in _packets(container, path):
@@ -425,6 +511,7 @@ def scan_packets(container, stream, *, path: str | os.PathLike | None = None) ->
         stamps.append(stamp)
         keys.append(packet.is_keyframe)
         durations.append(packet.duration or 0)
+        discarded.append(packet.is_discard)
         if packet.dts is not None:
             dts.append(packet.dts)
     if len(stamps) == 0:
@@ -434,16 +521,75 @@ def scan_packets(container, stream, *, path: str | os.PathLike | None = None) ->
         pts = np.round(np.arange(len(stamps)) * interval).astype(np.int64)
         return PacketScan(pts, np.asarray(keys, dtype=bool), float(len(stamps) * interval * stream.time_base),
                           data_end_s, False)
+    keys_decoded = np.asarray(keys, dtype=bool)
+    name = container.name.removeprefix("file:") if path is None else path
+    shown = _shown(name, stream.index, np.asarray(stamps, dtype=np.int64), keys_decoded,
+                   np.asarray(discarded, dtype=bool))
     jumps_back = bool(np.any(np.diff(np.asarray(dts, dtype=np.int64)) < 0))
-    order = np.argsort(np.asarray(stamps, dtype=np.int64), kind="stable")
+    order = np.flatnonzero(shown)[np.argsort(np.asarray(stamps, dtype=np.int64)[shown], kind="stable")]
+    if len(order) == 0:
+        return PacketScan(np.empty(0, np.int64), np.empty(0, bool), 0.0, data_end_s, True, hidden=len(stamps))
     pts = np.asarray(stamps, dtype=np.int64)[order]
     tail = durations[order[-1]] or (np.median(np.diff(pts)) if len(pts) > 1 else 0)
     span = float((pts[-1] - pts[0] + tail) * time_base(stream))
     declared_s = declared_duration_s(container, stream)
     overlong = declared_s is not None and span > OVERLONG_SHARE * declared_s + 1.0
-    keys_decoded = np.asarray(keys, dtype=bool)
     return PacketScan(pts, keys_decoded[order], span, data_end_s, not (jumps_back or overlong),
-                      *_gop_layout(keys_decoded))
+                      *_gop_layout(keys_decoded), hidden=len(stamps) - len(order))
+
+
+def _shown(path: str | os.PathLike, stream_index: int, stamps: np.ndarray, keys: np.ndarray,
+           discarded: np.ndarray) -> np.ndarray:
+    """Whether FFmpeg's decoder hands out the frame of each packet (bool, shape (n,); the packets'
+    ``stamps``, keyframe flags ``keys`` and discard flags ``discarded`` in decoding order), as
+    ``ffmpeg -i f -f null -`` and PyAV's ``container.decode()`` count frames.
+
+    Not the packets an edit list discards (MP4 cut without re-encoding: the GOP before the cut is
+    stored, its frames are decoded but not shown). Nor the frames before the first keyframe that
+    do not decode: a stream cut mid-GOP (an MPEG-TS cut anywhere) starts with packets predicted
+    from frames it lacks, which decoders drop (H.264 up to the keyframe or a recovery point), and
+    the leading frames of an open GOP may go too. Those lead packets, the ones decoded before the
+    first keyframe or after it in its GOP but shown before it, are few: a decoder of their own
+    decodes the stream up to the first keyframe's frame to see which of them it hands out. Most
+    streams have none. (Timestamps that start again later, in recordings joined end to end, are
+    not a lead.)
+    """
+    shown = ~discarded
+    key_positions = np.flatnonzero(keys)
+    if len(key_positions) == 0:
+        return shown  # no keyframe to decode up to: every frame counts
+    first_key, key_pts = int(key_positions[0]), int(stamps[key_positions[0]])
+    first_gop_end = int(key_positions[1]) if len(key_positions) > 1 else len(stamps)
+    position = np.arange(len(stamps))
+    lead = (position < first_key) | ((position < first_gop_end) & (stamps < key_pts))
+    if not np.any(lead & shown):
+        return shown
+    decoded = _decoded_before(path, stream_index, key_pts)
+    return shown if decoded is None else shown & (~lead | np.isin(stamps, list(decoded)))
+
+
+def _decoded_before(path: str | os.PathLike, stream_index: int, key_pts: int) -> set[int] | None:
+    """Timestamps of the frames the decoder of stream ``stream_index`` hands out before the frame
+    at ``key_pts`` (stream units), decoding from the start; None where a frame carries none.
+
+    Raises
+    ------
+    VideoError
+        The stream does not decode.
+    """
+    decoded: set[int] = set()
+    with open_video(path) as (container, _):
+        stream = next(s for s in container.streams.video if s.index == stream_index)
+        try:
+            for frame in container.decode(stream):
+                if frame.pts is None:
+                    return None
+                if frame.pts >= key_pts:
+                    break
+                decoded.add(frame.pts)
+        except av.error.FFmpegError as exc:
+            raise VideoError(path, f"video stream does not decode: {exc.strerror}") from exc
+    return decoded
 
 
 def _gop_layout(keys: np.ndarray) -> tuple[bool, int]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..checks import usable_cores
 from ..errors import ConfigError, VideoError
-from ..probe import probe
+from ..probe import display_filters, probe
 from ._carried import decodes_from_any_keyframe
 from ._common import Chunk, RateGate, read_ahead, scaled_size
 
@@ -31,6 +31,10 @@ __all__ = ["BACKEND_NAMES", "Chunk", "FrameStream", "RateGate", "decodes_from_an
            "read_ahead", "read_frames", "resolve_backend", "scaled_size"]
 
 BACKEND_NAMES = ("pyav", "decord")
+
+# The display transforms (:func:`framepick.probe.upright_filters`) decord applies as FFmpeg does:
+# none, and rotations by right angles. It shows a mirrored picture unmirrored.
+_DECORD_UPRIGHT = frozenset({(), (("transpose", "cclock"),), (("transpose", "clock"),), (("hflip", ""), ("vflip", ""))})
 
 
 def resolve_backend(backend: str) -> str:
@@ -83,6 +87,16 @@ class FrameStream:
 _END = object()
 
 
+def _check_decord_shows_ffmpegs_frames(path, *, video_streams: int) -> None:
+    """Raise :class:`VideoError` where decord would not show the frames as FFmpeg does: it cannot
+    choose among ``video_streams`` > 1, and shows a mirrored picture unmirrored."""
+    if video_streams > 1:
+        raise VideoError(path, f"decord cannot choose among {video_streams} video streams")
+    if display_filters(path) not in _DECORD_UPRIGHT:
+        raise VideoError(path, "decord cannot show the picture as FFmpeg does (mirrored, or rotated off the "
+                               "right angles)")
+
+
 def _backend_chunks(backend: str, path, *, size, keep_factory, threads, chunk_frames,
                     keyframes_only, reference_only=False, seek_pts=None, origin_s=None) -> Generator[Chunk, None, None]:
     if backend == "decord":
@@ -91,8 +105,7 @@ def _backend_chunks(backend: str, path, *, size, keep_factory, threads, chunk_fr
         from ._decord import decord_chunks
 
         info = probe(path, keyframes=False)
-        if info.video_streams > 1:
-            raise VideoError(path, f"decord cannot choose among {info.video_streams} video streams")
+        _check_decord_shows_ffmpegs_frames(path, video_streams=info.video_streams)
         # decord cannot skip frames: with reference_only it still decodes every one
         return decord_chunks(path, display_size=(info.width, info.height), declared_s=info.duration_s,
                              size=size, keep=keep_factory(),

@@ -15,28 +15,26 @@ import numpy as np
 
 from ..errors import VideoError
 from ..probe import (
+    TRUNCATED_SHARE,
+    Filters,
     PacketScan,
     check_not_truncated,
     declared_duration_s,
-    display_rotation,
     display_width,
     frame_rate,
     open_video,
     sample_aspect_ratio,
     scan_file,
     stamps_s,
+    swaps_sides,
     time_base,
+    upright_filters,
 )
 from ._carried import frame_threads, gops_decode_alone
 from ._common import Chunk, ChunkBuilder, output_size, read_ahead
 from ._gops import SkipMode, decode_gops, decode_packet, gops_ahead, nonref_skip
 
 __all__ = ["pyav_chunks", "Scaler", "configure", "decoded_frames", "all_timed"]
-
-# Filters that turn a frame stored with a counter-clockwise display rotation upright, as the
-# ffmpeg command line's autorotate does.
-_UPRIGHT = {0: (), 90: (("transpose", "cclock"),), 180: (("hflip", ""), ("vflip", "")),
-            270: (("transpose", "clock"),)}
 
 # Full-size decoded frames the decoder thread may hold ahead of the scaling (about 3 MB each at 1080p).
 _DECODED_AHEAD = 4
@@ -45,10 +43,13 @@ Item = TypeVar("Item")
 
 
 class Scaler:
-    """An FFmpeg filter graph (rotate, scale, convert to RGB) rebuilt whenever the input changes.
+    """An FFmpeg filter graph (show upright, scale, convert to RGB) rebuilt whenever the input
+    changes.
 
-    The output size is fixed by the first frame: should the stream change its resolution midway,
-    later frames are scaled to the same size, so every frame of a video has one shape.
+    A frame is shown upright as the ``ffmpeg`` command line shows it, from its whole display
+    matrix, rotation and flips (:func:`framepick.probe.upright_filters`). The output size is fixed
+    by the first frame: should the stream change its resolution midway, later frames are scaled
+    to the same size, so every frame of a video has one shape.
     """
 
     def __init__(self, stream: av.VideoStream, size: int | tuple[int, int] | None) -> None:
@@ -59,7 +60,7 @@ class Scaler:
         self._out_size: tuple[int, int] | None = None
 
     def __call__(self, frame: av.VideoFrame) -> np.ndarray:
-        key = (frame.width, frame.height, frame.format.name, display_rotation(frame))
+        key = (frame.width, frame.height, frame.format.name, upright_filters(frame))
         if self._graph is None or key != self._key:
             self._graph, self._key = self._build(frame, *key), key
         self._graph.push(frame)
@@ -69,18 +70,18 @@ class Scaler:
         """(width, height) of the scaled frames, fixed by the first frame asked about or scaled:
         its displayed shape (pixel aspect ratio, then rotation) at ``size``."""
         if self._out_size is None:
-            rotation = display_rotation(frame)
             shown = display_width(frame.width, sample_aspect_ratio(self.stream))
-            upright_w, upright_h = (frame.height, shown) if rotation in (90, 270) else (shown, frame.height)
+            swapped = swaps_sides(upright_filters(frame))
+            upright_w, upright_h = (frame.height, shown) if swapped else (shown, frame.height)
             self._out_size = output_size(upright_w, upright_h, self.size)
         return self._out_size
 
-    def _build(self, frame: av.VideoFrame, width: int, height: int, pix_fmt: str, rotation: int) -> av.filter.Graph:
+    def _build(self, frame: av.VideoFrame, width: int, height: int, pix_fmt: str, upright: Filters) -> av.filter.Graph:
         out_w, out_h = self.output_size(frame)
         graph = av.filter.Graph()
         nodes = [graph.add_buffer(width=width, height=height, format=av.VideoFormat(pix_fmt),
                                   time_base=self.stream.time_base)]
-        for name, args in _UPRIGHT[rotation]:
+        for name, args in upright:
             nodes.append(graph.add(name, args))
         nodes.append(graph.add("scale", f"{out_w}:{out_h}:flags=area:threads=1"))
         nodes.append(graph.add("format", "rgb24"))
@@ -162,8 +163,28 @@ def pyav_chunks(
         if chunk is not None:
             yield chunk
         # after the last chunk is out, so that a truncated file is not retried with another backend
-        decoded_s = builder.last_time_s + 1.0 / frame_rate(stream)
-        check_not_truncated(path, decoded_s, declared_duration_s(container, stream), what="frames")
+        _check_frames_end(path, container, stream, builder.last_time_s)
+
+
+def _check_frames_end(path, container, stream, last_time_s: float) -> None:
+    """Raise :class:`VideoError` where the frames, the last shown ``last_time_s`` seconds after the
+    first, end well before the duration the stream declares (:func:`~framepick.probe.check_not_truncated`).
+    That duration counts from the stream's start: where the first frames do not decode (a stream
+    cut mid-GOP), the frames start later, not end earlier."""
+    declared_s = declared_duration_s(container, stream)
+    end_s = last_time_s + 1.0 / frame_rate(stream)
+    if declared_s and end_s < TRUNCATED_SHARE * declared_s:
+        end_s += _undecoded_lead_s(path, stream)
+    check_not_truncated(path, end_s, declared_s, what="frames")
+
+
+def _undecoded_lead_s(path, stream) -> float:
+    """Seconds from the stream's start to its first frame the decoder hands out (0 where the
+    stream declares no start, or its packets are not timed in order)."""
+    scan = scan_file(path)
+    if stream.start_time is None or not scan.in_order or len(scan.pts) == 0:
+        return 0.0
+    return max(0.0, float((int(scan.pts[0]) - stream.start_time) * time_base(stream)))
 
 
 def configure(path, stream, *, threads: int) -> None:

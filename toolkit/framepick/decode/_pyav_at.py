@@ -139,7 +139,7 @@ def _seeking_frames_at(path, wanted, *, size, threads, frame_times_s, keyframes)
         frames = decoded_frames(path, container, stream, needed_pts=needed_pts)
         for target in wanted:
             key = int(keyframes[max(0, np.searchsorted(keyframes, target, side="right") - 1)])
-            if key - position >= _SEEK_MIN_SKIP:
+            if position + _SEEK_MIN_SKIP <= key <= target:  # not past it: frames before the first keyframe
                 frames.close()
                 container.seek(round((origin + frame_times_s[key]) / seconds_per_tick), stream=stream)
                 frames = decoded_frames(path, container, stream, needed_pts=needed_pts)
