@@ -94,7 +94,7 @@ def test_overrides():
     ("[strategy]\nframes = 'many'\n", "frames must be a number"),
     ("[strategy]\nmultiple_of = 2.5\n", "multiple_of must be an integer"),
     ("[strategy]\nframes = true\n", "frames must be a number"),
-    ("[analysis]\nsize = 4\n", r"\[analysis\] analysis size must be an integer from 16 to 4096"),
+    ("[analysis]\nsize = 4\n", r"\[analysis\] analysis size must be an integer >= 16 and <= 4096"),
     ("[analysis]\nsizes = 128\n", r"\[analysis\] unknown analysis settings: \['sizes'\]"),
     ("[analysis]\ndetector = 'content'\n[analysis.detector_params]\nadaptive_threshold = 2.0\n",
      r"\[analysis\] bad parameters for the content detector"),

@@ -1,7 +1,12 @@
 """Every configuration class: how a video is analysed (:class:`AnalysisConfig`), how frames are
 written (:class:`OutputConfig`), and the whole job (:class:`JobConfig`: strategy, analysis, output
-and limits) as one frozen value and a TOML file. Each class checks its values on construction
-(:mod:`framepick.checks`), whether they come from TOML, the command line or the API.
+and limits) as one frozen value and a TOML file, and the parameters of every selection strategy
+(:func:`strategy_defaults`, :func:`strategy_params`). Every setting is checked here, on
+construction, whatever it comes from (TOML, the command line, the API): its type, its range (the
+``*_SPANS`` tables below, with the limits of :mod:`framepick.checks`) and its relations to the
+others, each failure one :class:`~framepick.errors.ConfigError` line naming the setting, the
+allowed values and the value given. Only what needs the video (a time range holding fewer than two
+frames) is left to :func:`framepick.select.select`.
 
 The notebook's Export button writes the TOML file, ``framepick batch --config`` reads it::
 
@@ -36,23 +41,38 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import numbers
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checks import MAX_PIXELS, MAX_THREADS, integer, real, usable_cores
+from .checks import (
+    MAX_FPS,
+    MAX_FRAMES,
+    MAX_SECONDS,
+    MAX_SIDE,
+    MAX_THREADS,
+    Span,
+    check_pixels,
+    flag,
+    integer,
+    shown,
+    usable_cores,
+)
 from .errors import ConfigError
-from .qwen import listed_frame_size
+from .qwen import PAIR_S, listed_frame_size
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["BACKENDS", "DETECTORS", "RESIZE_RULES", "AnalysisConfig", "OutputConfig", "JobConfig", "load_config",
-           "save_config", "config_hash"]
+__all__ = ["BACKENDS", "DETECTORS", "RESIZE_RULES", "STRATEGIES", "PARAM_SPANS", "ANALYSIS_SPANS", "LIMIT_SPANS",
+           "AnalysisConfig", "OutputConfig", "JobConfig", "load_config", "save_config", "config_hash",
+           "strategy_defaults", "strategy_params"]
 
 BACKENDS = ("auto", "pyav", "decord")
 DETECTORS = ("adaptive", "content", "histogram", "hash")
@@ -61,6 +81,137 @@ RESIZE_RULES = ("qwen", "longest", "none")
 HASH_VERSION = 2
 _NONE = "none"
 _TABLES = ("strategy", "analysis", "output", "limits")
+
+# --------------------------------------------------------------------------- strategy parameters
+
+# Every strategy's parameters and their defaults; what they mean: framepick.select's docstring.
+_BUDGET = {"frames": None, "fps": 2.0, "min_frames": 4, "max_frames": 768}
+_RANGE = {"start_s": None, "end_s": None}
+_PAIRS = {"pair_s": None}
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "uniform": {**_BUDGET, **_RANGE, "multiple_of": 2},
+    "fps": {"fps": 2.0, "max_frames": None, **_RANGE, "multiple_of": 2},
+    "scenes": {**_BUDGET, **_RANGE, "multiple_of": 2, **_PAIRS},
+    "adaptive": {
+        **_BUDGET,
+        **_RANGE,
+        "floor": 0.5,
+        "sharpness": 0.75,
+        "smooth_s": 0.5,
+        "min_gap_s": 0.2,
+        "max_gap_s": None,
+        "multiple_of": 2,
+        **_PAIRS,
+    },
+    "novelty": {**_BUDGET, **_RANGE, "threshold": 0.3, "multiple_of": 2, **_PAIRS},
+}
+STRATEGIES = tuple(_DEFAULTS)
+
+PARAM_SPANS: dict[str, Span] = {
+    "frames": Span(int, 1, MAX_FRAMES, none=True),
+    "fps": Span(float, 0.0, MAX_FPS, low_included=False),  # above the video's rate: every frame
+    "min_frames": Span(int, 1, MAX_FRAMES),
+    "max_frames": Span(int, 1, MAX_FRAMES, none=True),
+    "start_s": Span(float, none=True),  # any time: clamped to the video, as qwen-vl-utils does
+    "end_s": Span(float, none=True),
+    "multiple_of": Span(int, 1, MAX_FRAMES),
+    "floor": Span(float, 0.0, 1.0),
+    "sharpness": Span(float, 0.0, 100.0, low_included=False),  # an exponent
+    "smooth_s": Span(float, 0.0, MAX_SECONDS),
+    "min_gap_s": Span(float, 0.0, MAX_SECONDS),
+    "max_gap_s": Span(float, 0.0, MAX_SECONDS, none=True),
+    "threshold": Span(float, 0.0, 1000.0, low_included=False),  # summed change scores, each <= 1
+    "pair_s": Span(float, 0.0, PAIR_S, none=True),
+}
+"""The values every strategy parameter allows (None only where shown)."""
+
+
+def strategy_defaults(name: str) -> dict[str, Any]:
+    """Every parameter of strategy ``name`` with its default value (a new dict)."""
+    if not isinstance(name, str) or name not in _DEFAULTS:
+        raise ConfigError(f"unknown strategy {shown(name)}; choose one of {STRATEGIES}")
+    return dict(_DEFAULTS[name])
+
+
+def strategy_params(strategy: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The full parameters of ``strategy``: its defaults updated with ``params``, every value
+    checked against :data:`PARAM_SPANS` and made plain (``int``, ``float`` or None).
+
+    Raises
+    ------
+    ConfigError
+        Unknown strategy or parameter, a value of the wrong type or out of its span, or
+        ``min_frames`` above ``max_frames``; the message names the parameter and the strategy.
+    """
+    defaults = strategy_defaults(strategy)
+    if not isinstance(params, Mapping):
+        raise ConfigError(f"strategy {strategy!r}: params must be a dict of parameters, got {shown(params)}")
+    unknown = sorted(set(params) - set(defaults), key=str)
+    if unknown:
+        raise ConfigError(
+            f"unknown parameter(s) {unknown} for strategy {strategy!r}; expected some of {sorted(defaults)}"
+        )
+    merged = {**defaults, **params}
+    try:
+        resolved = {name: PARAM_SPANS[name].check(name, value) for name, value in merged.items()}
+    except ConfigError as error:
+        raise ConfigError(f"strategy {strategy!r}: {error}") from None
+    low, high = resolved.get("min_frames"), resolved.get("max_frames")
+    if low is not None and high is not None and low > high:
+        raise ConfigError(f"strategy {strategy!r}: min_frames ({low}) is above max_frames ({high})")
+    return resolved
+
+
+# --------------------------------------------------------------------------- detector parameters
+
+_SCENE_LEN = Span(float, 0.0, 100_000.0)  # frames (an integer) or seconds (a float), as PySceneDetect reads it
+_DETECTOR_SPANS: dict[str, dict[str, Span]] = {
+    "adaptive": {"adaptive_threshold": Span(float, 0.0, 255.0), "min_scene_len": _SCENE_LEN,
+                 "window_width": Span(int, 1, 100), "min_content_val": Span(float, 0.0, 255.0),
+                 "kernel_size": Span(int, 3, 255, none=True)},
+    "content": {"threshold": Span(float, 0.0, 255.0), "min_scene_len": _SCENE_LEN,
+                "kernel_size": Span(int, 3, 255, none=True)},
+    "histogram": {"threshold": Span(float, 0.0, 1.0), "bins": Span(int, 1, 256), "min_scene_len": _SCENE_LEN},
+    "hash": {"threshold": Span(float, 0.0, 1.0), "size": Span(int, 2, 64), "lowpass": Span(int, 1, 16),
+             "min_scene_len": _SCENE_LEN},
+}
+"""The values of the PySceneDetect detectors' numeric parameters (their other checks, and unknown
+names, are the detector's own: :func:`framepick.scenes.make_detector`)."""
+_WEIGHTS = ("delta_hue", "delta_sat", "delta_lum", "delta_edges")  # ContentDetector.Components
+
+
+def _check_detector_params(detector: str, params: Any) -> None:
+    """Types and spans of the detector parameters that have them (:data:`_DETECTOR_SPANS`,
+    ``luma_only``, ``weights``); checked without importing PySceneDetect."""
+    if not isinstance(params, dict):
+        raise ConfigError(f"detector_params must be a table of parameters, got {shown(params)}")
+    spans = _DETECTOR_SPANS.get(detector, {})
+    for key, value in params.items():
+        name = f"the {detector} detector's {key}"
+        if key == "luma_only":
+            flag(name, value)
+        elif key == "weights" and getattr(value, "_fields", None) != _WEIGHTS:
+            raise ConfigError(f"{name} must be PySceneDetect's ContentDetector.Components({', '.join(_WEIGHTS)}) "
+                              f"(not settable from TOML or the command line), got {shown(value)}")
+        elif key in spans:
+            span = spans[key]
+            if not (value is None and span.none) and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+                raise ConfigError(f"{name} must be a number, got {shown(value)}")
+            span.check(name, value)  # checked, not converted: an int and a float mean frames and seconds
+
+
+# --------------------------------------------------------------------------- the config classes
+
+ANALYSIS_SPANS: dict[str, Span] = {
+    "size": Span(int, 16, 4096),
+    "rate_fps": Span(float, 0.0, MAX_FPS, low_included=False, none=True),
+    "thumb_fps": Span(float, 0.0, 100.0, low_included=False),
+    "thumb_size": Span(int, 8, 1024),
+    "threads": Span(int, 0, MAX_THREADS),
+}
+"""The values of :class:`AnalysisConfig`'s numeric settings."""
+LIMIT_SPANS: dict[str, Span] = {"timeout_s": Span(float, 1.0, MAX_SECONDS), "timeout_ratio": Span(float, 0.0, 1000.0)}
+"""The values of :class:`JobConfig`'s time limits (seconds, and seconds per second of video)."""
 
 
 @dataclass(frozen=True)
@@ -117,20 +268,17 @@ class AnalysisConfig:
     threads: int = 0
 
     def __post_init__(self) -> None:
-        integer("analysis size", self.size, low=16, high=4096)
-        if self.rate_fps is not None:
-            real("rate_fps", self.rate_fps, low=0.0, low_included=False, high=1000.0)
+        for name, span in ANALYSIS_SPANS.items():
+            span.check("analysis size" if name == "size" else name, getattr(self, name))
+        flag("keyframes_only", self.keyframes_only)
+        flag("reference_only", self.reference_only)
         if self.keyframes_only and self.rate_fps is not None:
             raise ConfigError("keyframes_only and rate_fps exclude each other")
         if self.backend not in BACKENDS:
-            raise ConfigError(f"unknown backend {self.backend!r}; choose one of {BACKENDS}")
+            raise ConfigError(f"unknown backend {shown(self.backend)}; choose one of {BACKENDS}")
         if self.detector not in DETECTORS:
-            raise ConfigError(f"unknown detector {self.detector!r}; choose one of {DETECTORS}")
-        real("thumb_fps", self.thumb_fps, low=0.0, low_included=False, high=100.0)
-        integer("thumb_size", self.thumb_size, low=8, high=1024)
-        integer("threads", self.threads, low=0, high=MAX_THREADS)
-        if not isinstance(self.detector_params, dict):
-            raise ConfigError(f"detector_params must be a table of parameters, got {self.detector_params!r}")
+            raise ConfigError(f"unknown detector {shown(self.detector)}; choose one of {DETECTORS}")
+        _check_detector_params(self.detector, self.detector_params)
 
     @property
     def skips_nonreference(self) -> bool:
@@ -170,9 +318,14 @@ class AnalysisConfig:
         """
         if not settings:
             return self
+        unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(self)}, key=str)
+        if unknown:
+            raise ConfigError(f"unknown analysis settings: {unknown}")
         detector = settings.get("detector", self.detector)
         params = dict(self.detector_params) if detector == self.detector else {}
-        params.update(settings.pop("detector_params", None) or {})
+        added = settings.pop("detector_params", None) or {}
+        _check_detector_params(detector, added)
+        params.update(added)
         config = dataclasses.replace(self, **settings, detector_params=params)
         if (config.detector, config.detector_params) != (self.detector, self.detector_params):
             config = _analysis_config(config.to_dict())
@@ -218,18 +371,15 @@ class OutputConfig:
 
     def __post_init__(self) -> None:
         if self.resize not in RESIZE_RULES:
-            raise ConfigError(f"resize: unknown rule {self.resize!r}; choose one of {RESIZE_RULES}")
+            raise ConfigError(f"resize: unknown rule {shown(self.resize)}; choose one of {RESIZE_RULES}")
         if self.resize == "longest" and self.longest_side is None:
             raise ConfigError('longest_side: required when resize = "longest"')
         integer("factor", self.factor, low=1, high=1024)
         integer("jpeg_quality", self.jpeg_quality, low=1, high=95)
         if self.longest_side is not None:
-            integer("longest_side", self.longest_side, low=1, high=16384)
-        for name in ("min_pixels", "max_pixels", "total_pixels"):
-            if getattr(self, name) is not None:  # a frame needs one patch of factor x factor pixels
-                integer(name, getattr(self, name), low=self.factor * self.factor, high=MAX_PIXELS)
-        if self.min_pixels is not None and self.max_pixels is not None and self.min_pixels > self.max_pixels:
-            raise ConfigError(f"min_pixels ({self.min_pixels}) is above max_pixels ({self.max_pixels})")
+            integer("longest_side", self.longest_side, low=1, high=MAX_SIDE)
+        check_pixels(self.factor, min_pixels=self.min_pixels, max_pixels=self.max_pixels,
+                     total_pixels=self.total_pixels)
 
     def frame_size(self, width: int, height: int, frames: int) -> tuple[int, int]:
         """(width, height) in pixels of the output frames of a ``width`` x ``height`` video (upright)
@@ -293,15 +443,12 @@ class JobConfig:
     timeout_ratio: float = 1.0
 
     def __post_init__(self) -> None:
-        from .select import strategy_defaults
-
-        defaults = strategy_defaults(self.strategy)
-        unknown = sorted(set(self.params) - set(defaults))
-        if unknown:
-            raise ConfigError(f"strategy: unknown parameter(s) {unknown} for {self.strategy!r}; "
-                              f"expected some of {sorted(defaults)}")
-        real("limits: timeout_s", self.timeout_s, low=0.0, low_included=False)
-        real("limits: timeout_ratio", self.timeout_ratio, low=0.0)
+        strategy_params(self.strategy, self.params)
+        for name, kind in (("analysis", AnalysisConfig), ("output", OutputConfig)):
+            if not isinstance(getattr(self, name), kind):
+                raise ConfigError(f"{name} must be a framepick.{kind.__name__}, got {shown(getattr(self, name))}")
+        for name, span in LIMIT_SPANS.items():
+            span.check(f"limits: {name}", getattr(self, name))
 
     def timeout_for(self, duration_s: float) -> float:
         """Wall-clock limit in seconds for a video lasting ``duration_s`` seconds."""
@@ -312,24 +459,19 @@ class JobConfig:
         pairs (``pair_s``, see :mod:`framepick.select`) on for Qwen's output size rule where the
         strategy takes them and ``params`` does not name them (an explicit ``None`` or 0 keeps
         them off)."""
-        from .qwen import PAIR_S
-        from .select import strategy_defaults
-
         params = {**strategy_defaults(self.strategy), **self.params}
         if "pair_s" in params and "pair_s" not in self.params and self.output.resize == "qwen":
             params["pair_s"] = PAIR_S
         return params
 
     def with_overrides(self, *, strategy: str | None = None, **params: Any) -> JobConfig:
-        """A copy with another strategy and/or some parameters replaced (a None value resets that
-        parameter to the strategy's default).
+        """A copy with another strategy and/or some parameters replaced (None is a value: no frame
+        count, no cap, ...; parameters that take it are None in :data:`PARAM_SPANS`).
 
         Switching strategy keeps the parameters the new strategy also takes (the frame budget,
         the time range) and drops the others.
         """
-        from .select import strategy_defaults
-
-        name = strategy or self.strategy
+        name = self.strategy if strategy is None else strategy
         accepted = strategy_defaults(name)
         kept = {k: v for k, v in self.params.items() if k in accepted}
         return dataclasses.replace(self, strategy=name, params={**kept, **params})
@@ -361,6 +503,7 @@ class JobConfig:
         name = strategy.pop("name", "uniform")
         params = {k: (None if v == _NONE else v) for k, v in strategy.items()}
         try:
+            _section(source, "strategy", lambda: _check_toml_params(name, params))
             analysis = _section(source, "analysis", lambda: _analysis_config(tables["analysis"]))
             output = _section(source, "output", lambda: OutputConfig.from_dict(tables["output"]))
             limits = tables["limits"]
@@ -369,7 +512,6 @@ class JobConfig:
                 raise ConfigError(f"{source}: [limits] unknown key(s) {unknown}")
             config = _section(source, "strategy", lambda: cls(strategy=name, params=params, analysis=analysis,
                                                               output=output, **limits))
-            _check_params(config, source)
         except TypeError as exc:
             raise ConfigError(f"{source}: {exc}") from None
         return config
@@ -389,27 +531,18 @@ def _section(source: str, table: str, build):
         return build()
     except ConfigError as exc:
         message = str(exc)
-        prefix = "" if message.startswith(("strategy:", "limits:")) else f"[{table}] "
+        prefix = "" if message.startswith(("strategy ", "limits:")) else f"[{table}] "
         raise ConfigError(f"{source}: {prefix}{message}") from None
 
 
-def _check_params(config: JobConfig, source: str) -> None:
-    """Every strategy parameter is a number, an integer where its default is one, or ``"none"``;
-    ranges are checked by :func:`framepick.select.select`, against the video."""
-    from .select import strategy_defaults
-
-    defaults = strategy_defaults(config.strategy)
-    for name, value in config.params.items():
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f'{source}: [strategy] {name} must be a number or "{_NONE}", got {value!r}')
-        if _is_int(defaults[name]) and not _is_int(value):
-            raise ConfigError(f"{source}: [strategy] {name} must be an integer, got {value!r}")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _check_toml_params(strategy: str, params: dict[str, Any]) -> None:
+    """What only a TOML file can get wrong: a strategy parameter that is neither a number nor the
+    file's spelling of None (``"none"``). Spans are checked with every other setting
+    (:func:`strategy_params`)."""
+    strategy_defaults(strategy)
+    for name, value in params.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ConfigError(f'{name} must be a number or "{_NONE}", got {shown(value)}')
 
 
 def load_config(path: str | os.PathLike) -> JobConfig:
@@ -448,8 +581,6 @@ def save_config(config: JobConfig, path: str | os.PathLike) -> Path:
 def config_hash(config: JobConfig) -> str:
     """A 16-hex-digit fingerprint of everything that changes the frames written: the strategy and
     its resolved parameters, the analysis settings (not threads) and the output settings."""
-    from .select import strategy_defaults
-
     defaults = strategy_defaults(config.strategy)
     params = {k: _like_default(v, defaults[k]) for k, v in config.resolved_params().items()}
     payload = {

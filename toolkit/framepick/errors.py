@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["FramepickError", "PathError", "VideoError", "OutputError", "ConfigError", "FFMPEG_LOG_ENV",
-           "ffmpeg_log_shown"]
+__all__ = ["FramepickError", "PathError", "VideoError", "OutputError", "ConfigError", "ArgumentError",
+           "FFMPEG_LOG_ENV", "ffmpeg_log_shown"]
 
 FFMPEG_LOG_ENV = "FRAMEPICK_FFMPEG_LOG"
 """Set to ``1`` (the command line's ``--verbose`` does) to let FFmpeg print its own log lines
@@ -56,3 +56,10 @@ class OutputError(PathError):
 
 class ConfigError(FramepickError, ValueError):
     """A parameter or a configuration value is out of range or of the wrong kind."""
+
+
+class ArgumentError(ConfigError, TypeError):
+    """An argument of a public function is of the wrong kind or names the wrong thing (``None``
+    where a folder is needed, an analysis of another video, a file that is not a manifest). Its
+    message is one line that starts with the argument's name. A :class:`ConfigError`, and a
+    ``TypeError`` as Python's own argument errors are."""

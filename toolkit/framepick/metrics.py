@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .checks import instance_argument, shown
+from .errors import ArgumentError
 from .types import Analysis, Selection
 
 __all__ = [
@@ -196,16 +198,24 @@ def compare(analysis: Analysis, *selections: Selection) -> list[dict[str, Any]]:
     Parameters
     ----------
     analysis : Analysis
-        The analysis the selections were made from (scenes, duration and thumbnails).
+        The analysis the selections were made from (scenes, duration and thumbnails: a full
+        analysis, not the frame times alone).
     *selections : Selection
-        Non-empty selections.
+        Non-empty selections of that video: sorted, unique frame indices within it, one time each.
 
     Returns
     -------
     list of dict
         One row per selection: ``strategy``, ``frames`` (the count), ``moments`` (frames, or
         pairs of frames when paired), then every metric of :data:`BETTER` as a float.
+
+    Raises
+    ------
+    ArgumentError
+        ``analysis`` is not a full analysis, or a selection is not a :class:`Selection` of it;
+        the message names it (``selections[1]``: the second).
     """
+    _check_compared(analysis, selections)
     duration_s = analysis.info.duration_s
     rows = []
     for selection in selections:
@@ -225,6 +235,28 @@ def compare(analysis: Analysis, *selections: Selection) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _check_compared(analysis: Any, selections: Sequence[Any]) -> None:
+    """:func:`compare`'s arguments, each refused with an :class:`ArgumentError` naming it."""
+    instance_argument("analysis", analysis, Analysis, "a framepick Analysis (from framepick.analyze)")
+    if len(analysis.thumbs) == 0:
+        raise ArgumentError("analysis: has no thumbnails (the frame times alone); compare needs framepick.analyze's")
+    frames = analysis.info.frames
+    for number, selection in enumerate(selections):
+        name = f"selections[{number}]"
+        instance_argument(name, selection, Selection, "a framepick Selection (from framepick.select)")
+        indices = np.asarray(selection.indices)
+        if indices.ndim != 1 or len(indices) == 0 or not np.issubdtype(indices.dtype, np.integer):
+            raise ArgumentError(f"{name}: indices must be a non-empty 1-d array of frame indices, got {shown(indices)}")
+        outside = indices[(indices < 0) | (indices >= frames)]
+        if len(outside):
+            raise ArgumentError(f"{name}: frame indices must be from 0 to {frames - 1} (the analysed video's), "
+                                f"got {shown(outside.tolist())}")
+        if np.any(np.diff(indices) <= 0):
+            raise ArgumentError(f"{name}: frame indices must be sorted and unique")
+        if np.shape(selection.times_s) != indices.shape:
+            raise ArgumentError(f"{name}: {np.size(selection.times_s)} times for {len(indices)} frame indices")
 
 
 def best_rows(rows: Sequence[dict[str, Any]], metric: str) -> set[int]:

@@ -9,17 +9,20 @@ path. The batch job (:mod:`framepick.batch`) runs exactly this for every video.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from pathlib import Path
 from typing import Any
 
 from .analysis import for_strategy
-from .config import JobConfig, config_hash
+from .checks import flag, instance_argument, path_argument
+from .config import ANALYSIS_SPANS, JobConfig, config_hash
+from .errors import ArgumentError
 from .extract import extract
 from .outdir import check_video_id
-from .probe import absolute_path
+from .probe import absolute_path, content_id, probe
 from .select import select
-from .types import Analysis
+from .types import Analysis, VideoInfo
 
 __all__ = ["sample"]
 
@@ -49,13 +52,14 @@ def sample(
     out_dir : str or os.PathLike
         Output folder; the frames go to ``out_dir/<video_id>/``.
     config : JobConfig, optional
-        Strategy, analysis and output settings (e.g. from :func:`framepick.config.load_config`);
-        ``strategy`` and ``params`` override its strategy and single parameters.
+        Strategy, analysis and output settings (a TOML file: :func:`framepick.config.load_config`
+        first); ``strategy`` and ``params`` override its strategy and single parameters.
     video_id : str, optional
         Name of the video's output folder; default: the file stem.
     analysis : Analysis, optional
         An analysis of ``path`` made with ``config.analysis`` (e.g. a segment-parallel one; the
-        frames are read from ``path``, not from the path it names);
+        frames are read from ``path``, not from the path it names, which must hold the same
+        content or, where it is gone, a video of the same size, frame rate and duration);
         default: :func:`framepick.analysis.for_strategy` (a cached full analysis; for ``uniform``
         and ``fps`` without one, the frame times from the packet headers, and the manifest's
         scene fields are null).
@@ -66,8 +70,8 @@ def sample(
     threads : int
         Decoder and kernel threads; 0 means one per usable core.
     **params
-        Strategy parameters, e.g. ``frames=32`` or ``fps=1.0, max_frames=64`` (None: the
-        strategy's default).
+        Strategy parameters, e.g. ``frames=32`` or ``fps=1.0, max_frames=64`` (None is a value:
+        no explicit count, no cap; see :data:`framepick.config.PARAM_SPANS`).
 
     Returns
     -------
@@ -80,16 +84,63 @@ def sample(
         The video cannot be decoded.
     ConfigError
         A strategy, parameter or setting is invalid.
+    ArgumentError
+        An argument is of the wrong kind, or ``analysis`` describes another video.
     """
-    if video_id is not None:
-        check_video_id(video_id)  # before any work
-    config = (config or JobConfig()).with_overrides(strategy=strategy, **params)
-    if threads:
-        config = dataclasses.replace(config, analysis=dataclasses.replace(config.analysis, threads=threads))
+    config = _job(path, out_dir, config, strategy, video_id=video_id, cache=cache, progress=progress,
+                  threads=threads, params=params)
     if analysis is None:  # uniform and fps need the frame times only
         analysis = for_strategy(path, config.strategy, config.analysis, cache=cache, progress=progress)
     else:  # the frames come from the file the caller names, whatever name the analysis was made with
+        instance_argument("analysis", analysis, Analysis, "a framepick Analysis (from framepick.analyze) or None")
+        _check_analysis_of(analysis, path)
         analysis = dataclasses.replace(analysis, info=dataclasses.replace(analysis.info, path=absolute_path(path)))
     selection = select(analysis, config.strategy, **config.resolved_params())
     return extract(analysis, selection, out_dir, video_id=video_id, output=config.output,
                    config_hash=config_hash(config), threads=threads)
+
+
+def _job(path: Any, out_dir: Any, config: Any, strategy: Any, *, video_id: Any, cache: Any, progress: Any,
+         threads: Any, params: dict[str, Any]) -> JobConfig:
+    """The arguments of :func:`sample` checked, before any work; the job they make."""
+    path_argument("path", path)
+    path_argument("out_dir", out_dir)
+    if config is not None and not isinstance(config, JobConfig):
+        hint = " (read a TOML file with framepick.load_config)" if isinstance(config, (str, os.PathLike)) else ""
+        instance_argument("config", config, JobConfig, f"a framepick.JobConfig or None{hint}")
+    if strategy is not None:
+        instance_argument("strategy", strategy, str, "a strategy name or None")
+    if video_id is not None:
+        check_video_id(instance_argument("video_id", video_id, str, "a folder name (str) or None"))
+    flag("cache", cache, error=ArgumentError)
+    if progress is not None:
+        flag("progress", progress, error=ArgumentError)
+    ANALYSIS_SPANS["threads"].check("threads", threads, error=ArgumentError)
+    job = (config or JobConfig()).with_overrides(strategy=strategy, **params)
+    if threads:
+        job = dataclasses.replace(job, analysis=dataclasses.replace(job.analysis, threads=threads))
+    return job
+
+
+def _check_analysis_of(analysis: Analysis, path: str | os.PathLike) -> None:
+    """Refuse an analysis of another video than ``path``: its file must hold the same content
+    (:func:`~framepick.probe.content_id`) or, where it is gone or changed, ``path`` must be a video
+    of the same size, frame rate, codec and duration (within two frames or 1%: the container's
+    duration, which is all a quick probe reads, may differ a little from the decoded frames')."""
+    made_of = analysis.info.path
+    if made_of == absolute_path(path) or (os.path.isfile(made_of) and content_id(made_of) == content_id(path)):
+        return
+    given = probe(path, keyframes=False)
+    info = analysis.info
+    same = ((given.width, given.height, given.codec) == (info.width, info.height, info.codec)
+            and math.isclose(given.fps, info.fps, rel_tol=1e-3)
+            and (given.duration_s <= 0 or abs(given.duration_s - info.duration_s)
+                 <= max(2.0 / info.fps, 0.01 * info.duration_s)))
+    if not same:
+        raise ArgumentError(f"analysis: made of another video than {os.fspath(path)} ({_described(given)}): "
+                            f"{made_of} ({_described(info)})")
+
+
+def _described(info: VideoInfo) -> str:
+    """``"160x96 h264, 25 fps, 2.00 s"``."""
+    return f"{info.width}x{info.height} {info.codec}, {info.fps:.3g} fps, {info.duration_s:.2f} s"

@@ -20,7 +20,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .errors import ConfigError
+from .checks import MAX_SIDE, check_pixels, flag, instance_argument, integer, path_argument, shown
+from .errors import ArgumentError, ConfigError
 
 __all__ = [
     "FRAME_FACTOR",
@@ -285,13 +286,17 @@ def times_prompt(times_s: np.ndarray, *, paired: bool = False) -> str:
 
     >>> times_prompt([0.0, 0.5, 12.0, 12.5], paired=True)
     'The video is shown as 2 moments of two frames each, at 0.2 s and 12.2 s (not evenly spaced).'
+    >>> times_prompt([3.0], paired=True)
+    'The video is shown as 1 moment, at 3.0 s (not evenly spaced).'
     >>> times_prompt([1.0, 4.0, 30.0])
     'The video is shown as 3 frames, at 1.0 s, 4.0 s and 30.0 s (not evenly spaced).'
     """
     times_s = np.asarray(times_s, dtype=np.float64)
-    if paired:
-        times_s = times_s[: len(times_s) // 2 * 2].reshape(-1, 2).mean(axis=1)
-        what = f"{len(times_s)} moments of two frames each"
+    if paired:  # a last frame without a partner (an odd count) is a moment of its own
+        even = len(times_s) // 2 * 2
+        each = " of two frames each" if even == len(times_s) else ""
+        times_s = np.append(times_s[:even].reshape(-1, 2).mean(axis=1), times_s[even:])
+        what = f"{len(times_s)} moment{'s' if len(times_s) != 1 else ''}{each}"
     else:
         what = f"{len(times_s)} frames"
     stamps = [f"{t:.1f} s" for t in times_s]
@@ -328,15 +333,42 @@ class QwenInputs(NamedTuple):
 
 
 def from_manifest(manifest_path: str | os.PathLike) -> QwenInputs:
-    """The Qwen inputs of an extraction, frame paths made absolute where the manifest is now."""
-    import json
+    """The Qwen inputs of an extraction, frame paths made absolute where the manifest is now.
 
+    Raises
+    ------
+    ArgumentError
+        ``manifest_path`` is not a path, or not that of a ``manifest.json`` written by framepick.
+    """
     from .extract import qwen_entry
 
-    manifest = json.loads(Path(manifest_path).read_text())
-    qwen = manifest["qwen_inputs"]
-    return QwenInputs(qwen_entry(manifest_path), qwen["video_metadata"], qwen["processor_kwargs"],
-                      qwen["times_prompt"])
+    path = Path(path_argument("manifest_path", manifest_path))
+    qwen = _read_manifest(path)["qwen_inputs"]
+    return QwenInputs(qwen_entry(path), qwen["video_metadata"], qwen["processor_kwargs"], qwen["times_prompt"])
+
+
+_QWEN_INPUTS = ("video_metadata", "processor_kwargs", "times_prompt")
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest at ``path`` if it is one (its ``qwen``, ``qwen_inputs`` and ``frames``)."""
+    import json
+
+    if path.exists() and not path.is_file():  # a folder, or a FIFO that would block the read
+        raise ArgumentError(f"manifest_path: {path} is not a regular file")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ArgumentError(f"manifest_path: cannot read {path} ({exc.strerror or exc})") from None
+    except ValueError:  # not UTF-8, or not JSON
+        raise ArgumentError(f"manifest_path: {path} is not a framepick manifest (not JSON)") from None
+    inputs = manifest.get("qwen_inputs") if isinstance(manifest, dict) else None
+    frames = manifest.get("frames") if isinstance(manifest, dict) else None
+    if not (isinstance(inputs, dict) and all(key in inputs for key in _QWEN_INPUTS)
+            and isinstance(manifest.get("qwen"), dict) and isinstance(frames, list)
+            and all(isinstance(frame, dict) and "file" in frame for frame in frames)):
+        raise ArgumentError(f"manifest_path: {path} is not a framepick manifest (no qwen, qwen_inputs and frames)")
+    return manifest
 
 
 # --------------------------------------------------------------------------- in memory
@@ -350,8 +382,7 @@ _SIZE_KEYS = ("min_pixels", "max_pixels", "total_pixels", "resized_height", "res
 def _selection_params(ele: dict[str, Any], strategy: str) -> dict[str, Any]:
     """The selection parameters an element asks for: qwen-vl-utils' keys translated, and any
     parameter of ``strategy`` given under its own name."""
-    from .errors import ConfigError
-    from .select import strategy_defaults
+    from .config import strategy_defaults
 
     accepted = strategy_defaults(strategy)
     params = {_ELEMENT_PARAMS[key]: value for key, value in ele.items() if key in _ELEMENT_PARAMS}
@@ -361,6 +392,32 @@ def _selection_params(ele: dict[str, Any], strategy: str) -> dict[str, Any]:
     if "nframes" in ele and strategy == "fps":
         raise ConfigError("the fps strategy takes fps, not nframes")
     return {key: value for key, value in params.items() if key in accepted}
+
+
+def _element_video(ele: Any, image_patch_size: Any) -> str:
+    """The video file an element names (``video``: a path or ``file://`` URL), once every key
+    :func:`fetch_video` reads is checked; an :class:`ArgumentError` naming ``ele`` otherwise."""
+    from .config import strategy_params
+
+    instance_argument("ele", ele, dict, "a dict of qwen-vl-utils' keys with 'video'")
+    if "video" not in ele:
+        raise ArgumentError("ele: has no 'video' key (the video file's path or file:// URL)")
+    video = os.fspath(ele["video"]) if isinstance(ele["video"], os.PathLike) else ele["video"]
+    if not isinstance(video, str) or not video:
+        raise ArgumentError(f"ele['video'] must be a video file's path (str or os.PathLike) or file:// URL, "
+                            f"got {shown(ele['video'])}")
+    factor = integer("image_patch_size", image_patch_size, low=1, high=512, error=ArgumentError) * _SPATIAL_MERGE
+    try:
+        check_pixels(factor, min_pixels=ele.get("min_pixels"), max_pixels=ele.get("max_pixels"),
+                     total_pixels=ele.get("total_pixels"))
+        for key in ("resized_height", "resized_width"):
+            if key in ele:
+                integer(key, ele[key], low=1, high=MAX_SIDE)
+        strategy = ele.get("strategy", "uniform")
+        strategy_params(strategy, _selection_params(ele, strategy))
+    except ConfigError as exc:
+        raise ArgumentError(f"ele: {exc}") from None
+    return video[len("file://"):] if video.startswith("file://") else video
 
 
 def _frame_size(ele: dict[str, Any], width: int, height: int, frames: int, factor: int) -> tuple[int, int]:
@@ -378,7 +435,8 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
                 return_video_metadata: bool = False):
     """qwen-vl-utils' ``fetch_video`` for a video file, with framepick choosing the frames.
 
-    ``ele`` takes qwen-vl-utils' keys (``video``: a path or ``file://`` URL; ``fps`` or
+    ``ele`` takes qwen-vl-utils' keys (``video``: a path, ``str`` or ``os.PathLike``, or a
+    ``file://`` URL; ``fps`` or
     ``nframes``, ``min_frames``, ``max_frames``, ``video_start``, ``video_end``, ``min_pixels``,
     ``max_pixels``, ``total_pixels``, ``resized_height`` and ``resized_width``) plus
     ``strategy`` (default ``"uniform"``: the frames qwen-vl-utils takes) and that strategy's
@@ -394,16 +452,24 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
         with ``return_video_metadata`` a ``(frames, metadata)`` pair whose metadata gives the true
         times (:func:`video_metadata`), and with ``return_video_sample_fps`` also the average
         frames per second of the selection.
-    """
-    import torch
 
+    Raises
+    ------
+    ArgumentError
+        A key of ``ele`` or an argument is of the wrong kind or out of range (sizes from one
+        patch to :data:`framepick.checks.MAX_PIXELS`, ``min_pixels`` at most ``max_pixels``); the
+        message starts with its name. Checked before torch is imported or the video is read.
+    VideoError
+        The video cannot be read.
+    """
+    path = _element_video(ele, image_patch_size)
+    flag("return_video_sample_fps", return_video_sample_fps, error=ArgumentError)
+    flag("return_video_metadata", return_video_metadata, error=ArgumentError)
     from .analysis import for_strategy
     from .decode import read_frames
     from .errors import VideoError
     from .select import select
 
-    path = ele["video"]
-    path = path[len("file://"):] if path.startswith("file://") else path
     strategy = ele.get("strategy", "uniform")
     analysis = for_strategy(path, strategy, progress=False)
     selection = select(analysis, strategy, **_selection_params(ele, strategy))
@@ -420,6 +486,8 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
         raise VideoError(path, f"{len(indices) - got} of the {len(indices)} chosen frames do not decode")
     if len(indices) % FRAME_FACTOR:  # as qwen-vl-utils pads a list of frames
         frames, indices = np.concatenate([frames, frames[-1:]]), np.append(indices, indices[-1])
+    import torch  # seconds to import: only once there are frames to hand over
+
     video = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
     metadata = video_metadata(indices, analysis.times_of(indices), fps=info.fps, total_frames=info.frames,
                               duration_s=info.duration_s)
@@ -444,7 +512,18 @@ def process_vision_info(conversations: list, return_video_kwargs: bool = False, 
     returns: ``(images, videos)`` or, with ``return_video_kwargs``, ``(images, videos,
     video_kwargs)``; ``video_kwargs`` holds ``do_sample_frames=False`` and, without
     ``return_video_metadata`` (Qwen2.5-VL), ``fps``: one average rate per video.
+
+    Raises
+    ------
+    ArgumentError
+        ``conversations`` is not a list of messages (dicts with ``content``) or a list of such
+        lists, an element has no image or video, or an argument is of the wrong kind; checked
+        before qwen-vl-utils is imported. Video files are checked as :func:`fetch_video` does.
     """
+    _check_conversations(conversations)
+    for name, value in (("return_video_kwargs", return_video_kwargs), ("return_video_metadata", return_video_metadata)):
+        flag(name, value, error=ArgumentError)
+    integer("image_patch_size", image_patch_size, low=1, high=512, error=ArgumentError)
     import qwen_vl_utils
 
     images, videos, rates = [], [], []
@@ -452,16 +531,34 @@ def process_vision_info(conversations: list, return_video_kwargs: bool = False, 
         if "image" in element or "image_url" in element:
             images.append(qwen_vl_utils.fetch_image(element, image_patch_size=image_patch_size))
         elif "video" in element:
-            fetch = fetch_video if isinstance(element["video"], str) else qwen_vl_utils.fetch_video
+            fetch = fetch_video if isinstance(element["video"], (str, os.PathLike)) else qwen_vl_utils.fetch_video
             video, rate = fetch(element, image_patch_size=image_patch_size, return_video_sample_fps=True,
                                 return_video_metadata=return_video_metadata)
             videos.append(video)
             rates.append(rate)
         else:
-            raise ValueError("image, image_url or video should in content.")
+            raise ArgumentError(f"conversations: an element of type {shown(element.get('type'))} has no 'image', "
+                                "'image_url' or 'video' key")
     video_kwargs: dict[str, Any] = dict(PROCESSOR_KWARGS)
     if not return_video_metadata:
         video_kwargs["fps"] = rates
     out = (images or None, videos or None)
     return (*out, video_kwargs) if return_video_kwargs else out
 
+
+def _check_conversations(conversations: Any) -> None:
+    """What qwen-vl-utils' ``extract_vision_info`` reads: one conversation (a list of messages,
+    dicts with ``content``: a string, or a list of dicts) or a list of conversations."""
+    what = "a list of messages (dicts with 'role' and 'content') or a list of such lists"
+    if not isinstance(conversations, (list, tuple)) or not conversations:
+        raise ArgumentError(f"conversations must be {what}, got {shown(conversations)}")
+    batch = [conversations] if isinstance(conversations[0], dict) else conversations
+    for number, conversation in enumerate(batch):
+        if not isinstance(conversation, (list, tuple)):
+            raise ArgumentError(f"conversations must be {what}, got {shown(conversation)} at [{number}]")
+        for message in conversation:
+            content = message.get("content") if isinstance(message, dict) else None
+            if not isinstance(content, (str, list)) or (
+                    isinstance(content, list) and not all(isinstance(item, dict) for item in content)):
+                raise ArgumentError(f"conversations: a message must be a dict whose 'content' is a string or a list "
+                                    f"of dicts, got {shown(message)}")

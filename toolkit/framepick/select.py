@@ -28,6 +28,12 @@ Shared parameters, with the same meaning in every strategy that has them:
     consecutive frames ``(0, 1), (2, 3), ...`` show one moment each. None or 0: frames are chosen
     one by one. :func:`framepick.sample` sets it to ``PAIR_S`` for Qwen's output size rule.
 
+Every parameter's default and allowed values are kept once, with every other setting, in
+:mod:`framepick.config` (:func:`~framepick.config.strategy_defaults`,
+:data:`~framepick.config.PARAM_SPANS`), and checked before anything is computed. Memory follows the
+video's frame count and the budget, whatever a parameter's value: no count exceeds the frames of
+the range (an ``fps`` above the video's own rate takes every frame).
+
 Every :class:`~framepick.types.Selection` carries the full parameters, defaults included, so that
 ``select(analysis, sel.strategy, **sel.params)`` gives the same frames again.
 """
@@ -42,45 +48,18 @@ from typing import Any
 
 import numpy as np
 
-from .checks import integer, real
+from .checks import instance_argument
+from .config import STRATEGIES, strategy_defaults, strategy_params
 from .errors import ConfigError
-from .qwen import PAIR_S, frame_budget, qwen_linspace
+from .qwen import frame_budget, qwen_linspace
 from .types import Analysis, Selection
 
 __all__ = ["STRATEGIES", "TIMING_ONLY", "select", "strategy_defaults", "frame_range"]
 
-_BUDGET = {"frames": None, "fps": 2.0, "min_frames": 4, "max_frames": 768}
-_RANGE = {"start_s": None, "end_s": None}
-_PAIRS = {"pair_s": None}
-_DEFAULTS: dict[str, dict[str, Any]] = {
-    "uniform": {**_BUDGET, **_RANGE, "multiple_of": 2},
-    "fps": {"fps": 2.0, "max_frames": None, **_RANGE, "multiple_of": 2},
-    "scenes": {**_BUDGET, **_RANGE, "multiple_of": 2, **_PAIRS},
-    "adaptive": {
-        **_BUDGET,
-        **_RANGE,
-        "floor": 0.5,
-        "sharpness": 0.75,
-        "smooth_s": 0.5,
-        "min_gap_s": 0.2,
-        "max_gap_s": None,
-        "multiple_of": 2,
-        **_PAIRS,
-    },
-    "novelty": {**_BUDGET, **_RANGE, "threshold": 0.3, "multiple_of": 2, **_PAIRS},
-}
-STRATEGIES = tuple(_DEFAULTS)
 TIMING_ONLY = ("uniform", "fps")  # strategies that need frame times only, no scores or scenes
 _LIFT_MARGIN = 1e-6  # relative headroom that keeps every lifted scene above one quantile step
 _PEAK_QUANTILE = 0.99  # the change level that takes full density: peaks above it saturate
 _COVER_ROUNDS = 4  # alternations of the gap bound and the scene lift (see _cover)
-
-
-def strategy_defaults(name: str) -> dict[str, Any]:
-    """Every parameter of strategy ``name`` with its default value (a new dict)."""
-    if name not in _DEFAULTS:
-        raise ConfigError(f"unknown strategy {name!r}; choose one of {STRATEGIES}")
-    return dict(_DEFAULTS[name])
 
 
 def select(analysis: Analysis, strategy: str = "uniform", **params: Any) -> Selection:
@@ -93,7 +72,8 @@ def select(analysis: Analysis, strategy: str = "uniform", **params: Any) -> Sele
     strategy : {"uniform", "fps", "scenes", "adaptive", "novelty"}
         How to choose; see the module docstring and ``_select_<strategy>`` below.
     **params
-        The strategy's parameters (see :func:`strategy_defaults`); missing ones take defaults.
+        The strategy's parameters (see :func:`strategy_defaults`; their allowed values:
+        :data:`framepick.config.PARAM_SPANS`); missing ones take defaults.
 
     Returns
     -------
@@ -103,87 +83,23 @@ def select(analysis: Analysis, strategy: str = "uniform", **params: Any) -> Sele
     Raises
     ------
     ConfigError
-        Unknown strategy or parameter, or a value out of range (a budget below 1, ``min_frames``
-        above ``max_frames``, a non-positive rate, a time range holding fewer than two frames).
+        Unknown strategy or parameter, or a value out of range (a budget below 1 or above
+        :data:`framepick.checks.MAX_FRAMES`, ``min_frames`` above ``max_frames``, a rate not in
+        ``(0, MAX_FPS]``, a time range holding fewer than two frames).
+    ArgumentError
+        ``analysis`` is not an :class:`~framepick.types.Analysis`.
 
     Notes
     -----
     ``select(analysis, sel.strategy, **sel.params)`` returns the same frames as ``sel``.
     """
-    params = _resolve(strategy, params)
+    instance_argument("analysis", analysis, Analysis, "a framepick Analysis (from framepick.analyze)")
+    params = strategy_params(strategy, params)
     if params.get("pair_s"):
         indices = _paired(analysis, strategy, params)
     else:
         indices = np.asarray(_SELECTORS[strategy](analysis, **params), dtype=np.int64)
     return Selection(indices=indices, times_s=analysis.times_of(indices), strategy=strategy, params=params)
-
-
-# --------------------------------------------------------------------------- parameters
-
-
-def _count(name: str, value: Any) -> int:
-    return integer(name, value, low=1)
-
-
-def _real(name: str, value: Any, low: float, *, low_included: bool, high: float = math.inf) -> float:
-    return real(name, value, low=low, low_included=low_included, high=high)
-
-
-def _optional(check: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
-    return lambda name, value: None if value is None else check(name, value)
-
-
-def _positive(name: str, value: Any) -> float:
-    return _real(name, value, 0.0, low_included=False)
-
-
-def _non_negative(name: str, value: Any) -> float:
-    return _real(name, value, 0.0, low_included=True)
-
-
-def _share(name: str, value: Any) -> float:
-    return _real(name, value, 0.0, low_included=True, high=1.0)
-
-
-def _time(name: str, value: Any) -> float:
-    return _real(name, value, -math.inf, low_included=False)
-
-
-_CHECKS: dict[str, Callable[[str, Any], Any]] = {
-    "frames": _optional(_count),
-    "fps": _positive,
-    "min_frames": _count,
-    "max_frames": _optional(_count),
-    "start_s": _optional(_time),
-    "end_s": _optional(_time),
-    "multiple_of": _count,
-    "floor": _share,
-    "sharpness": _positive,
-    "smooth_s": _non_negative,
-    "min_gap_s": _non_negative,
-    "max_gap_s": _optional(_non_negative),
-    "threshold": _positive,
-    "pair_s": _optional(lambda name, value: _real(name, value, 0.0, low_included=True, high=PAIR_S)),
-}
-
-
-def _resolve(strategy: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Defaults merged with ``params``, every value checked and made plain (int, float or None)."""
-    defaults = strategy_defaults(strategy)
-    unknown = sorted(set(params) - set(defaults))
-    if unknown:
-        raise ConfigError(
-            f"unknown parameter(s) {unknown} for strategy {strategy!r}; expected some of {sorted(defaults)}"
-        )
-    merged = {**defaults, **params}
-    try:
-        resolved = {name: _CHECKS[name](name, value) for name, value in merged.items()}
-    except ConfigError as error:
-        raise ConfigError(f"strategy {strategy!r}: {error}") from None
-    low, high = resolved.get("min_frames"), resolved.get("max_frames")
-    if low is not None and high is not None and low > high:
-        raise ConfigError(f"strategy {strategy!r}: min_frames ({low}) is above max_frames ({high})")
-    return resolved
 
 
 # --------------------------------------------------------------------------- range and budget
@@ -272,7 +188,8 @@ def _select_fps(
 
     The range's span is cut into ``n = floor(span_s * fps)`` equal intervals (at least 1; at most
     ``max_frames``; floored to ``multiple_of``) and the frame shown at each interval's centre is
-    taken. Above the video's own frame rate some intervals share a frame, so fewer come back.
+    taken. Above the video's own frame rate some intervals share a frame, so fewer come back;
+    memory follows the range's frame count, not ``n`` (see :func:`_centre_ranks`).
     """
     first, last = frame_range(analysis, start_s, end_s)
     start, stop = analysis.times_of(np.array([first, last + 1]))
@@ -280,10 +197,31 @@ def _select_fps(
     if max_frames is not None:
         count = min(count, max_frames)
     count = _keep_multiple(count, multiple_of)
-    centres_s = start + (np.arange(count) + 0.5) * ((stop - start) / count)
+    step_s = (stop - start) / count
+    ranks = _centre_ranks(analysis.frame_times_s[first:last + 1], start, step_s, count)
+    centres_s = start + (ranks + 0.5) * step_s
     shown = np.searchsorted(analysis.frame_times_s, centres_s, side="right") - 1
     picks = np.unique(np.clip(shown, first, last))
     return picks[: _keep_multiple(len(picks), multiple_of)]
+
+
+def _centre_ranks(times_s: np.ndarray, start_s: float, step_s: float, count: int) -> np.ndarray:
+    """Ranks ``k`` of the interval centres ``start_s + (k + 0.5) * step_s`` (``0 <= k < count``)
+    that decide which frames are shown, for frames starting at ``times_s`` (int64, sorted).
+
+    All ``count`` of them when there are no more than frames. Otherwise (a rate above the
+    video's) a frame is shown by some centre exactly when it is by the first centre at or after
+    its start, so only that one is kept per frame (found by division, then moved by one where
+    rounding put it off, the centres computed as above): as many ranks as frames, however large
+    ``count`` is, and the same frames come out.
+    """
+    if count <= len(times_s):
+        return np.arange(count)
+    ranks = np.ceil((times_s - start_s) / step_s - 0.5).astype(np.int64)
+    ranks += start_s + (ranks + 0.5) * step_s < times_s  # the centre before the frame: one later
+    ranks -= (ranks > 0) & (start_s + (ranks - 1 + 0.5) * step_s >= times_s)  # the previous one is not
+    ranks = ranks[ranks < count]
+    return ranks[np.concatenate(([True], np.diff(ranks) > 0))]  # sorted: times are
 
 
 # --------------------------------------------------------------------------- scenes
@@ -504,7 +442,8 @@ def _paired(analysis: Analysis, strategy: str, params: dict[str, Any]) -> np.nda
 def _pair(analysis: Analysis, moments: np.ndarray, gap: int, first: int, last: int) -> np.ndarray:
     """Every moment (sorted frame indices) with a partner up to ``gap`` frames after it, or before
     it where there is no room after, in its scene, outside transitions and between its
-    neighbours' frames; a moment with no room on either side is dropped. Sorted, pairs adjacent."""
+    neighbours' frames; a moment with no room on either side is dropped, unless none would be
+    left (a video of one frame): then the first moment alone. Sorted, pairs adjacent."""
     free = ~analysis.in_transition()
     scene_starts, scene_ends = analysis.scenes[analysis.scene_of(moments)].T
     out: list[int] = []
@@ -515,7 +454,7 @@ def _pair(analysis: Analysis, moments: np.ndarray, gap: int, first: int, last: i
         before = [c for c in range(max(moment - gap, low), moment) if free[c]]
         if after or before:
             out += [moment, after[0]] if after else [before[0], moment]
-    return np.asarray(out, dtype=np.int64)
+    return np.asarray(out or moments[:1].tolist(), dtype=np.int64)
 
 
 # --------------------------------------------------------------------------- novelty

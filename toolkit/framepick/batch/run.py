@@ -20,9 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..checks import usable_cores
+from ..checks import shown, usable_cores
 from ..config import JobConfig, config_hash
-from ..errors import ConfigError
+from ..errors import ArgumentError, ConfigError
 from ..outdir import STATUS_FILE, clean_staging, locked, prepare, video_ids
 from .task import VideoTask, counted
 
@@ -31,8 +31,8 @@ __all__ = ["EXECUTORS", "VIDEO_EXTENSIONS", "BatchSummary", "find_videos", "run_
 _EXECUTOR_MODULES = {"local": "local", "ray": "cluster"}  # executor name -> module of this package
 EXECUTORS = tuple(_EXECUTOR_MODULES)
 VIDEO_EXTENSIONS = frozenset({
-    ".3gp", ".avi", ".flv", ".m2ts", ".m4v", ".mkv", ".mov", ".mp4", ".mpeg", ".mpg", ".mts", ".ogv",
-    ".ts", ".webm", ".wmv",
+    ".3gp", ".asf", ".avi", ".flv", ".m2ts", ".m4v", ".mkv", ".mov", ".mp4", ".mpeg", ".mpg", ".mts", ".mxf",
+    ".ogv", ".ts", ".vob", ".webm", ".wmv",
 })
 LIST_EXTENSIONS = frozenset({".txt", ".list", ".lst"})
 
@@ -128,7 +128,7 @@ class BatchSummary:
 
 
 def run_batch(
-    inputs: Iterable[str | os.PathLike],
+    inputs: Iterable[str | os.PathLike] | str | os.PathLike,
     *,
     out_dir: str | os.PathLike,
     config: JobConfig | None = None,
@@ -146,8 +146,10 @@ def run_batch(
 
     Parameters
     ----------
-    inputs : iterable of str or os.PathLike
-        Video files, folders and lists of paths (see :func:`find_videos`).
+    inputs : iterable of str or os.PathLike, or one str or os.PathLike
+        Video files, folders and lists of paths (see :func:`find_videos`). A single path is one
+        input (``run_batch("videos/", ...)`` is ``run_batch(["videos/"], ...)``), never a
+        sequence of one-character paths.
     out_dir : str or os.PathLike
         Output folder: ``out_dir/<video_id>/`` per video, and ``out_dir/batch.jsonl``.
     config : JobConfig, optional
@@ -186,6 +188,8 @@ def run_batch(
     ------
     ConfigError
         Unknown executor, bad worker count, or no inputs.
+    ArgumentError
+        ``inputs`` is neither a path nor an iterable of paths.
 
     Notes
     -----
@@ -201,7 +205,7 @@ def run_batch(
     for name, value in (("workers", workers), ("threads", threads)):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
-    named = _named_videos(inputs)
+    named = _named_videos(_input_paths(inputs))
     if not named:
         raise ConfigError("no videos found in the inputs")
     out_dir = prepare(out_dir)
@@ -244,6 +248,19 @@ def run_batch(
                                counts=counts, elapsed_s=time.perf_counter() - started, status_path=status_path)
         _write_line(status, {"summary": summary.to_dict()})
     return summary
+
+
+def _input_paths(inputs: Any) -> list[str | os.PathLike]:
+    """``inputs`` as a list of paths: one path alone, or each of an iterable of paths."""
+    if isinstance(inputs, (str, os.PathLike)):
+        return [inputs]
+    if not isinstance(inputs, Iterable):
+        raise ArgumentError(f"inputs must be a path (str or os.PathLike) or a list of paths, got {shown(inputs)}")
+    items = list(inputs)
+    for number, item in enumerate(items):
+        if not isinstance(item, (str, os.PathLike)):
+            raise ArgumentError(f"inputs[{number}] must be a path (str or os.PathLike), got {shown(item)}")
+    return items
 
 
 def _status_file(path: Path):
