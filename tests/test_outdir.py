@@ -55,6 +55,7 @@ def hostile_folder(tmp_path_factory, cut_video):
     return folder
 
 
+@pytest.mark.slow
 def test_a_batch_of_hostile_names_keeps_every_result_inside(hostile_folder, tmp_path):
     out = tmp_path / "out"
     first = run_batch([hostile_folder], out_dir=out, workers=1, progress=False)
@@ -102,6 +103,7 @@ def _replace_keeping_size_and_mtime(path, lengths):
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
+@pytest.mark.slow
 def test_a_replaced_video_is_redone_and_not_served_from_the_cache(tmp_path):
     path = tmp_path / "clip.mp4"
     write_video(path, [40, 40, 45])

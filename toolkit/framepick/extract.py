@@ -5,6 +5,11 @@ Layout of one video's output::
     OUT/<video_id>/frame_<index:06d>.jpg
     OUT/<video_id>/manifest.json
 
+The manifest records the source file (``video.path``, ``video.content_id``) and, under
+``"files"``, every image's size in bytes and CRC-32, so a later run can tell a complete, intact
+output of this video with these settings (:func:`finished_manifest`) from a damaged one. The
+default video id never takes another video's output: :func:`output_id`.
+
 Everything is written to a staging folder of its own under ``OUT/.framepick/`` first and renamed
 into place when complete (:mod:`framepick.outdir`), so a folder named after a video always holds a
 complete extraction, and writers into one ``OUT`` never share a half-written folder. Only the selected frames are
@@ -28,6 +33,7 @@ import io
 import json
 import os
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,11 +53,13 @@ __all__ = [
     "MANIFEST_NAME",
     "extract",
     "finished_manifest",
+    "output_id",
     "qwen_entry",
 ]
 
 MANIFEST_NAME = "manifest.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: "files" records each image's size and CRC-32
+_CHUNK_BYTES = 1 << 20  # read size when checking an image's CRC-32
 
 def extract(
     analysis: Analysis,
@@ -75,8 +83,9 @@ def extract(
     out_dir : str or os.PathLike
         Parent folder; the frames go to ``out_dir/<video_id>/``, replacing what was there.
     video_id : str, optional
-        Folder name (checked by :func:`framepick.outdir.check_video_id`); default: the video's
-        file stem made safe (:func:`framepick.outdir.video_id`).
+        Folder name (checked by :func:`framepick.outdir.check_video_id`); default:
+        :func:`output_id`, the video's file stem made safe, unless that folder holds another
+        video's output.
     output : OutputConfig, optional
         Size rule and JPEG quality (default: Qwen's size rule, quality 90).
     config_hash : str, optional
@@ -106,17 +115,17 @@ def extract(
         raise ConfigError("nothing to extract: the selection is empty")
     if indices.min() < 0 or indices.max() >= info.frames or np.any(np.diff(indices) <= 0):
         raise ConfigError(f"selection indices must be sorted, unique and within [0, {info.frames})")
-    video_id = outdir.check_video_id(video_id) if video_id is not None else outdir.video_id(info.path)
     out_dir = Path(out_dir)
+    video_id = outdir.check_video_id(video_id) if video_id is not None else output_id(info.path, out_dir)
     target = out_dir / video_id
     with _writing(target):
         staging = outdir.staging(out_dir, video_id)
     try:
         size = output.frame_size(info.width, info.height, len(indices))
-        decoder = _write_frames(analysis, indices, staging, size=size, output=output,
-                                backend=backend or analysis.config.backend, threads=threads, target=target)
+        decoder, files = _write_frames(analysis, indices, staging, size=size, output=output,
+                                       backend=backend or analysis.config.backend, threads=threads, target=target)
         manifest = _manifest(analysis, selection, video_id=video_id, size=size, output=output,
-                             config_hash=config_hash, decoder=decoder, folder=target.resolve())
+                             config_hash=config_hash, decoder=decoder, folder=target.resolve(), files=files)
         manifest["elapsed_s"] = round(time.perf_counter() - started, 3)
         with _writing(target):
             (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n")
@@ -141,36 +150,47 @@ def _frame_file(index: int) -> str:
     return f"frame_{index:06d}.jpg"
 
 
+def _file_record(data: bytes) -> dict[str, Any]:
+    """What the manifest records of a written file: its size in bytes and CRC-32 (8 hex digits)."""
+    return {"bytes": len(data), "crc32": f"{zlib.crc32(data):08x}"}
+
+
 def _write_frames(analysis: Analysis, indices: np.ndarray, folder: Path, *, size: tuple[int, int],
-                  output: OutputConfig, backend: str, threads: int, target: Path) -> str:
+                  output: OutputConfig, backend: str, threads: int,
+                  target: Path) -> tuple[str, dict[str, dict[str, Any]]]:
     """Decode, resize and write every selected frame into ``folder``; return the decoder that
-    delivered them. A write error is an :class:`OutputError` naming ``target``."""
+    delivered them and :func:`_file_record` of every file by name. A write error is an
+    :class:`OutputError` naming ``target``."""
     from PIL import Image
 
     frames = read_frames(analysis.info.path, indices, size=size, backend=backend, threads=threads,
                          frame_times_s=analysis.frame_times_s, keyframes=np.asarray(analysis.info.keyframes))
     written = set()
+    files = {}
     for index, _time_s, pixels in frames:
         encoded = io.BytesIO()  # Pillow ignores a short write (a file cut off at a full disk) on a file
         Image.fromarray(pixels).save(encoded, "JPEG", quality=output.jpeg_quality)
+        data = encoded.getvalue()
         with _writing(target):
-            (folder / _frame_file(index)).write_bytes(encoded.getvalue())
+            (folder / _frame_file(index)).write_bytes(data)
         written.add(index)
+        files[_frame_file(index)] = _file_record(data)
     missing = [int(i) for i in indices if int(i) not in written]
     if missing:
         raise VideoError(analysis.info.path, f"frames {missing[:5]}{'...' if len(missing) > 5 else ''} "
                                              f"do not decode (of {analysis.info.frames} analysed)")
     assert frames.decoder is not None  # a backend delivered the frames written
-    return frames.decoder
+    return frames.decoder, files
 
 
 def _manifest(analysis: Analysis, selection: Selection, *, video_id: str, size: tuple[int, int],
-              output: OutputConfig, config_hash: str | None, decoder: str, folder: Path) -> dict[str, Any]:
+              output: OutputConfig, config_hash: str | None, decoder: str, folder: Path,
+              files: dict[str, dict[str, Any]]) -> dict[str, Any]:
     info = analysis.info
     indices = np.asarray(selection.indices, dtype=np.int64)
     times_s = analysis.times_of(indices)
     scene_numbers = analysis.scene_of(indices) if analysis.scored else [None] * len(indices)
-    files = [_frame_file(int(i)) for i in indices]
+    names = [_frame_file(int(i)) for i in indices]
     from . import __version__
 
     return {
@@ -198,12 +218,13 @@ def _manifest(analysis: Analysis, selection: Selection, *, video_id: str, size: 
         "output": {**output.to_dict(), "width": size[0], "height": size[1]},
         "frames": [
             {"index": int(i), "time_s": round(float(t), 6), "file": f, "scene": None if s is None else int(s)}
-            for i, t, s, f in zip(indices, times_s, scene_numbers, files)
+            for i, t, s, f in zip(indices, times_s, scene_numbers, names)
         ],
+        "files": files,
         "scenes": analysis.scenes.tolist() if analysis.scored else None,
         "transitions": [{"kind": str(kind), "frames": span} for span, kind in
                         zip(analysis.transitions.tolist(), analysis.transition_kinds)] if analysis.scored else None,
-        "qwen": video_entry([str(folder / name) for name in files], sample_fps=_sample_fps(analysis, selection),
+        "qwen": video_entry([str(folder / name) for name in names], sample_fps=_sample_fps(analysis, selection),
                             options=output.qwen_options()),
         "qwen_inputs": _qwen_inputs(analysis, selection, times_s),
     }
@@ -266,16 +287,106 @@ def qwen_entry(manifest_path: str | os.PathLike) -> dict[str, Any]:
 
 
 def finished_manifest(out_dir: str | os.PathLike, video_id: str) -> dict[str, Any] | None:
-    """The manifest of a complete extraction in ``out_dir/<video_id>``, or None.
+    """The manifest of a complete, intact extraction in ``out_dir/<video_id>``, or None.
 
-    Complete means: the manifest reads, and every frame file it lists exists.
+    Complete and intact means: the manifest reads, and every frame file it lists is a file of the
+    size and CRC-32 its ``"files"`` entry records (each file is read once). A manifest without
+    those records (written by framepick before manifest version 2) is not taken as intact.
     """
     folder = Path(out_dir) / video_id
     if folder.is_symlink():
         return None  # not the tool's: never read through or trusted
     try:
         manifest = json.loads((folder / MANIFEST_NAME).read_text())
-        files = [frame["file"] for frame in manifest["frames"]]
+        names = [frame["file"] for frame in manifest["frames"]]
+        records = [manifest["files"][name] for name in names]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return manifest if all((folder / name).is_file() for name in files) else None
+    return manifest if all(_intact(folder, name, record) for name, record in zip(names, records)) else None
+
+
+def _intact(folder: Path, name: Any, record: Any) -> bool:
+    """Whether ``folder/name`` is a plain file (no link, no path) of the size and CRC-32 ``record`` gives."""
+    if not isinstance(name, str) or Path(name).name != name or not isinstance(record, dict):
+        return False
+    path = folder / name
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size != record.get("bytes"):
+            return False
+        return _crc32(path) == record.get("crc32")
+    except OSError:
+        return False
+
+
+def _crc32(path: Path) -> str:
+    """CRC-32 of the file at ``path`` (8 hex digits), read in chunks."""
+    crc = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK_BYTES):
+            crc = zlib.crc32(chunk, crc)
+    return f"{crc:08x}"
+
+
+def output_id(path: str | os.PathLike, out_dir: str | os.PathLike, *, preferred: str | None = None) -> str:
+    """The folder in ``out_dir`` that the output of the video at ``path`` goes to: never one that
+    holds another video's output.
+
+    A folder is this video's when its manifest names this file as its source (``video.path``,
+    resolved): the file itself, even if its content has changed since (then the output is redone
+    there). Another file of the same name, or a copy of this one elsewhere, is another video.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The video.
+    out_dir : str or os.PathLike
+        The output folder.
+    preferred : str, optional
+        The id to use if it is free (default :func:`framepick.outdir.video_id` of ``path``; a batch
+        passes the id :func:`framepick.outdir.video_ids` gave it, unique within the batch).
+
+    Returns
+    -------
+    str
+        The first of these that holds this video's output: ``preferred``, the file stem
+        (:func:`framepick.outdir.video_id`), its :func:`framepick.outdir.fallback_ids` (up to the
+        first that is free); else ``preferred`` if it is free, else the first free fallback. A
+        folder without a readable manifest (damaged, or not framepick's) is free.
+
+    Raises
+    ------
+    OutputError
+        Every fallback id holds another video's output.
+    """
+    out_dir = Path(out_dir)
+    source, stem = str(Path(path).resolve()), outdir.video_id(path)
+    first = outdir.check_video_id(preferred) if preferred is not None else stem
+    for name in dict.fromkeys([first, stem]):
+        if _source_of(out_dir / name) == source:
+            return name
+    fallback = None
+    for name in outdir.fallback_ids(path):
+        owner = _source_of(out_dir / name)
+        if owner == source:
+            return name
+        if owner is None:
+            fallback = name
+            break  # fallbacks are taken in order: none after a free one holds this video
+    if _source_of(out_dir / first) is None:
+        return first
+    if fallback is not None:
+        return fallback
+    raise OutputError(out_dir / first, f"this folder and all {outdir.MAX_FALLBACKS} fallback ids "
+                                       "hold other videos' outputs")
+
+
+def _source_of(folder: Path) -> str | None:
+    """The source file named by the manifest in ``folder`` (``video.path``), or None if there is no
+    readable manifest there (no folder, a link, a damaged or foreign one)."""
+    if folder.is_symlink():
+        return None
+    try:
+        source = json.loads((folder / MANIFEST_NAME).read_text())["video"]["path"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return source if isinstance(source, str) else None

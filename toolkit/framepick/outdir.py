@@ -8,6 +8,15 @@ Layout of ``OUT``::
     OUT/.framepick/replaced/    finished extractions being replaced, removed once the new one is in
     OUT/.framepick/lock         held by the batch writing into OUT
 
+A folder in ``staging`` or ``replaced`` is named ``<video id>.<pid>-<origin>-<start>.<random>``:
+the process writing it, where that pid means something (8 hex digits of the host name and pid
+namespace) and when the process started (clock ticks since boot, Linux). A writer killed
+outright (``kill -9``, the OOM killer, a time limit) cannot remove its folder, so every new
+writer removes those of writers of its own origin that are no longer running (:func:`staging`);
+a pid now held by a process that started at another time counts as no longer running, as in a
+container where every run is pid 1. Folders of another origin (another machine writing into a
+shared folder) are left alone: their writers cannot be seen from here.
+
 A video id never starts with a dot, so no id can take ``.framepick``; ids hold no path separator
 and are never ``.`` or ``..``, so ``OUT / id`` is always a child of ``OUT``. Nothing here follows a
 symbolic link to write or delete: a link found where a folder of the tool's should be is removed
@@ -22,6 +31,7 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,14 +39,15 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-__all__ = ["RESERVED", "STATUS_FILE", "MAX_ID_BYTES", "video_id", "video_ids", "check_video_id", "prepare",
-           "staging", "move_into_place", "remove", "clean_staging", "locked"]
+__all__ = ["RESERVED", "STATUS_FILE", "MAX_ID_BYTES", "MAX_FALLBACKS", "video_id", "video_ids", "fallback_ids",
+           "check_video_id", "prepare", "staging", "move_into_place", "remove", "clean_staging", "locked"]
 
 RESERVED = ".framepick"  # the tool's own folder in OUT: no video id starts with a dot
 STATUS_FILE = "batch.jsonl"  # the batch's status lines, beside the video folders
 RESERVED_NAMES = (STATUS_FILE,)  # names of the tool's files in OUT, which no video id takes
 MAX_ID_BYTES = 96  # file systems allow 255 bytes per name; room for suffixes and staging names
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")  # separators, control and Windows-reserved characters
+MAX_FALLBACKS = 100  # ids :func:`fallback_ids` offers for one video
 
 
 def _digest(text: str) -> str:
@@ -77,6 +88,22 @@ def video_ids(paths: Sequence[str | os.PathLike]) -> list[str]:
     folded = [i.casefold() for i in ids]
     shared = {f for f in folded if folded.count(f) > 1}
     return [_bounded(i, _digest(os.path.abspath(p))) if f in shared else i for i, f, p in zip(ids, folded, paths)]
+
+
+def fallback_ids(path: str | os.PathLike) -> Iterator[str]:
+    """The ids the video at ``path`` takes, in this order, when the folder of its :func:`video_id`
+    holds another video's output: ``<id>-<8 hex digits of the absolute path's SHA-1>`` (the id
+    :func:`video_ids` gives it when it shares a name within one batch), then that with ``-2``,
+    ``-3``, ... (:data:`MAX_FALLBACKS` in all).
+
+    >>> ids = list(fallback_ids("/videos/a/v.mp4"))
+    >>> len(ids), len(ids[0]), ids[1] == ids[0] + "-2", ids[2] == ids[0] + "-3"
+    (100, 10, True, True)
+    """
+    name, digest = video_id(path), _digest(os.path.abspath(path))
+    yield _bounded(name, digest)
+    for number in range(2, MAX_FALLBACKS + 1):
+        yield _bounded(name, f"{digest}-{number}")
 
 
 def check_video_id(name: str) -> str:
@@ -132,9 +159,13 @@ def remove(path: Path) -> None:
 
 def staging(out_dir: str | os.PathLike, name: str) -> Path:
     """A new empty folder to write video ``name`` 's extraction into, unique to this writer:
-    ``OUT/.framepick/staging/<name>.<pid>.<random>``."""
+    ``OUT/.framepick/staging/<name>.<pid>-<origin>-<start>.<random>``. What writers that are no longer
+    running left in ``OUT/.framepick`` is removed first (:func:`clean_staging`); this process'
+    other folders are kept (other threads may be writing them)."""
     out_dir = prepare(out_dir)
-    return Path(tempfile.mkdtemp(prefix=f"{check_video_id(name)}.{os.getpid()}.", dir=_own_folder(out_dir, "staging")))
+    clean_staging(out_dir, keep_own=True)
+    prefix = f"{check_video_id(name)}.{_writer_tag()}."
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=_own_folder(out_dir, "staging")))
 
 
 def move_into_place(folder: Path, out_dir: str | os.PathLike, name: str) -> Path:
@@ -145,13 +176,36 @@ def move_into_place(folder: Path, out_dir: str | os.PathLike, name: str) -> Path
     if final.is_symlink() or final.is_file():
         final.unlink()
     elif final.exists():
-        aside = Path(tempfile.mkdtemp(prefix=f"{name}.", dir=_own_folder(out_dir, "replaced")))
+        aside = Path(tempfile.mkdtemp(prefix=f"{name}.{_writer_tag()}.", dir=_own_folder(out_dir, "replaced")))
         final.rename(aside / name)
         folder.rename(final)
         remove(aside)
         return final
     folder.rename(final)
     return final
+
+
+def _origin() -> str:
+    """8 hex digits naming where this process' pid means something: the host and pid namespace."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return _digest(f"{socket.gethostname()}/{namespace}")
+
+
+def _start_ticks(pid: int) -> str:
+    """When process ``pid`` started, in clock ticks since boot (Linux ``/proc``); "" if unknown."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]  # field 22
+    except (OSError, IndexError):
+        return ""
+
+
+def _writer_tag() -> str:
+    """``<pid>-<origin>-<start ticks>``: this process, in the names of its folders in ``.framepick``."""
+    pid = os.getpid()
+    return f"{pid}-{_origin()}-{_start_ticks(pid)}"
 
 
 def _running(pid: int) -> bool:
@@ -164,9 +218,30 @@ def _running(pid: int) -> bool:
     return True
 
 
-def clean_staging(out_dir: str | os.PathLike) -> None:
+def _writer_gone(entry: Path, *, keep_own: bool) -> bool:
+    """Whether the writer of ``entry`` (a folder in ``staging`` or ``replaced``) is no longer
+    running: its pid is dead, or now belongs to a process that started at another time. A name
+    without a pid (left by an older framepick) counts as gone; a writer of another origin does not
+    (it cannot be seen from here); this process does unless ``keep_own``."""
+    fields = entry.name.rsplit(".", 2)
+    pid_text, origin, ticks = ((fields[1] if len(fields) == 3 else "").split("-") + ["", ""])[:3]
+    if not pid_text.isdigit():
+        return True
+    if origin and origin != _origin():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid() and not keep_own:
+        return True
+    if not _running(pid):
+        return True
+    now = _start_ticks(pid)
+    return bool(ticks and now and ticks != now)  # the pid was taken over: e.g. pid 1 of a container
+
+
+def clean_staging(out_dir: str | os.PathLike, *, keep_own: bool = False) -> None:
     """Remove what writers that are no longer running left in ``OUT/.framepick`` (a killed worker's
-    half-written extraction, a replaced one a crash kept)."""
+    half-written extraction, a replaced one a crash kept), and this process' own folders unless
+    ``keep_own`` (a time limit that ends this process removes them)."""
     own = Path(out_dir) / RESERVED
     if own.is_symlink() or not own.is_dir():
         return
@@ -175,9 +250,7 @@ def clean_staging(out_dir: str | os.PathLike) -> None:
         if folder.is_symlink() or not folder.is_dir():
             continue
         for entry in folder.iterdir():
-            fields = entry.name.rsplit(".", 2)
-            pid = int(fields[1]) if kind == "staging" and len(fields) == 3 and fields[1].isdigit() else None
-            if pid is None or not _running(pid) or pid == os.getpid():
+            if _writer_gone(entry, keep_own=keep_own):
                 remove(entry)
 
 

@@ -91,9 +91,12 @@ def imap_unordered(
 
     Notes
     -----
-    Closing the iterator (or an exception in the consumer, such as ``KeyboardInterrupt``) kills
-    the busy workers, stops the idle ones and waits for all of them. Workers ignore SIGINT, so a
-    Ctrl-C in a terminal reaches the parent only, which decides.
+    A worker that dies (killed by a signal, crashed) is waited for at once, so no zombie is left,
+    and replaced. Its task fails (``"worker died (killed by SIGKILL)"``), unless the worker died
+    between tasks, after its previous task and before it picked this one up: then the task is
+    handed to a fresh worker. Closing the iterator (or an exception in the consumer, such as
+    ``KeyboardInterrupt``) kills the busy workers, stops the idle ones and waits for all of them.
+    Workers ignore SIGINT, so a Ctrl-C in a terminal reaches the parent only, which decides.
     """
     context = multiprocessing.get_context("spawn")
     pending = deque(tasks)
@@ -101,17 +104,21 @@ def imap_unordered(
     busy: list[_Worker] = []
     try:
         while pending or busy:
+            idle = [worker for worker in idle if worker.running()]  # reaps one that died while idle
             while pending and len(busy) < workers:
                 worker = idle.pop() if idle else _Worker(context, work, env or {}, initializer)
                 worker.start(pending.popleft(), limit_s)
                 busy.append(worker)
                 if on_start is not None:
                     on_start(worker.task, worker.pid)
-            for worker, outcome in _next_outcomes(busy, limit_s):
+            for worker, outcome in _next_outcomes(busy, idle, limit_s):
                 busy.remove(worker)
                 if worker.alive:
                     idle.append(worker)
-                yield outcome
+                if worker.died_between_tasks:
+                    pending.appendleft(worker.task)  # it never ran: not its failure; a fresh worker takes it
+                else:
+                    yield outcome
     finally:
         for worker in busy:
             worker.kill()
@@ -121,10 +128,11 @@ def imap_unordered(
             worker.join()
 
 
-def _next_outcomes(busy: list[_Worker], limit_s) -> list[tuple[_Worker, Outcome]]:
-    """Wait until some busy worker has news or passes its deadline; return the finished ones."""
+def _next_outcomes(busy: list[_Worker], idle: list[_Worker], limit_s) -> list[tuple[_Worker, Outcome]]:
+    """Wait until some busy worker has news or passes its deadline, or an idle worker dies (the
+    caller reaps it); return the busy workers that are finished, with their outcomes."""
     timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
-    ready = set(wait([w.connection for w in busy] + [w.sentinel for w in busy], timeout))
+    ready = set(wait([w.connection for w in busy] + [w.sentinel for w in busy + idle], timeout))
     finished = []
     for worker in busy:
         outcome = None
@@ -151,12 +159,26 @@ class _Worker:
         self.task: Any = None
         self.started = self.deadline = 0.0
         self.alive = True
+        self.picked = False  # the worker has picked up its current task
+        self.served = 0  # tasks it has finished
+        self.died_between_tasks = False  # it died after finishing a task, before picking up the next
 
     def start(self, task: Any, limit_s) -> None:
         """Hand ``task`` over; its clock starts when the worker picks it up."""
-        self.task, self.started = task, time.monotonic()
+        self.task, self.started, self.picked = task, time.monotonic(), False
         self.deadline = self.started + limit_s(task, None) + _STARTUP_S
-        self.connection.send(task)
+        try:
+            self.connection.send(task)
+        except OSError:
+            pass  # it died since it was last seen: its sentinel says so, and receive() tells why
+
+    def running(self) -> bool:
+        """Whether the (idle) worker is still there; one that is gone is waited for (reaped)."""
+        if self.process.is_alive():
+            return True
+        self.alive = False
+        self.join()
+        return False
 
     def receive(self, limit_s) -> Outcome | None:
         """Read the worker's messages; an outcome when the task is over."""
@@ -164,20 +186,23 @@ class _Worker:
             while self.connection.poll():
                 kind, value = self.connection.recv()
                 if kind == "picked":
-                    self.started = time.monotonic()
+                    self.started, self.picked = time.monotonic(), True
                     self.deadline = self.started + limit_s(self.task, None)
                 elif kind == "duration":
                     self.deadline = self.started + limit_s(self.task, value)
                 elif kind == "done":
+                    self.served += 1
                     return self._outcome(value, None)
                 else:
+                    self.served += 1
                     return self._outcome(None, f"worker error: {value}")
         except (EOFError, OSError):
             pass
         if self.process.is_alive():
             return None
-        self.process.join()
+        self.process.join()  # reaped: no zombie left
         self.alive = False
+        self.died_between_tasks = not self.picked and self.served > 0
         return self._outcome(None, f"worker died ({_exit_cause(self.process.exitcode)})")
 
     def time_out(self) -> Outcome:

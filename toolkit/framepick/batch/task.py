@@ -7,6 +7,7 @@ written to ``batch.jsonl`` whether the task returned or its worker was killed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import Any
 
 from ..config import JobConfig
 from ..errors import FramepickError, VideoError
-from ..extract import MANIFEST_NAME, finished_manifest
+from ..extract import MANIFEST_NAME, finished_manifest, output_id
 from ..outdir import clean_staging
 from ..probe import content_id
 
@@ -89,10 +90,13 @@ def process_video(task: VideoTask, report: Callable[[float], None] | None = None
     Returns
     -------
     dict
-        The :func:`status_line`, with ``manifest`` (ok, skipped) or ``reason`` (failed).
+        The :func:`status_line`, with ``manifest`` (ok, skipped) or ``reason`` (failed). Its ``id``
+        is the folder the video went to: ``task.video_id`` unless that folder holds another
+        video's output (:func:`framepick.extract.output_id`).
     """
     started = time.perf_counter()
     try:
+        task = dataclasses.replace(task, video_id=output_id(task.path, task.out_dir, preferred=task.video_id))
         manifest, status = (None if task.force else _up_to_date(task)), "skipped"
         if manifest is None:
             from ..pipeline import sample
@@ -131,7 +135,8 @@ def _failure_reason(exc: BaseException) -> str:
 
 
 def _up_to_date(task: VideoTask) -> dict[str, Any] | None:
-    """The manifest of a finished extraction of this video with this config, if there is one."""
+    """The manifest of a finished extraction of this video with this config, if there is one and
+    its images are intact (:func:`framepick.extract.finished_manifest`)."""
     manifest = finished_manifest(task.out_dir, task.video_id)
     if manifest is None or manifest.get("config_hash") != task.config_hash:
         return None
