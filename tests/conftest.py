@@ -1,14 +1,26 @@
-"""Session-wide test videos, made once with PyAV, with known cuts."""
+"""Session-wide test videos, made once with PyAV, with known cuts; a Ray instance for the session;
+child processes that are always waited for."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import pytest
 
+from helpers import HANG_S
 from videos import write_audio_only, write_slow_video, write_video
 
 DATA = Path(__file__).parent / "data"
@@ -118,3 +130,118 @@ def fifo_playlist(video_dir) -> Path:
     path.write_text("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-PLAYLIST-TYPE:VOD\n"
                     "#EXTINF:1.0,\nsegment.ts\n#EXT-X-ENDLIST\n")
     return path
+
+
+# --------------------------------------------------------------------------- child processes
+
+
+
+def end_session(process: subprocess.Popen, *, grace_s: float = 0.0) -> None:
+    """End ``process``, the leader of a session of its own, and every process left in its process
+    group, and wait for it. With ``grace_s``, SIGTERM it first and give it that long to end on its
+    own; then SIGKILL the whole group (whatever did not leave it: workers, helpers, the process
+    itself), reap the process and close its pipes. Safe to call more than once."""
+    if grace_s and process.returncode is None:
+        with suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGTERM)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=grace_s)
+    with suppress(ProcessLookupError):  # no process left in the group
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+
+
+@contextmanager
+def _own_session(command: list[str], **options) -> Iterator[subprocess.Popen]:
+    process = subprocess.Popen(command, start_new_session=True, **options)
+    try:
+        yield process
+    finally:
+        end_session(process)  # on every path, a failed assertion included: no process is left running
+
+
+@pytest.fixture(scope="session")
+def own_session():
+    """``own_session(command, **popen_options)``: a context manager that starts ``command`` as the
+    leader of a new session (so of its own process group, as a terminal runs a command) and, on
+    leaving it however it is left, kills whatever is left of that group and waits for the command
+    (:func:`end_session`)."""
+    return _own_session
+
+
+# --------------------------------------------------------------------------- Ray
+
+
+@dataclass(frozen=True)
+class RayCluster:
+    address: str  # for ``framepick batch --ray-address``
+    env: dict[str, str]  # the environment a process that joins it needs (its auth token)
+
+
+# how long Ray's own waits may take: under load its processes start slowly (Ray waits 30 s for
+# its GCS port by default, and 60 s for a worker to register)
+RAY_WAITS = {"RAY_gcs_server_port_wait_time_s": "600", "RAY_worker_register_timeout_seconds": "600",
+             "RAY_gcs_server_request_timeout_seconds": "600",
+             "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"}  # stop at once at the end of the session
+RAY_START_ATTEMPTS = 3  # Ray waits 30 s (not configurable) for its node to register; a retry helps
+
+
+def _ray_address(folder: Path) -> str:
+    """The address ``ray start --temp-dir=folder`` writes once it has started, or ""."""
+    try:
+        return (folder / "ray_current_cluster").read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[RayCluster]:
+    """One local Ray instance for the whole session, which the tests' ``framepick batch --executor
+    ray`` join (``--ray-address``), rather than each starting and stopping one of its own.
+
+    ``ray start --head --block`` in a session of its own, with its own temporary folder (short:
+    Ray's socket paths must fit in 107 bytes), ports and auth token, so no other Ray on this
+    machine finds it or is found by it; it counts as started when it writes its address there.
+    Stopped at the end of the session with SIGTERM, then SIGKILL to whatever is left of its
+    process group."""
+    pytest.importorskip("ray")
+    root = Path(tempfile.mkdtemp(prefix="ray-"))
+    env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32), **RAY_WAITS}
+    failures = []
+    try:
+        for attempt in range(RAY_START_ATTEMPTS):
+            folder = root / str(attempt)
+            folder.mkdir()
+            command = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block",
+                       f"--temp-dir={folder}", "--port=0", f"--ray-client-server-port={free_port()}",
+                       f"--dashboard-agent-listen-port={free_port()}", "--include-dashboard=false",
+                       "--disable-usage-stats"]
+            with (folder / "start.log").open("w") as log, \
+                    _own_session(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                 env={**os.environ, **env}) as process:
+                deadline = time.monotonic() + HANG_S
+                while not (address := _ray_address(folder)) and process.poll() is None \
+                        and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                if address and process.poll() is None:
+                    try:
+                        yield RayCluster(address=address, env=env)
+                    finally:
+                        end_session(process, grace_s=60)
+                    return
+                how = "exit status {}" if process.poll() is not None else f"no address in {HANG_S:.0f} s"
+                end_session(process)
+                failures.append(f"attempt {attempt + 1}: {how.format(process.returncode)}\n"
+                                + (folder / "start.log").read_text()[-3000:])
+        pytest.fail("Ray did not start:\n" + "\n".join(failures))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -1,17 +1,24 @@
 """Helpers shared by the tests and the benchmarks (imported as ``helpers``; no test module imports
 another): the one hand-made :class:`Analysis` builder, a long seeded synthetic analysis, a
-decode-everything helper, the real clips' known cuts, and a check of the output folder.
+decode-everything helper, the real clips' known cuts, a check of the output folder, and the
+child-process helpers of the batch and CLI tests.
 
 ``reports/bench`` scripts put ``tests/`` on ``sys.path`` to import it.
 """
 
 from __future__ import annotations
 
+import selectors
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from framepick.config import AnalysisConfig
+from framepick.config import AnalysisConfig, JobConfig, save_config
 from framepick.decode import iter_chunks
 from framepick.outdir import RESERVED
 from framepick.scenes import scenes_from_cuts
@@ -23,6 +30,9 @@ SAMPLE = ROOT / "toolkit" / "framepick" / "data" / "big_buck_bunny_0_30.webm"
 BIKES_CUTS = [30, 76, 137, 187, 242]  # ../shared/videos/README.md
 SAMPLE_CUTS = [283, 376, 551]  # hard cuts; frames 0-45 fade in from black (a transition, not a cut)
 KNOWN_CUTS = {BIKES.name: BIKES_CUTS, SAMPLE.name: SAMPLE_CUTS}
+# A limit on waits for something that takes a second or two on an idle machine, and that only a
+# hang would make take this long; far above what even a machine with load 20 on 2 cores needs.
+HANG_S = 600.0
 
 
 def make_analysis(
@@ -107,3 +117,55 @@ def listing(out: Path) -> list[str]:
     for kind in ("staging", "replaced"):
         assert not (own / kind).exists() or list((own / kind).iterdir()) == [], f"{own / kind} is not empty"
     return sorted(p.name for p in out.iterdir() if p.name != RESERVED)
+
+
+# --------------------------------------------------------------------------- child processes
+
+
+def live_processes_in_group(group: int, *, marker: str = "") -> list[int]:
+    """Processes of process group ``group`` that are not zombies, and whose command line holds
+    ``marker`` (Linux /proc)."""
+    live = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z" and marker in command:
+            live.append(int(stat.parent.name))
+    return live
+
+
+def read_until(process: subprocess.Popen, prefix: str) -> str:
+    """The first line of ``process``'s stderr (an unbuffered pipe, so that what select sees is
+    what readline reads) that starts with ``prefix``; fails if the process closes its stderr
+    first or nothing comes for :data:`HANG_S`."""
+    lines: list[str] = []
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stderr, selectors.EVENT_READ)
+        while True:
+            if not selector.select(HANG_S):
+                pytest.fail(f"nothing on stderr for {HANG_S:.0f} s after:\n{''.join(lines)}")
+            line = process.stderr.readline().decode()
+            if not line:
+                pytest.fail(f"stderr closed before a line starting {prefix!r}:\n{''.join(lines)}")
+            if line.startswith(prefix):
+                return line
+            lines.append(line)
+
+
+@contextmanager
+def batch_with_one_video_done(own_session, slow_video, cut_video, out: Path,
+                              tmp_path: Path) -> Iterator[subprocess.Popen]:
+    """``framepick batch`` (2 workers) in a session of its own on a slow video and a good one,
+    handed over once the good one is reported done, with both workers still alive (the slow one's
+    analysis takes far longer). On leaving, however the test went, whatever is left of the batch
+    is killed and waited for."""
+    config = save_config(JobConfig(strategy="adaptive", params={"frames": 4}), tmp_path / "strategy.toml")
+    command = [sys.executable, "-m", "framepick.cli", "batch", "--config", str(config), "--out", str(out),
+               "--workers", "2", "--timeout", "600", str(slow_video), str(cut_video[0])]
+    with own_session(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0) as process:
+        assert read_until(process, "ok").startswith("ok       cuts: 4 frames")  # status lines as videos finish
+        assert len(live_processes_in_group(process.pid, marker="spawn_main")) == 2  # the two workers
+        yield process

@@ -19,6 +19,7 @@ def test_bikes_cuts_equal_pyscenedetect(bikes):
     np.testing.assert_array_equal(analysis.scenes[:, 1], [*BIKES_CUTS, 250])
 
 
+@pytest.mark.slow
 def test_backends_give_the_same_cuts_on_real_clips(bikes):
     # the analysis decodes with the deblocking filter on, as decord does: no drift through the
     # GOP that made keyframes look like changes (the sample had a false cut at its keyframe 139);
@@ -76,6 +77,20 @@ def test_analysis_rate_subsamples_scores_but_times_every_frame(cut_video):
     assert len(analysis.frame_times_s) == 125
     # cuts are reported at the first analysed frame of the new scene
     assert analysis.cuts.tolist() == [30, 50, 85]
+
+
+def test_scores_are_looked_up_by_frame_index(cut_video):
+    """``score[i]`` is analysed frame ``score_indices[i]`` 's; ``score_at`` takes frame indices: a
+    frame gets the change measured across the stretch it lies in."""
+    analysis = analyze(cut_video[0], rate_fps=5.0, reference_only=False)
+    np.testing.assert_array_equal(analysis.score_at(analysis.score_indices), analysis.score)
+    at_cut = analysis.score_at(np.arange(46, 51))  # analysed frames 45 and 50; the cut is at 50
+    np.testing.assert_array_equal(at_cut, np.full(5, analysis.score[10], np.float32))
+    assert analysis.score[10] > 0.5 and analysis.score_at(124) == 0
+    np.testing.assert_array_equal(analysis.score_at(np.arange(6), "luma_diff"),
+                                  analysis.luma_diff[[0, 1, 1, 1, 1, 1]])
+    with pytest.raises(ValueError, match="measure"):
+        analysis.score_at(3, "colour")
 
 
 def test_variable_frame_rate_duration(vfr_video):

@@ -19,7 +19,7 @@ from framepick import cache
 from framepick.batch import STATUS_FILE
 from framepick.cli import build_parser, main
 from framepick.config import AnalysisConfig, JobConfig, save_config
-from helpers import ROOT
+from helpers import HANG_S, ROOT, batch_with_one_video_done
 
 README = ROOT / "README.md"
 ANALYSING = ("analyze", "sample", "batch")  # the subcommands that take the analysis options
@@ -287,45 +287,24 @@ def test_a_bad_line_of_a_list_is_named_by_the_list_and_line(cut_video, tmp_path,
     assert lines["cuts"]["listed_at"] == f"{listing}:1"
 
 
-def _batch_with_one_video_done(slow_video: Path, cut_video: Path, out: Path, *options: str) -> subprocess.Popen:
-    """``framepick batch`` in a child process of its own session, returned once the short video is
-    reported done while a worker is still busy analysing the slow one."""
-    command = [sys.executable, "-m", "framepick.cli", "batch", "--strategy", "adaptive", "--frames", "4",
-               "--out", str(out), "--workers", "2", *options, str(slow_video), str(cut_video)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
-    try:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if line.startswith("ok"):
-                break
-        assert line.startswith("ok       cuts: 4 frames")
-    except BaseException:
-        os.killpg(process.pid, signal.SIGKILL)
-        raise
-    return process
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("how", [signal.SIGHUP, signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
-def test_a_stopped_batch_stops_cleanly(slow_video, cut_video, tmp_path, how):
+def test_a_stopped_batch_stops_cleanly(own_session, slow_video, cut_video, tmp_path, how):
     """SIGHUP (a closed terminal) as SIGTERM as Ctrl-C: a summary, status 130, nothing on stderr
     (no traceback, no "leaked semaphore" warning from multiprocessing's resource tracker for the
     worker killed mid-video; the next test makes sure that worker is past its first progress bar)."""
-    process = _batch_with_one_video_done(slow_video, cut_video[0], tmp_path / "out")
-    try:
+    with batch_with_one_video_done(own_session, slow_video, cut_video, tmp_path / "out", tmp_path) as process:
         if how == signal.SIGINT:
             os.killpg(process.pid, how)  # a terminal's Ctrl-C reaches the whole group
         else:
             os.kill(process.pid, how)
-        stdout, stderr = process.communicate(timeout=60)  # the resource tracker holds stderr until it ends
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate(timeout=HANG_S)  # the resource tracker holds stderr until it ends
     assert process.returncode == 130
-    assert "2 videos: 1 ok, 0 skipped, 0 failed" in stdout and "(interrupted)" in stdout
-    assert stderr == "", stderr
+    assert "2 videos: 1 ok, 0 skipped, 0 failed" in stdout.decode() and "(interrupted)" in stdout.decode()
+    assert stderr.decode() == "", stderr
 
 
+@pytest.mark.slow
 def test_a_worker_killed_at_its_time_limit_leaks_nothing(slow_video, cut_video, tmp_path):
     """A worker killed 3 s into its analysis (so past the progress bar that, with tqdm's default
     lock, made a named semaphore) leaves nothing for the resource tracker to warn about."""
@@ -333,7 +312,7 @@ def test_a_worker_killed_at_its_time_limit_leaks_nothing(slow_video, cut_video, 
                          tmp_path / "strategy.toml")
     finished = subprocess.run([sys.executable, "-m", "framepick.cli", "batch", "--config", str(config),
                                "--timeout", "3", "--out", str(tmp_path / "out"), str(slow_video), str(cut_video[0])],
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=HANG_S)
     assert finished.returncode == 1
     assert "2 videos: 1 ok, 0 skipped, 1 failed" in finished.stdout
     ok, failed = sorted(finished.stderr.splitlines(), key=lambda line: not line.startswith("ok"))

@@ -8,23 +8,27 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from PIL import Image
 
-os.environ.setdefault("FORCE_QWENVL_VIDEO_READER", "decord")  # read once, when qwen-vl-utils is imported
+from framepick import analyze, qwen, sample_video
+from framepick.config import JobConfig, OutputConfig
+from framepick.pipeline import sample
+from framepick.select import select
+from videos import write_video
 
-import qwen_vl_utils  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
-from transformers import Qwen3VLVideoProcessor  # noqa: E402
-from transformers.models.qwen3_vl.processing_qwen3_vl import Qwen3VLProcessor  # noqa: E402
+# torch, transformers and qwen-vl-utils take seconds to load: they are imported by the tests that
+# use them (not at collection), and those tests are marked slow; the others here are quick
 
-from framepick import analyze, qwen, sample_video  # noqa: E402
-from framepick.config import (
-    JobConfig,  # noqa: E402
-    OutputConfig,  # noqa: E402
-)
-from framepick.pipeline import sample  # noqa: E402
-from framepick.select import select  # noqa: E402
-from videos import write_video  # noqa: E402
+
+@pytest.fixture(scope="module")
+def qwen_vl_utils():
+    """qwen-vl-utils, reading videos with decord: it reads FORCE_QWENVL_VIDEO_READER once, when
+    imported, so every test that loads it (itself or through framepick.qwen) takes this fixture."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FORCE_QWENVL_VIDEO_READER", os.environ.get("FORCE_QWENVL_VIDEO_READER", "decord"))
+        import qwen_vl_utils
+    return qwen_vl_utils
+
 
 ELEMENTS = [
     {"fps": 2.0},
@@ -39,6 +43,8 @@ ELEMENTS = [
 
 def qwen3_timestamps(metadata: dict) -> list[float]:
     """The ``<t seconds>`` of each temporal pair, as transformers' Qwen3-VL processor computes them."""
+    from transformers.models.qwen3_vl.processing_qwen3_vl import Qwen3VLProcessor
+
     return Qwen3VLProcessor._calculate_timestamps(None, list(metadata["frames_indices"]), metadata["fps"], 2)
 
 
@@ -48,7 +54,10 @@ def pair_times(times_s) -> np.ndarray:
 
 @pytest.mark.parametrize("element", ELEMENTS, ids=lambda e: ",".join(e))
 @pytest.mark.parametrize("clip", ["bikes", "sample"])
-def test_uniform_fetch_video_is_qwen_vl_utils(bikes, clip, element):
+@pytest.mark.slow
+def test_uniform_fetch_video_is_qwen_vl_utils(qwen_vl_utils, bikes, clip, element):
+    import torch
+
     ele = {"video": str(bikes if clip == "bikes" else sample_video()), **element}
     (theirs, their_meta), their_fps = qwen_vl_utils.fetch_video(dict(ele), return_video_metadata=True,
                                                                return_video_sample_fps=True)
@@ -62,7 +71,8 @@ def test_uniform_fetch_video_is_qwen_vl_utils(bikes, clip, element):
     assert difference.mean() < 2.0 and torch.quantile(difference.flatten()[::7], 0.99) <= 8.0
 
 
-def test_adaptive_times_reach_qwen3_true_and_not_through_a_frame_list(bikes, tmp_path):
+@pytest.mark.slow
+def test_adaptive_times_reach_qwen3_true_and_not_through_a_frame_list(qwen_vl_utils, bikes, tmp_path):
     ele = {"video": str(bikes), "strategy": "adaptive", "nframes": 12, "pair_s": 0.5}
     frames, metadata = qwen.fetch_video(ele, return_video_metadata=True)
     analysis = analyze(bikes)
@@ -80,6 +90,7 @@ def test_adaptive_times_reach_qwen3_true_and_not_through_a_frame_list(bikes, tmp
     assert inputs.times_prompt.startswith("The video is shown as 6 moments of two frames each, at ")
 
 
+@pytest.mark.slow
 def test_variable_frame_rate_times_use_a_millisecond_clock(vfr_video):
     path, times = vfr_video
     frames, metadata = qwen.fetch_video({"video": str(path), "nframes": 8}, return_video_metadata=True)
@@ -91,7 +102,10 @@ def test_variable_frame_rate_times_use_a_millisecond_clock(vfr_video):
     assert np.max(np.abs(wrong - pair_times(np.asarray(times)[picks]))) > 0.1
 
 
+@pytest.mark.slow
 def test_qwen3_video_processor_takes_the_frames_and_metadata(bikes):
+    from transformers import Qwen3VLVideoProcessor
+
     # Qwen3-VL: 16 px patches (frames in multiples of 32)
     frames, metadata = qwen.fetch_video({"video": str(bikes), "strategy": "scenes", "nframes": 8, "pair_s": 0.5},
                                         image_patch_size=16, return_video_metadata=True)
@@ -104,8 +118,9 @@ def test_qwen3_video_processor_takes_the_frames_and_metadata(bikes):
 
 @pytest.mark.parametrize(("factor", "patch"), [(28, 14), (32, 16)])  # Qwen2.5-VL, Qwen3-VL
 @pytest.mark.parametrize("video", ["cuts", "bikes", "sample"])
-def test_manifest_entry_goes_through_process_vision_info_unchanged_in_size(cut_video, bikes, tmp_path, video,
-                                                                           factor, patch):
+@pytest.mark.slow
+def test_manifest_entry_goes_through_process_vision_info_unchanged_in_size(qwen_vl_utils, cut_video, bikes, tmp_path,
+                                                                           video, factor, patch):
     path = {"cuts": cut_video[0], "bikes": bikes, "sample": sample_video()}[video]
     config = JobConfig(output=OutputConfig(factor=factor))
     manifest_path = sample(path, "adaptive", out_dir=tmp_path, frames=8, config=config)
@@ -120,6 +135,8 @@ def test_manifest_entry_goes_through_process_vision_info_unchanged_in_size(cut_v
     assert uniform["qwen_inputs"]["times_prompt"] is None  # evenly spaced: sample_fps says it all
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("qwen_vl_utils")
 def test_process_vision_info_in_memory(bikes):
     video = {"type": "video", "video": f"file://{bikes}", "strategy": "adaptive", "nframes": 8}
     messages = [{"role": "user", "content": [video, {"type": "text", "text": "Describe."}]}]

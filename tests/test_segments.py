@@ -57,6 +57,7 @@ def segmented(path, config, segment_s):
     ("hash", {}),
 ])
 @pytest.mark.parametrize("rate_fps", [None, 5.0])
+@pytest.mark.slow  # 3 to 4 s each (test_parallel_in_processes_and_cached is the quick check)
 def test_merged_equals_single_pass(long_cuts, detector, params, rate_fps):
     config = AnalysisConfig(reference_only=False, detector=detector, detector_params=params, rate_fps=rate_fps)
     single = analyze(long_cuts, config, cache=False)

@@ -82,6 +82,7 @@ def real_footage_video(video_dir, bikes):
     return path, [(51, 71, "dissolve"), (171, 196, "fade_out"), (196, 221, "fade_in")]
 
 
+@pytest.mark.slow  # its video takes 2 to 3 s to make
 def test_transitions_between_real_shots_in_motion(real_footage_video, bikes):
     path, truth = real_footage_video
     every_frame = analyze(path, reference_only=False, cache=False)
@@ -133,6 +134,7 @@ def test_uniform_keeps_qwen_indices_through_transitions(transitions_video):
     assert select(analysis, "uniform", frames=8).indices.tolist() == [0, 36, 71, 107, 142, 178, 213, 249]
 
 
+@pytest.mark.slow
 def test_segments_join_transitions_across_boundaries(video_dir):
     path = video_dir / "transitions_x4.mp4"
     write_transitions_video(path, repeats=4)

@@ -200,6 +200,7 @@ def test_export_of_strategy_a_with_the_duration_rule(app, tmp_path):
     assert select(app.analysis, job.strategy, **job.params).indices.tolist() == app.selection_a.indices.tolist()
 
 
+@pytest.mark.slow
 def test_exported_script_runs_the_batch_job(app, cut_video, tmp_path):
     videos = tmp_path / "videos"
     videos.mkdir()

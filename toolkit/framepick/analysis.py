@@ -31,7 +31,8 @@ from .score import MEASURES, ChangeScorer, blend_lag
 from .transitions import cuts_with_transitions, find_transitions
 from .types import Analysis, VideoInfo
 
-__all__ = ["analyze", "timing", "for_strategy", "summarize", "check_unchanged", "Accumulator", "assemble"]
+__all__ = ["analyze", "timing", "for_strategy", "summarize", "check_unchanged", "shows_progress", "Accumulator",
+           "assemble"]
 
 
 def analyze(
@@ -53,7 +54,7 @@ def analyze(
     cache : bool
         Reuse a cached analysis of the same file with the same settings, and store new ones.
     progress : bool, optional
-        Show a progress bar on stderr; default: only when stderr is a terminal.
+        Show a progress bar (on stderr, or a notebook widget); default: :func:`shows_progress`.
 
     Returns
     -------
@@ -75,11 +76,21 @@ def analyze(
         cached = _cache.load(path, config, content=content)
         if cached is not None:
             return cached
-    analysis = _run(path, config, progress=sys.stderr.isatty() if progress is None else progress)
+    analysis = _run(path, config, progress=shows_progress() if progress is None else progress)
     check_unchanged(path, content)
     if cache:
         _cache.save(analysis, content=content)
     return analysis
+
+
+def shows_progress() -> bool:
+    """Whether a progress bar is shown by default: when stderr is a terminal, or in a Jupyter
+    kernel (tqdm's notebook bar)."""
+    if sys.stderr.isatty():
+        return True
+    ipython = sys.modules.get("IPython")  # imported by a kernel already; never imported here
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
 
 
 def check_unchanged(path: str | os.PathLike, content: str) -> None:

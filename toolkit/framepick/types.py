@@ -77,10 +77,11 @@ class Analysis:
     score_indices : int64 array, shape (m,)
         Frame indices that were analysed (all frames unless ``config.rate_fps`` is set).
     score : float32 array, shape (m,)
-        Change score in [0, 1] of each analysed frame against the previous analysed frame: the
-        fade-invariant local measure of :func:`framepick.score.local_difference` (a fade or an
-        exposure drift scores near 0, a change on a sixteenth of the frame scores high).
-        ``score[0]`` is 0.
+        One value per analysed frame, not per frame: ``score[i]`` is frame ``score_indices[i]`` 's
+        (by frame index: :meth:`score_at`). The change score in [0, 1] of each analysed frame
+        against the previous analysed frame: the fade-invariant local measure of
+        :func:`framepick.score.local_difference` (a fade or an exposure drift scores near 0, a
+        change on a sixteenth of the frame scores high). ``score[0]`` is 0.
     luma_diff : float32 array, shape (m,)
         Mean absolute luma difference, divided by 255.
     hist_diff : float32 array, shape (m,)
@@ -149,6 +150,28 @@ class Analysis:
     def scene_of(self, indices: np.ndarray) -> np.ndarray:
         """Scene number (0-based) of every frame index in ``indices``."""
         return np.searchsorted(self.scenes[:, 0], np.asarray(indices), side="right") - 1
+
+    def score_at(self, frames: np.ndarray | int, measure: str = "score") -> np.ndarray:
+        """The change ``measure`` (``"score"``, ``"luma_diff"`` or ``"hist_diff"``) at frame
+        indices ``frames``, float32 of their shape.
+
+        ``score`` and its siblings hold one value per *analysed* frame (``score_indices``), not
+        per frame: ``score[i]`` belongs to frame ``score_indices[i]``. This looks frames up: a
+        frame gets the value of the first analysed frame at or after it, the change measured
+        across the stretch it lies in (0 after the last analysed frame).
+
+        Raises
+        ------
+        ValueError
+            An unknown ``measure``, or a frame index that is negative.
+        """
+        if measure not in ("score", "luma_diff", "hist_diff"):
+            raise ValueError(f"measure: must be 'score', 'luma_diff' or 'hist_diff', got {measure!r}")
+        frames = np.asarray(frames, dtype=np.int64)
+        if np.any(frames < 0):
+            raise ValueError("frames: frame indices must not be negative")
+        values = np.append(getattr(self, measure), np.float32(0)).astype(np.float32)
+        return values[np.searchsorted(self.score_indices, frames, side="left")]
 
 
 @dataclass(frozen=True, eq=False)
