@@ -154,9 +154,17 @@ def end_session(process: subprocess.Popen, *, grace_s: float = 0.0) -> None:
             stream.close()
 
 
+def _default_signals() -> None:
+    """In the child, before it runs: SIGINT and SIGHUP back to their default handling. A test
+    suite started in the background (``cmd &`` in a script, ``nohup``) has them ignored, and an
+    ignored signal stays ignored across exec, so the command under test would never see them."""
+    for number in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
+
+
 @contextmanager
 def _own_session(command: list[str], **options) -> Iterator[subprocess.Popen]:
-    process = subprocess.Popen(command, start_new_session=True, **options)
+    process = subprocess.Popen(command, start_new_session=True, preexec_fn=_default_signals, **options)
     try:
         yield process
     finally:

@@ -11,14 +11,12 @@ ipywidgets load when a function that needs them is first called.
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 from typing import Any
 
+from .about import __version__, sample_video
 from .config import AnalysisConfig, JobConfig, OutputConfig, load_config
 from .errors import ConfigError, FramepickError, VideoError
 from .types import Analysis, Selection, VideoInfo
-
-__version__ = "0.1.0"
 
 # public name -> module that defines it, imported on first access. ``select`` is its own module,
 # made callable as the function (importing the module puts it on the package under that name).
@@ -32,6 +30,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "__version__",
     "Analysis",
     "AnalysisConfig",
     "ConfigError",
@@ -46,11 +45,6 @@ __all__ = [
     *_MODULES,
     *_LAZY,
 ]
-
-
-def sample_video() -> Path:
-    """Path of the bundled sample: 30 s of *Big Buck Bunny* (CC-BY 3.0, Blender Foundation)."""
-    return Path(__file__).parent / "data" / "big_buck_bunny_0_30.webm"
 
 
 def __getattr__(name: str) -> Any:

@@ -4,9 +4,9 @@ Callers pass C-contiguous arrays of the documented dtypes; :mod:`framepick.score
 Each kernel has a plain NumPy reference in ``tests/test_kernels.py``.
 
 The kernels are serial on purpose: they run on small frames between decoder calls while FFmpeg's
-own threads keep the cores busy. Measured on the 2-core machine (72x128 frames, 64 per call),
-``prange`` versions of them took 5-8x longer per frame than these serial ones as soon as the
-decoder (or another process) was using the cores, because the OpenMP workers spin-wait for cores.
+own threads keep the cores busy. ``prange`` versions of them were slower per frame than these
+serial ones, not faster, as soon as the decoder (or another process) was using the cores,
+because the OpenMP workers spin-wait for cores.
 Batch parallelism comes from one process per video instead.
 """
 

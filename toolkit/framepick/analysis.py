@@ -22,16 +22,16 @@ from typing import Any
 import numpy as np
 
 from . import cache as _cache
-from .config import AnalysisConfig
 from .decode import Chunk, RateGate, iter_chunks, read_ahead, scaled_size
 from .errors import VideoError
 from .probe import content_id, probe
 from .scenes import SceneTracker, scenes_from_cuts
 from .score import MEASURES, ChangeScorer, blend_lag
+from .settings import AnalysisConfig
 from .transitions import cuts_with_transitions, find_transitions
 from .types import Analysis, VideoInfo
 
-__all__ = ["analyze", "timing", "for_strategy", "summarize", "check_unchanged", "shows_progress", "Accumulator",
+__all__ = ["analyze", "timing", "summarize", "check_unchanged", "shows_progress", "Accumulator",
            "assemble"]
 
 
@@ -129,20 +129,6 @@ def timing(path: str | os.PathLike, config: AnalysisConfig | None = None) -> Ana
                     thumbs=np.empty((0, height, width, 3), np.uint8), elapsed_s=time.perf_counter() - started)
 
 
-def for_strategy(path: str | os.PathLike, strategy: str, config: AnalysisConfig | None = None, *,
-                 cache: bool = True, progress: bool | None = None) -> Analysis:
-    """What ``strategy`` needs of ``path``: the full pass (:func:`analyze`, cached), or for the
-    strategies of :data:`framepick.select.TIMING_ONLY` a cached full analysis if there is one and
-    the frame times alone (:func:`timing`) otherwise."""
-    from .select import TIMING_ONLY
-
-    config = config or AnalysisConfig()
-    if strategy not in TIMING_ONLY:
-        return analyze(path, config, cache=cache, progress=progress)
-    cached = _cache.load(os.fspath(path), config) if cache else None
-    return cached if cached is not None else timing(path, config)
-
-
 def summarize(analysis: Analysis) -> dict[str, Any]:
     """A JSON-able summary: the video's metadata, the decoder, the time taken (s), the scenes
     as ``[[start_frame, end_frame], ...]`` (end exclusive) and ``[[start_s, end_s], ...]``, and
@@ -232,9 +218,10 @@ class Accumulator:
 
         From reference frames only (every frame meant), the analysed rate is not known before
         decoding: it is the video's rate times the share of the first chunk's frames decoded. With a
-        window of as many decoded frames as every frame would give, the window spans about 1.5x as
-        long (at two thirds decoded) and short dissolves fit it worse: 46 of the 53 dissolves and
-        fades of the real-footage mixes were found that way, 47 with this rate, 48 from every frame.
+        window of as many decoded frames as every frame would give, the window would span longer
+        (by the inverse of the share decoded) and short dissolves would fit it worse (seen on the
+        real-footage mixes of ``reports/bench/needles.py``; transitions found by mode in
+        reports/modes.md).
         """
         return blend_lag(self._analysed_fps)
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .config import AnalysisConfig
 from .probe import absolute_path, content_id
+from .settings import AnalysisConfig
 from .types import Analysis, VideoInfo
 
 __all__ = ["CacheWarning", "cache_dir", "cache_path", "load", "save"]

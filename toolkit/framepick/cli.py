@@ -49,7 +49,7 @@ def _analysis_options() -> argparse.ArgumentParser:
                        help="quick look: decode keyframes only (cuts only as fine as keyframe spacing)")
     group.add_argument("--every-frame", action="store_true", default=None,
                        help="decode every frame (default: reference frames only, most B-frames skipped: faster, "
-                            "the same cuts and selections within noise; see the README)")
+                            "the same cuts and selections within noise; see docs/limits.md)")
     group.add_argument("--backend", choices=BACKENDS,
                        help=f"frame source (default {default.backend} = pyav, streaming)")
     group.add_argument("--detector", choices=DETECTORS, help=f"PySceneDetect detector (default {default.detector})")
@@ -190,7 +190,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from . import sample_video
+    from .about import sample_video
     from .report import run_demo
 
     report_dir = args.report_dir or os.path.join(args.out, "report")

@@ -20,7 +20,7 @@ output-size frames at a time.
 Output size rules (:class:`OutputConfig`):
 
 - ``"qwen"``: the size qwen-vl-utils 0.0.14 keeps when it reads the frames back as a list
-  (:func:`framepick.qwen.listed_frame_size`: both sides multiples of ``2 * factor``, pixels within
+  (:func:`framepick.qwen_rules.listed_frame_size`: both sides multiples of ``2 * factor``, pixels within
   Qwen's per-frame budget for a video, which shrinks with the frame count, aspect ratio kept);
   ``process_vision_info`` does not resize them again.
 - ``"longest"``: the longer side becomes ``longest_side`` pixels (never enlarged).
@@ -42,11 +42,12 @@ from typing import Any
 import numpy as np
 
 from . import outdir
-from .config import OutputConfig
+from .about import __version__
 from .decode import read_frames
 from .errors import ConfigError, OutputError, VideoError
 from .probe import content_id
-from .qwen import PROCESSOR_KWARGS, evenly_spaced, times_prompt, video_entry, video_metadata
+from .qwen_rules import PROCESSOR_KWARGS, evenly_spaced, times_prompt, video_entry, video_metadata
+from .settings import OutputConfig
 from .types import Analysis, Selection
 
 __all__ = [
@@ -191,8 +192,6 @@ def _manifest(analysis: Analysis, selection: Selection, *, video_id: str, size: 
     times_s = analysis.times_of(indices)
     scene_numbers = analysis.scene_of(indices) if analysis.scored else [None] * len(indices)
     names = [_frame_file(int(i)) for i in indices]
-    from . import __version__
-
     return {
         "manifest_version": MANIFEST_VERSION,
         "framepick_version": __version__,

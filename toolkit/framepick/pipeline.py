@@ -14,17 +14,30 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .analysis import for_strategy
+from . import cache as cache_module
+from .analysis import analyze, timing
 from .checks import flag, instance_argument, path_argument
-from .config import ANALYSIS_SPANS, JobConfig, config_hash
+from .config import ANALYSIS_SPANS, AnalysisConfig, JobConfig, config_hash
 from .errors import ArgumentError
 from .extract import extract
 from .outdir import check_video_id
 from .probe import absolute_path, content_id, probe
-from .select import select
+from .select import TIMING_ONLY, select
 from .types import Analysis, VideoInfo
 
-__all__ = ["sample"]
+__all__ = ["for_strategy", "sample"]
+
+
+def for_strategy(path: str | os.PathLike, strategy: str, config: AnalysisConfig | None = None, *,
+                 cache: bool = True, progress: bool | None = None) -> Analysis:
+    """What ``strategy`` needs of ``path``: the full pass (:func:`~framepick.analysis.analyze`,
+    cached), or for the strategies of :data:`framepick.select.TIMING_ONLY` a cached full analysis
+    if there is one and the frame times alone (:func:`~framepick.analysis.timing`) otherwise."""
+    config = config or AnalysisConfig()
+    if strategy not in TIMING_ONLY:
+        return analyze(path, config, cache=cache, progress=progress)
+    cached = cache_module.load(os.fspath(path), config) if cache else None
+    return cached if cached is not None else timing(path, config)
 
 
 def sample(
@@ -60,7 +73,7 @@ def sample(
         An analysis of ``path`` made with ``config.analysis`` (e.g. a segment-parallel one; the
         frames are read from ``path``, not from the path it names, which must hold the same
         content or, where it is gone, a video of the same size, frame rate and duration);
-        default: :func:`framepick.analysis.for_strategy` (a cached full analysis; for ``uniform``
+        default: :func:`for_strategy` (a cached full analysis; for ``uniform``
         and ``fps`` without one, the frame times from the packet headers, and the manifest's
         scene fields are null).
     cache : bool

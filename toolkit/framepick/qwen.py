@@ -1,19 +1,11 @@
-"""Every rule of Qwen2.5-VL / Qwen3-VL and qwen-vl-utils that framepick follows, in one place.
-
-- how many frames (:func:`frame_budget`, qwen-vl-utils' ``smart_nframes``) and which
-  (:func:`qwen_linspace`, its ``torch.linspace(...).round()``), for the ``uniform`` strategy;
-- the size frames are given (:func:`qwen_frame_size`, its ``smart_resize`` with the per-frame
-  pixel budget of a video);
-- the message entry of extracted frames and the metadata that tells the processor their true
-  times (:func:`video_entry`, :func:`video_metadata`, :func:`times_prompt`).
-
-qwen-vl-utils 0.0.14 (``qwen-vl-utils/src/qwen_vl_utils/vision_process.py`` in QwenLM's
-repositories) is the reference; ``tests/`` check these functions against the installed package.
+"""Qwen integration on top of the pipeline: the Qwen inputs of an extraction's manifest
+(:func:`from_manifest`), and qwen-vl-utils' ``fetch_video`` / ``process_vision_info`` with
+framepick's selection in place of its sampling. The rules these follow (frame budget, linspace,
+sizes, metadata) are :mod:`framepick.qwen_rules`, re-exported here.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -22,10 +14,28 @@ import numpy as np
 
 from .checks import MAX_SIDE, check_pixels, flag, instance_argument, integer, path_argument, shown
 from .errors import ArgumentError, ConfigError
+from .qwen_rules import (
+    FRAME_FACTOR,
+    IMAGE_MAX_TOKENS,
+    IMAGE_MIN_TOKENS,
+    PAIR_S,
+    PROCESSOR_KWARGS,
+    SPATIAL_MERGE,
+    evenly_spaced,
+    frame_budget,
+    listed_frame_size,
+    qwen_frame_size,
+    qwen_linspace,
+    smart_resize,
+    times_prompt,
+    video_entry,
+    video_metadata,
+)
 
 __all__ = [
     "FRAME_FACTOR",
     "PAIR_S",
+    "PROCESSOR_KWARGS",
     "frame_budget",
     "qwen_linspace",
     "qwen_frame_size",
@@ -34,291 +44,12 @@ __all__ = [
     "video_entry",
     "video_metadata",
     "times_prompt",
+    "evenly_spaced",
     "QwenInputs",
     "from_manifest",
     "fetch_video",
     "process_vision_info",
 ]
-
-# qwen-vl-utils 0.0.14 (vision_process.py): tokens per frame and the model's sequence length.
-_QWEN_MIN_TOKENS = 128
-_QWEN_MAX_TOKENS = 768
-_QWEN_SEQ_LEN = 128000
-FRAME_FACTOR = 2  # frames go to the model in temporal pairs (temporal_patch_size)
-_IMAGE_MAX_TOKENS = 16384  # smart_resize's default pixel cap, for explicit resized_height/width
-_IMAGE_MIN_TOKENS = 4
-_SPATIAL_MERGE = 2  # patches merged 2x2: the size factor is image_patch_size * 2
-PAIR_S = 0.5  # seconds: the longest span of one temporal pair (two frames of Qwen's 2 fps sampling)
-PROCESSOR_KWARGS = {"do_sample_frames": False}  # the frames are chosen: the processor must not resample
-
-
-
-def _floor_to(count: float, factor: int) -> int:
-    return math.floor(count / factor) * factor
-
-
-def frame_budget(
-    range_frames: int,
-    video_fps: float,
-    *,
-    frames: int | None = None,
-    sample_fps: float = 2.0,
-    min_frames: int = 4,
-    max_frames: int | None = 768,
-    multiple_of: int = 2,
-) -> int:
-    """Number of frames to select, by qwen-vl-utils 0.0.14's ``smart_nframes``.
-
-    An explicit ``frames`` is rounded to the nearest multiple of ``multiple_of`` (Python's
-    ``round``: halves go to even, so 5 -> 4 and 7 -> 8 with the default 2). Otherwise the count is
-    ``range_frames / video_fps * sample_fps`` clamped to ``[ceil(min_frames / m) * m,
-    floor(max_frames / m) * m]``, capped at ``range_frames``, then floored to a multiple ``m``.
-
-    Where qwen-vl-utils raises instead (a count below ``multiple_of``, or ``frames`` above the
-    frame count), the count becomes ``min(multiple_of, range_frames, frames or max_frames)``, or
-    ``range_frames`` floored to the multiple: a 1-frame video still gives its frame.
-
-    Parameters
-    ----------
-    range_frames : int
-        Frames in the range to select from (``>= 1``).
-    video_fps : float
-        The video's average frame rate (frames per second).
-    frames : int, optional
-        Explicit count (qwen-vl-utils' ``nframes``); ``sample_fps``, ``min_frames`` and
-        ``max_frames`` are then ignored.
-    sample_fps : float
-        Selected frames per second of video (qwen-vl-utils' ``fps``; the ``uniform`` strategy's
-        ``fps`` parameter).
-    min_frames, max_frames : int
-        Bounds of the count from ``sample_fps``; ``max_frames=None`` leaves only ``range_frames``.
-    multiple_of : int
-        The count's factor (qwen-vl-utils' ``FRAME_FACTOR``).
-
-    Returns
-    -------
-    int
-        Between 1 and ``range_frames``.
-
-    Examples
-    --------
-    >>> frame_budget(54000, 30.0), frame_budget(300, 30.0), frame_budget(30, 30.0)
-    (768, 20, 4)
-    >>> frame_budget(300, 30.0, frames=5), frame_budget(300, 30.0, frames=7)
-    (4, 8)
-    """
-    m = multiple_of
-    if frames is not None:
-        count = round(frames / m) * m
-        cap = frames
-    else:
-        high = range_frames if max_frames is None else _floor_to(max_frames, m)
-        low = math.ceil(min_frames / m) * m
-        count = _floor_to(min(min(max(range_frames / video_fps * sample_fps, low), high), range_frames), m)
-        cap = range_frames if max_frames is None else max_frames
-    if count > range_frames:
-        count = _floor_to(range_frames, m)
-    return max(count, min(m, range_frames, cap))
-
-
-def qwen_linspace(start: int, end: int, steps: int) -> np.ndarray:
-    """``torch.linspace(start, end, steps).round().long()`` on the CPU, without torch.
-
-    torch computes in float32: ``step = (end - start) / (steps - 1)``, then the first half as
-    ``start + step * i`` and the second half as ``end - step * (steps - 1 - i)``. Its AVX2 kernel
-    (what x86-64 machines run) contracts each into one fused multiply-add, a single float32
-    rounding of the exact value, reproduced here through float64 (exact while
-    ``steps <= end - start + 1 < 2**24``). Rounding is half to even, as ``torch.round``. Checked
-    against torch 2.13 (tests/data/qwen_linspace.json); torch forced to its non-SIMD kernel
-    (``ATEN_CPU_CAPABILITY=default``) does not fuse and rounds about 0.08% of indices otherwise.
-
-    Parameters
-    ----------
-    start, end : int
-        First and last frame index, both included.
-    steps : int
-        Number of frames, ``1 <= steps <= end - start + 1``.
-
-    Returns
-    -------
-    int64 array, shape (steps,)
-        Sorted frame indices.
-
-    Examples
-    --------
-    >>> qwen_linspace(0, 29, 4)
-    array([ 0, 10, 19, 29])
-    """
-    if steps == 1:
-        return np.array([start], dtype=np.int64)
-    step = (np.float32(end) - np.float32(start)) / np.float32(steps - 1)
-    i = np.arange(steps)
-    first_half = i < steps // 2
-    offset = np.where(first_half, i, i - (steps - 1)) * np.float64(step)
-    values = (np.where(first_half, start, end) + offset).astype(np.float32)
-    return np.rint(values).astype(np.int64)
-
-
-def _pixel_bounds(frames: int, factor: int, min_pixels: int | None, max_pixels: int | None,
-                  total_pixels: int | None) -> tuple[float, float]:
-    """qwen-vl-utils 0.0.14's per-frame pixel bounds ``(min_pixels, budget)`` for a video of
-    ``frames`` frames: the budget is ``max(min(768 f², total_pixels / n * 2), int(min_pixels *
-    1.05))`` with ``n`` the count rounded up to even, capped by ``max_pixels``."""
-    low = min_pixels if min_pixels is not None else _QWEN_MIN_TOKENS * factor * factor
-    total = total_pixels if total_pixels is not None else _QWEN_SEQ_LEN * factor * factor * 0.9
-    padded = math.ceil(frames / FRAME_FACTOR) * FRAME_FACTOR
-    budget = max(min(_QWEN_MAX_TOKENS * factor * factor, total / padded * FRAME_FACTOR), int(low * 1.05))
-    return low, budget if max_pixels is None else min(budget, max_pixels)
-
-
-def qwen_frame_size(
-    width: int,
-    height: int,
-    frames: int,
-    *,
-    factor: int = 28,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
-    total_pixels: int | None = None,
-) -> tuple[int, int]:
-    """Size qwen-vl-utils 0.0.14's ``fetch_video`` gives each of ``frames`` frames of a video file
-    shown ``width`` x ``height`` pixels: ``smart_resize`` to multiples of ``factor`` within the
-    per-frame pixel bounds of a video (see :func:`_pixel_bounds`).
-
-    Returns
-    -------
-    (int, int)
-        Output (width, height) in pixels, both multiples of ``factor``.
-
-    Raises
-    ------
-    ConfigError
-        If the aspect ratio exceeds 200 (qwen-vl-utils refuses it too).
-    """
-    low, budget = _pixel_bounds(frames, factor, min_pixels, max_pixels, total_pixels)
-    out_height, out_width = smart_resize(height, width, factor, low, budget)
-    return out_width, out_height
-
-
-def listed_frame_size(width: int, height: int, frames: int, *, factor: int = 28, min_pixels: int | None = None,
-                      max_pixels: int | None = None, total_pixels: int | None = None) -> tuple[int, int]:
-    """Size to write ``frames`` frames at so that qwen-vl-utils 0.0.14 reads them back, as a list
-    of image files, without resizing them: (width, height), multiples of ``2 * factor``.
-
-    For a list of frames ``fetch_video`` first resizes each by ``fetch_image`` with the factor
-    passed where the patch size is expected (so to multiples of ``2 * factor``), then the whole
-    video to multiples of ``factor`` within the video's pixel bounds. A size that is a multiple of
-    ``2 * factor`` within those bounds passes both unchanged; this is the closest such size to
-    :func:`qwen_frame_size` (``smart_resize`` at ``2 * factor``, same bounds).
-    """
-    low, budget = _pixel_bounds(frames, factor, min_pixels, max_pixels, total_pixels)
-    out_height, out_width = smart_resize(height, width, 2 * factor, low, budget)
-    return out_width, out_height
-
-
-def smart_resize(height: int, width: int, factor: int, min_pixels: float, max_pixels: float) -> tuple[int, int]:
-    """qwen-vl-utils 0.0.14 ``smart_resize``, step for step: ``(height, width)`` in pixels, both
-    multiples of ``factor``, their product within ``[min_pixels, max_pixels]`` (note the order)."""
-    if max(height, width) / min(height, width) > 200:
-        raise ConfigError(f"aspect ratio above 200 ({width}x{height}): Qwen cannot take these frames")
-    h_bar = max(factor, round(height / factor) * factor)
-    w_bar = max(factor, round(width / factor) * factor)
-    if h_bar * w_bar > max_pixels:
-        beta = math.sqrt((height * width) / max_pixels)
-        h_bar = math.floor(height / beta / factor) * factor
-        w_bar = math.floor(width / beta / factor) * factor
-    elif h_bar * w_bar < min_pixels:
-        beta = math.sqrt(min_pixels / (height * width))
-        h_bar = math.ceil(height * beta / factor) * factor
-        w_bar = math.ceil(width * beta / factor) * factor
-    return h_bar, w_bar
-
-
-# --------------------------------------------------------------------------- true times
-
-
-def video_metadata(indices: np.ndarray, times_s: np.ndarray, *, fps: float, total_frames: int,
-                   duration_s: float) -> dict[str, Any]:
-    """Video metadata under which Qwen3-VL's processor states the frames' true times.
-
-    transformers' Qwen3-VL processor writes one ``<t seconds>`` marker per temporal pair: the
-    mean of ``frames_indices / fps`` over the pair's two frames. Where every frame's index over
-    the average ``fps`` is its true time (within a quarter frame: constant frame rate), the
-    metadata holds the source frame indices, ``fps`` and frame count; otherwise (variable frame
-    rate) a millisecond clock: ``fps = 1000`` and ``frames_indices`` the times in milliseconds,
-    so the markers are the true times in both cases.
-
-    Parameters
-    ----------
-    indices : int array, shape (n,)
-        Source frame indices of the frames given to the model, in order.
-    times_s : float array, shape (n,)
-        Their presentation times in seconds.
-    fps : float
-        The video's average frame rate.
-    total_frames : int
-        Frames in the video.
-    duration_s : float
-        The video's duration in seconds.
-
-    Returns
-    -------
-    dict
-        Keys of ``transformers.video_utils.VideoMetadata``: ``fps``, ``frames_indices``,
-        ``total_num_frames``, ``duration``, ``video_backend``.
-    """
-    indices = np.asarray(indices, dtype=np.int64)
-    times_s = np.asarray(times_s, dtype=np.float64)
-    if np.all(np.abs(indices / fps - times_s) <= 0.25 / fps):
-        clock, ticks, total = float(fps), indices, int(total_frames)
-    else:
-        clock, ticks, total = 1000.0, np.rint(times_s * 1000).astype(np.int64), round(duration_s * 1000)
-    return {"fps": clock, "frames_indices": [int(t) for t in ticks], "total_num_frames": total,
-            "duration": round(float(duration_s), 6), "video_backend": "framepick"}
-
-
-def times_prompt(times_s: np.ndarray, *, paired: bool = False) -> str:
-    """A sentence giving the frames' true times, for models that can express one spacing only.
-
-    Qwen2.5-VL spaces a video's temporal pairs evenly (``second_per_grid_ts = 2 / fps``), so a
-    non-uniform selection needs its times in the prompt. With ``paired``, consecutive frames are
-    temporal pairs of one moment each, and each moment is given one time (the pair's mean).
-
-    >>> times_prompt([0.0, 0.5, 12.0, 12.5], paired=True)
-    'The video is shown as 2 moments of two frames each, at 0.2 s and 12.2 s (not evenly spaced).'
-    >>> times_prompt([3.0], paired=True)
-    'The video is shown as 1 moment, at 3.0 s (not evenly spaced).'
-    >>> times_prompt([1.0, 4.0, 30.0])
-    'The video is shown as 3 frames, at 1.0 s, 4.0 s and 30.0 s (not evenly spaced).'
-    """
-    times_s = np.asarray(times_s, dtype=np.float64)
-    if paired:  # a last frame without a partner (an odd count) is a moment of its own
-        even = len(times_s) // 2 * 2
-        each = " of two frames each" if even == len(times_s) else ""
-        times_s = np.append(times_s[:even].reshape(-1, 2).mean(axis=1), times_s[even:])
-        what = f"{len(times_s)} moment{'s' if len(times_s) != 1 else ''}{each}"
-    else:
-        what = f"{len(times_s)} frames"
-    stamps = [f"{t:.1f} s" for t in times_s]
-    listed = stamps[0] if len(stamps) == 1 else f"{', '.join(stamps[:-1])} and {stamps[-1]}"
-    return f"The video is shown as {what}, at {listed} (not evenly spaced)."
-
-
-def evenly_spaced(times_s: np.ndarray, frame_s: float) -> bool:
-    """Whether ``times_s`` (seconds) are evenly spaced to within one frame (``frame_s``: the
-    rounding of frame indices to a linspace moves each by up to half a frame)."""
-    times_s = np.asarray(times_s, dtype=np.float64)
-    if len(times_s) < 3:
-        return True
-    even = np.linspace(times_s[0], times_s[-1], len(times_s))
-    return bool(np.max(np.abs(times_s - even)) <= frame_s)
-
-
-def video_entry(frames: list[str], *, sample_fps: float, options: dict[str, int] | None = None) -> dict[str, Any]:
-    """The message entry of extracted frames for qwen-vl-utils: ``{"type": "video", "video":
-    [frame paths], "sample_fps": frames per second}`` plus the size ``options`` that differ from
-    qwen-vl-utils' defaults (so it does not resize the frames again)."""
-    return {"type": "video", "video": list(frames), "sample_fps": sample_fps, **(options or {})}
 
 
 class QwenInputs(NamedTuple):
@@ -382,7 +113,7 @@ _SIZE_KEYS = ("min_pixels", "max_pixels", "total_pixels", "resized_height", "res
 def _selection_params(ele: dict[str, Any], strategy: str) -> dict[str, Any]:
     """The selection parameters an element asks for: qwen-vl-utils' keys translated, and any
     parameter of ``strategy`` given under its own name."""
-    from .config import strategy_defaults
+    from .strategies import strategy_defaults
 
     accepted = strategy_defaults(strategy)
     params = {_ELEMENT_PARAMS[key]: value for key, value in ele.items() if key in _ELEMENT_PARAMS}
@@ -397,7 +128,7 @@ def _selection_params(ele: dict[str, Any], strategy: str) -> dict[str, Any]:
 def _element_video(ele: Any, image_patch_size: Any) -> str:
     """The video file an element names (``video``: a path or ``file://`` URL), once every key
     :func:`fetch_video` reads is checked; an :class:`ArgumentError` naming ``ele`` otherwise."""
-    from .config import strategy_params
+    from .strategies import strategy_params
 
     instance_argument("ele", ele, dict, "a dict of qwen-vl-utils' keys with 'video'")
     if "video" not in ele:
@@ -406,7 +137,7 @@ def _element_video(ele: Any, image_patch_size: Any) -> str:
     if not isinstance(video, str) or not video:
         raise ArgumentError(f"ele['video'] must be a video file's path (str or os.PathLike) or file:// URL, "
                             f"got {shown(ele['video'])}")
-    factor = integer("image_patch_size", image_patch_size, low=1, high=512, error=ArgumentError) * _SPATIAL_MERGE
+    factor = integer("image_patch_size", image_patch_size, low=1, high=512, error=ArgumentError) * SPATIAL_MERGE
     try:
         check_pixels(factor, min_pixels=ele.get("min_pixels"), max_pixels=ele.get("max_pixels"),
                      total_pixels=ele.get("total_pixels"))
@@ -425,7 +156,7 @@ def _frame_size(ele: dict[str, Any], width: int, height: int, frames: int, facto
     ``width`` x ``height``."""
     if "resized_height" in ele and "resized_width" in ele:
         out_h, out_w = smart_resize(ele["resized_height"], ele["resized_width"], factor,
-                                    _IMAGE_MIN_TOKENS * factor * factor, _IMAGE_MAX_TOKENS * factor * factor)
+                                    IMAGE_MIN_TOKENS * factor * factor, IMAGE_MAX_TOKENS * factor * factor)
         return out_w, out_h
     return qwen_frame_size(width, height, frames, factor=factor, min_pixels=ele.get("min_pixels"),
                            max_pixels=ele.get("max_pixels"), total_pixels=ele.get("total_pixels"))
@@ -442,7 +173,7 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
     ``strategy`` (default ``"uniform"``: the frames qwen-vl-utils takes) and that strategy's
     parameters under their own names (``floor``, ``pair_s``, ... see :mod:`framepick.select`).
     The video is analysed once (cached) when the strategy needs it; ``uniform`` and ``fps``
-    need the frame times alone (:func:`framepick.analysis.for_strategy`). The chosen frames are decoded
+    need the frame times alone (:func:`framepick.pipeline.for_strategy`). The chosen frames are decoded
     straight to the output size (no JPEG round trip); memory holds the output frames.
 
     Returns
@@ -465,9 +196,9 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
     path = _element_video(ele, image_patch_size)
     flag("return_video_sample_fps", return_video_sample_fps, error=ArgumentError)
     flag("return_video_metadata", return_video_metadata, error=ArgumentError)
-    from .analysis import for_strategy
     from .decode import read_frames
     from .errors import VideoError
+    from .pipeline import for_strategy
     from .select import select
 
     strategy = ele.get("strategy", "uniform")
@@ -475,7 +206,7 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
     selection = select(analysis, strategy, **_selection_params(ele, strategy))
     indices = selection.indices
     info = analysis.info
-    width, height = _frame_size(ele, info.width, info.height, len(indices), image_patch_size * _SPATIAL_MERGE)
+    width, height = _frame_size(ele, info.width, info.height, len(indices), image_patch_size * SPATIAL_MERGE)
     frames = np.empty((len(indices), height, width, 3), np.uint8)
     got = 0
     for got, (_, _, pixels) in enumerate(read_frames(path, indices, size=(width, height),

@@ -86,10 +86,10 @@ class SceneTracker:
     Why ``fill_gaps``: decoding reference frames only leaves gaps of one to a few frames,
     irregularly, and neither way of reading them sees every cut. Given the decoded frames alone,
     the adaptive detector (which divides a frame's change by its neighbours' average) sees
-    neighbours' changes that span two or three frames of motion, and a marginal cut's ratio falls
-    by about a third (bikes.mp4's cut at frame 76: 3.47 with every frame, 2.48 from reference
-    frames, below the default 3.0). Given the gaps as :func:`in_between` blends, as steady motion
-    would fill them, the ratios come back (3.96 there), but a cut that falls inside a gap is
+    neighbours' changes that span two or three frames of motion, and a marginal cut's ratio can
+    fall below the threshold (tests/data/bikes.mp4's cut at frame 76 does; tests/test_decode.py
+    checks that both modes find its known cuts). Given the gaps as :func:`in_between` blends, as
+    steady motion would fill them, the ratios come back, but a cut that falls inside a gap is
     spread over its frames: after fast motion (a short insert of moving footage ending on a still
     picture) its ratio drops below the threshold. So a second detector of the same kind reads the
     decoded frames alone, both report every frame where their threshold is met, and the cuts are
@@ -165,7 +165,7 @@ class _Reading:
 
 def _bgr(frames: np.ndarray) -> np.ndarray:
     """RGB frames (uint8, (n, h, w, 3)) as the contiguous BGR arrays PySceneDetect expects, in
-    one OpenCV call (20x faster than numpy's copy of the reversed channels)."""
+    one OpenCV call (rather than numpy's slower copy of the reversed channels)."""
     import cv2
 
     n, height, width, _ = frames.shape

@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 
 from .checks import usable_cores
-from .config import AnalysisConfig
 from .errors import ConfigError, FramepickError
+from .settings import AnalysisConfig
 from .types import Analysis
 
 __all__ = ["Segment", "SegmentPart", "SegmentMismatch", "splittable", "plan_segments", "analyze_segment",

@@ -1,6 +1,6 @@
 """Selection: turn an analysis into frame indices, without decoding anything.
 
-Five strategies, all fast enough for notebook sliders (a few milliseconds on a 30-minute video):
+Five strategies, all fast enough for notebook sliders (timings in reports/selection.md):
 
 - ``uniform``: exactly what qwen-vl-utils 0.0.14 feeds Qwen2.5-VL (``smart_nframes`` for the count,
   ``torch.linspace(start, end, n).round()`` for the indices, float32 rounding included);
@@ -22,7 +22,7 @@ Shared parameters, with the same meaning in every strategy that has them:
     1 disables it.
 ``pair_s`` (``scenes``, ``adaptive``, ``novelty``)
     Temporal pairs: Qwen merges consecutive frames two by two into one set of tokens with one
-    time. With ``pair_s`` set (seconds, at most :data:`framepick.qwen.PAIR_S`), the strategy
+    time. With ``pair_s`` set (seconds, at most :data:`framepick.qwen_rules.PAIR_S`), the strategy
     chooses half the budget as *moments* and each moment brings a second frame ``pair_s`` later
     (earlier where its scene, a transition or the next moment leaves no room), in the same scene:
     consecutive frames ``(0, 1), (2, 3), ...`` show one moment each. None or 0: frames are chosen
@@ -49,9 +49,9 @@ from typing import Any
 import numpy as np
 
 from .checks import instance_argument
-from .config import STRATEGIES, strategy_defaults, strategy_params
 from .errors import ConfigError
-from .qwen import frame_budget, qwen_linspace
+from .qwen_rules import frame_budget, qwen_linspace
+from .strategies import STRATEGIES, strategy_defaults, strategy_params
 from .types import Analysis, Selection
 
 __all__ = ["STRATEGIES", "TIMING_ONLY", "select", "strategy_defaults", "frame_range"]

@@ -80,8 +80,8 @@ class Timeline:
     line and every gradual transition (fade, dissolve) as a shaded span; the bottom axes show one
     row of ticks per selection (A on top). The figure is rendered once per analysis; the
     selection rows are drawn on a copy of that render (blitting), so :meth:`set_selections`
-    followed by :meth:`png` costs a few milliseconds whatever the video's length (no figure, axes
-    or artist is rebuilt).
+    followed by :meth:`png` costs the same whatever the video's length (no figure, axes or artist
+    is rebuilt; timed in reports/widgets.md).
 
     Parameters
     ----------

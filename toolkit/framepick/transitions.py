@@ -33,9 +33,9 @@ import numpy as np
 
 from .score import BLEND_WINDOW_S, MEASURES
 
-__all__ = ["KINDS", "find_transitions", "cuts_with_transitions"]
+__all__ = ["KINDS", "FADE_IN", "FADE_OUT", "DISSOLVE", "find_transitions", "cuts_with_transitions"]
 
-KINDS = ("fade_in", "fade_out", "dissolve")
+FADE_IN, FADE_OUT, DISSOLVE = KINDS = ("fade_in", "fade_out", "dissolve")
 ALPHA_MARGIN = 0.15  # the middle must lie this far (share of the way) from both ends
 MAX_RESIDUAL = 0.3  # unexplained share of the ends' difference (random motion: ~0.5, noise: ~0.9)
 MIN_SPAN = 2.0  # luma levels (root mean square) between a window's ends
@@ -102,16 +102,16 @@ def _classify(run: tuple[int, int], contrast: np.ndarray, flat: np.ndarray, chan
     change of the window centred on each row; a dissolve spans at most ``longest`` rows."""
     start, end = run
     if (black := _flat_run(flat, range(start - 1, start - lag - 1, -1))) is not None:
-        return black[0], end, "fade_in"
+        return black[0], end, FADE_IN
     if (black := _flat_run(flat, range(end, end + lag))) is not None:
-        return start, black[1], "fade_out"
+        return start, black[1], FADE_OUT
     if end - start > longest:
         return None
     before, after = max(start - 1, 0), min(end, len(contrast) - 1)
     straight = np.interp(np.arange(start, end), [before, after], [contrast[before], contrast[after]])
     dips = np.min(contrast[start:end] / np.maximum(straight, FLAT_STD)) <= DISSOLVE_DIP
     if dips and np.nanmax(change[start:end]) >= DISSOLVE_CHANGE:
-        return start, end, "dissolve"
+        return start, end, DISSOLVE
     return None
 
 
@@ -154,12 +154,11 @@ def _widened(start: int, end: int, kind: str, rows: int) -> tuple[int, int]:
     """``[start, end)`` rows of a transition, one analysed frame wider on each side that ends in
     a blend (a fade's flat side is exact). The first and last frames of a blend lie within
     ``ALPHA_MARGIN`` of the shot they leave or reach, so a run of blended windows stops one
-    analysed frame inside the transition at each end: on 8 real-footage mixes
-    (``reports/bench/needles.py``), 37 of 48 dissolve and fade runs started one frame late and 32
-    of 48 ended one frame early with every frame analysed."""
-    if kind != "fade_in":
+    analysed frame inside the transition at each end, even with every frame analysed (seen on
+    the real-footage mixes of ``reports/bench/needles.py``)."""
+    if kind != FADE_IN:
         start = max(start - 1, 0)
-    if kind != "fade_out":
+    if kind != FADE_OUT:
         end = min(end + 1, rows)
     return start, end
 
@@ -188,6 +187,6 @@ def cuts_with_transitions(cuts: np.ndarray, spans: np.ndarray, kinds: np.ndarray
     added = []
     for (start, end), kind in zip(spans.tolist(), kinds.tolist()):
         keep &= (cuts < start - margin) | (cuts >= end + margin)
-        added.append({"dissolve": (start + end) // 2, "fade_out": end, "fade_in": start}[kind])
+        added.append({DISSOLVE: (start + end) // 2, FADE_OUT: end, FADE_IN: start}[kind])
     joined = np.concatenate([cuts[keep], np.asarray(added, dtype=np.int64)])
     return np.unique(joined[(joined > 0) & (joined < total_frames)])

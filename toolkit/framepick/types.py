@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from .config import AnalysisConfig
+    from .settings import AnalysisConfig
 
 __all__ = ["VideoInfo", "Analysis", "Selection"]
 

@@ -24,13 +24,14 @@ import numpy as np
 from ..checks import usable_cores
 from ..errors import ConfigError, VideoError
 from ..probe import display_filters, probe
+from ..settings import BACKENDS
 from ._carried import decodes_from_any_keyframe
 from ._common import Chunk, RateGate, read_ahead, scaled_size
 
 __all__ = ["BACKEND_NAMES", "Chunk", "FrameStream", "RateGate", "decodes_from_any_keyframe", "iter_chunks",
            "read_ahead", "read_frames", "resolve_backend", "scaled_size"]
 
-BACKEND_NAMES = ("pyav", "decord")
+BACKEND_NAMES = tuple(name for name in BACKENDS if name != "auto")  # the sources, by name
 
 # The display transforms (:func:`framepick.probe.upright_filters`) decord applies as FFmpeg does:
 # none, and rotations by right angles. It shows a mirrored picture unmirrored.
@@ -42,7 +43,7 @@ def resolve_backend(backend: str) -> str:
     if backend == "auto":
         return "pyav"
     if backend not in BACKEND_NAMES:
-        raise ConfigError(f"unknown backend {backend!r}; choose 'auto', 'pyav' or 'decord'")
+        raise ConfigError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
     return backend
 
 

@@ -2,22 +2,22 @@
 
 FFmpeg's frame threads decode one chain of frames, each thread waiting for the rows of the
 frame it predicts from. With the non-reference frames skipped the chain is all that is left, and
-two frame threads overlap badly: on 1080p H.264 the reference frames took 8.3 s of CPU in 5.5 s
-of wall time on 2 cores. A GOP (a keyframe and the packets up to the next one, in decoding
+two frame threads overlap badly, each waiting for the other (measured in reports/analysis.md,
+"Reading it"). A GOP (a keyframe and the packets up to the next one, in decoding
 order) decodes to the same pictures on its own, except for the leading frames of an open GOP:
 frames after its keyframe in decoding order but shown before it, predicted from the GOP before
 too (x265's CRA keyframes, x264 ``open-gop``, MPEG-2). So a worker decodes a GOP and then the
 next GOP's keyframe and leading frames, and hands out its own frames and those leading frames;
 the worker of the next GOP drops them (its own decode of them lacks the GOP before). Workers
-that each decode whole GOPs, single-threaded, never wait for each other: the same frames took
-4.5 s there, scaling included, bit for bit the same.
+that each decode whole GOPs, single-threaded, never wait for each other, and hand out the same
+frames bit for bit (tests/test_decode.py and tests/test_exact_pixels.py compare them with one
+decoder's).
 
 Packets are read in one thread and handed out GOP by GOP; each worker has a decoder of its own
 (the file opened once more, so configured as FFmpeg configures the stream's) and runs ``convert``
 on every frame it hands out, so the scaling is spread over the workers too. Results come back in order;
 up to four GOPs per worker are decoded ahead of the consumer (:func:`gops_ahead`), so that a long
-GOP does not leave the other workers idle (3-min 1080p, reference frames: 6.1 s against 6.6 s
-with one GOP ahead).
+GOP does not leave the other workers idle, within ``AHEAD_BYTES`` of converted frames.
 """
 
 from __future__ import annotations

@@ -107,8 +107,8 @@ def pyav_chunks(
     """Decode ``path`` front to back, yielding :class:`Chunk` s.
 
     Where the packets start at a keyframe and ``threads`` > 1, its GOPs are decoded side by side by
-    ``threads`` single-threaded decoders, each scaling what it decodes (:mod:`._gops`: the frames
-    are the same, in about 0.65x the time of FFmpeg's frame threads on reference frames). Otherwise
+    ``threads`` single-threaded decoders, each scaling what it decodes (:mod:`._gops`: the same
+    frames, without the waits of FFmpeg's frame threads; measured in reports/analysis.md). Otherwise
     FFmpeg decodes in a thread of its own, up to ``_DECODED_AHEAD`` frames ahead of the filter graph
     that scales them in the caller's thread (both release the GIL).
 
