@@ -226,3 +226,16 @@ def test_finished_manifest(cut_analysis, out):
     assert finished_manifest(out, "cuts") is None
     manifest_path.write_text("{not json")
     assert finished_manifest(out, "cuts") is None
+
+
+def test_progress_of_the_frames_written_is_shown_when_asked(cut_analysis, tmp_path, capsys):
+    extract(cut_analysis, selection_of(cut_analysis, [3, 60, 99]), tmp_path, progress=True)
+    shown = capsys.readouterr().err
+    assert "cuts.mp4: writing" in shown and "3/3" in shown
+    extract(cut_analysis, selection_of(cut_analysis, [3]), tmp_path, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_an_empty_selection_names_the_file(cut_analysis, tmp_path):
+    with pytest.raises(ConfigError, match=f"^{cut_analysis.info.path}: nothing to extract"):
+        extract(cut_analysis, selection_of(cut_analysis, []), tmp_path)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 import time
 import zlib
 from collections.abc import Iterator
@@ -43,6 +44,7 @@ import numpy as np
 
 from . import outdir
 from .about import __version__
+from .analysis import shows_progress
 from .decode import read_frames
 from .errors import ConfigError, OutputError, VideoError
 from .probe import content_id
@@ -72,6 +74,7 @@ def extract(
     config_hash: str | None = None,
     backend: str | None = None,
     threads: int = 0,
+    progress: bool | None = None,
 ) -> Path:
     """Decode the frames of ``selection``, write them as JPEGs with a manifest; return its path.
 
@@ -95,6 +98,9 @@ def extract(
         Frame source; default: the one the analysis was configured with.
     threads : int
         Decoder threads; 0 means one per usable core.
+    progress : bool, optional
+        Show a progress bar of the frames written; default:
+        :func:`framepick.analysis.shows_progress` (a terminal, or a notebook kernel).
 
     Returns
     -------
@@ -113,7 +119,7 @@ def extract(
     info = analysis.info
     indices = np.asarray(selection.indices, dtype=np.int64)
     if len(indices) == 0:
-        raise ConfigError("nothing to extract: the selection is empty")
+        raise ConfigError(f"{info.path}: nothing to extract: the selection is empty")
     if indices.min() < 0 or indices.max() >= info.frames or np.any(np.diff(indices) <= 0):
         raise ConfigError(f"selection indices must be sorted, unique and within [0, {info.frames})")
     out_dir = Path(out_dir)
@@ -124,7 +130,8 @@ def extract(
     try:
         size = output.frame_size(info.width, info.height, len(indices))
         decoder, files = _write_frames(analysis, indices, staging, size=size, output=output,
-                                       backend=backend or analysis.config.backend, threads=threads, target=target)
+                                       backend=backend or analysis.config.backend, threads=threads, target=target,
+                                       progress=shows_progress() if progress is None else progress)
         manifest = _manifest(analysis, selection, video_id=video_id, size=size, output=output,
                              config_hash=config_hash, decoder=decoder, folder=target.resolve(), files=files)
         manifest["elapsed_s"] = round(time.perf_counter() - started, 3)
@@ -157,18 +164,21 @@ def _file_record(data: bytes) -> dict[str, Any]:
 
 
 def _write_frames(analysis: Analysis, indices: np.ndarray, folder: Path, *, size: tuple[int, int],
-                  output: OutputConfig, backend: str, threads: int,
-                  target: Path) -> tuple[str, dict[str, dict[str, Any]]]:
-    """Decode, resize and write every selected frame into ``folder``; return the decoder that
-    delivered them and :func:`_file_record` of every file by name. A write error is an
-    :class:`OutputError` naming ``target``."""
+                  output: OutputConfig, backend: str, threads: int, target: Path,
+                  progress: bool) -> tuple[str, dict[str, dict[str, Any]]]:
+    """Decode, resize and write every selected frame into ``folder`` (a progress bar of them with
+    ``progress``); return the decoder that delivered them and :func:`_file_record` of every file by
+    name. A write error is an :class:`OutputError` naming ``target``."""
     from PIL import Image
+    from tqdm.auto import tqdm
 
     frames = read_frames(analysis.info.path, indices, size=size, backend=backend, threads=threads,
                          frame_times_s=analysis.frame_times_s, keyframes=np.asarray(analysis.info.keyframes))
     written = set()
     files = {}
-    for index, _time_s, pixels in frames:
+    bar = tqdm(frames, total=len(indices), unit="frame", desc=f"{Path(analysis.info.path).name}: writing",
+               file=sys.stderr, disable=not progress, dynamic_ncols=True)
+    for index, _time_s, pixels in bar:
         encoded = io.BytesIO()  # Pillow ignores a short write (a file cut off at a full disk) on a file
         Image.fromarray(pixels).save(encoded, "JPEG", quality=output.jpeg_quality)
         data = encoded.getvalue()

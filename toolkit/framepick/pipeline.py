@@ -79,7 +79,8 @@ def sample(
     cache : bool
         Read and write the analysis cache.
     progress : bool, optional
-        Progress bar of the analysis on stderr; default: when stderr is a terminal.
+        Progress bars of the analysis and of the frames written; default:
+        :func:`framepick.analysis.shows_progress` (a terminal, or a notebook kernel).
     threads : int
         Decoder and kernel threads; 0 means one per usable core.
     **params
@@ -110,7 +111,7 @@ def sample(
         analysis = dataclasses.replace(analysis, info=dataclasses.replace(analysis.info, path=absolute_path(path)))
     selection = select(analysis, config.strategy, **config.resolved_params())
     return extract(analysis, selection, out_dir, video_id=video_id, output=config.output,
-                   config_hash=config_hash(config), threads=threads)
+                   config_hash=config_hash(config), threads=threads, progress=progress)
 
 
 def _job(path: Any, out_dir: Any, config: Any, strategy: Any, *, video_id: Any, cache: Any, progress: Any,
