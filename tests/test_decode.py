@@ -10,17 +10,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from framepick.decode import iter_chunks, read_frames, scaled_size
+from framepick.decode import SOURCES, iter_chunks, read_frames, scaled_size
 from framepick.decode._pyav_at import _gop_frames_at
 from framepick.errors import VideoError
 from helpers import BIKES_CUTS, decode_all
 from videos import scene_frame, write_joined, write_video
 
-BACKENDS = ["pyav", "decord"]
 
-
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=list(SOURCES))
 def backend(request):
+    """Every registered frame source, by name: the conformance suite runs against each."""
     return request.param
 
 

@@ -16,12 +16,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "toolkit" / "framepick"
 LAYERS: list[set[str]] = [
     {"errors", "about"},
     {"checks", "sizes", "qwen_rules"},  # limits, picture sizes, Qwen's rules: pure functions
-    {"settings", "strategies"},  # analysis and output settings; strategies' parameters
+    {"settings"},  # analysis and output settings
     {"types"},
     {"probe", "_kernels"},
     {"decode"},  # the frame sources (a package: its modules import each other)
     {"score", "scenes", "transitions"},
     {"cache", "analysis", "segments"},
+    {"strategies"},  # one module per strategy and their registry: analyses (types) in, indices out
     {"select", "metrics"},
     {"outdir", "extract"},
     {"config", "pipeline", "qwen", "limits", "export"},  # the job: strategy + settings + limits

@@ -1,16 +1,21 @@
-"""Frame sources: decode a video front to back in chunks, at a small size, in flat memory.
+"""Frame sources: decode a video front to back in chunks, at a small size, in flat memory, or
+read the frames at chosen indices.
 
-Two backends hand out the same :class:`Chunk` s (same frame count, same timestamps, frames equal
-within scaling noise; the tests hold them to one conformance suite):
+The sources are :data:`SOURCES`, by name: each a :class:`FrameSource` some module of this
+package defines as ``SOURCE`` (:mod:`._sources`; adding a backend is one module and its tests).
+They hand out the same :class:`Chunk` s (same frame count, same timestamps, frames equal within
+scaling noise; the tests hold every registered source to one conformance suite):
 
-- ``"pyav"``: FFmpeg through PyAV, scaling in an FFmpeg filter graph. Streams: memory does not grow
-  with the file. GOPs are decoded side by side by single-threaded decoders, one per thread
-  (``_gops``; open GOPs too), the same frames as one decoder gives. The default (measurements in
-  ``reports/analysis.md``).
-- ``"decord"``: decord's ``VideoReader`` with its own scaling. Strong at random access, but it
-  reads the whole compressed file into memory.
+- ``"pyav"`` (:mod:`._pyav_at`): FFmpeg through PyAV, scaling in an FFmpeg filter graph. Streams:
+  memory does not grow with the file. GOPs are decoded side by side by single-threaded decoders,
+  one per thread (``_gops``; open GOPs too), the same frames as one decoder gives. The default
+  (measurements in ``reports/analysis.md``).
+- ``"decord"`` (:mod:`._decord`): decord's ``VideoReader`` with its own scaling. Strong at random
+  access, but it reads the whole compressed file into memory.
 
-Readers are opened inside the generators, where they are used, so nothing is shared across a fork.
+:func:`iter_chunks` and :func:`read_frames` take a source by name and fall back to the others, in
+:data:`SOURCES` order, where it cannot open or decode a file. Readers are opened inside the
+generators, where they are used, so nothing is shared across a fork.
 """
 
 from __future__ import annotations
@@ -23,27 +28,31 @@ import numpy as np
 
 from ..checks import usable_cores
 from ..errors import ConfigError, VideoError
-from ..probe import display_filters, probe
-from ..settings import BACKENDS
 from ._carried import decodes_from_any_keyframe
 from ._common import Chunk, RateGate, read_ahead, scaled_size
+from ._sources import FrameSource, discover
 
-__all__ = ["BACKEND_NAMES", "Chunk", "FrameStream", "RateGate", "decodes_from_any_keyframe", "iter_chunks",
-           "read_ahead", "read_frames", "resolve_backend", "scaled_size"]
+__all__ = ["BACKEND_NAMES", "SOURCES", "Chunk", "FrameSource", "FrameStream", "RateGate", "decodes_from_any_keyframe",
+           "iter_chunks", "read_ahead", "read_frames", "resolve_backend", "scaled_size"]
 
-BACKEND_NAMES = tuple(name for name in BACKENDS if name != "auto")  # the sources, by name
+SOURCES: dict[str, FrameSource] = discover(__name__, __path__)
+"""The frame sources by name, in the order ``"auto"`` and the fallback try them
+(:attr:`FrameSource.preference`). The names are those of :data:`framepick.settings.BACKENDS`."""
 
-# The display transforms (:func:`framepick.probe.upright_filters`) decord applies as FFmpeg does:
-# none, and rotations by right angles. It shows a mirrored picture unmirrored.
-_DECORD_UPRIGHT = frozenset({(), (("transpose", "cclock"),), (("transpose", "clock"),), (("hflip", ""), ("vflip", ""))})
+
+def __getattr__(name: str) -> Any:
+    if name == "BACKEND_NAMES":  # the sources' names, as registered now
+        return tuple(SOURCES)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def resolve_backend(backend: str) -> str:
-    """The concrete backend for ``backend`` (``"auto"`` is PyAV, which streams in flat memory)."""
+    """The source ``backend`` names (``"auto"``: the first of :data:`SOURCES`, PyAV, which streams
+    in flat memory)."""
     if backend == "auto":
-        return "pyav"
-    if backend not in BACKEND_NAMES:
-        raise ConfigError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+        return next(iter(SOURCES))
+    if backend not in SOURCES:
+        raise ConfigError(f"unknown backend {backend!r}; choose one of {('auto', *SOURCES)}")
     return backend
 
 
@@ -59,7 +68,7 @@ class FrameStream:
                  source: Callable[[str], Generator[Any, None, None]]) -> None:
         first = resolve_backend(backend)
         self.path = path
-        self.backends = [first, *[b for b in BACKEND_NAMES if b != first and fallback]]
+        self.backends = [first, *[name for name in SOURCES if name != first and fallback]]
         self.decoder: str | None = None
         self._source = source
 
@@ -86,36 +95,6 @@ class FrameStream:
 
 
 _END = object()
-
-
-def _check_decord_shows_ffmpegs_frames(path, *, video_streams: int) -> None:
-    """Raise :class:`VideoError` where decord would not show the frames as FFmpeg does: it cannot
-    choose among ``video_streams`` > 1, and shows a mirrored picture unmirrored."""
-    if video_streams > 1:
-        raise VideoError(path, f"decord cannot choose among {video_streams} video streams")
-    if display_filters(path) not in _DECORD_UPRIGHT:
-        raise VideoError(path, "decord cannot show the picture as FFmpeg does (mirrored, or rotated off the "
-                               "right angles)")
-
-
-def _backend_chunks(backend: str, path, *, size, keep_factory, threads, chunk_frames,
-                    keyframes_only, reference_only=False, seek_pts=None, origin_s=None) -> Generator[Chunk, None, None]:
-    if backend == "decord":
-        if seek_pts is not None or origin_s is not None:
-            raise ConfigError("seek_pts and origin_s need the pyav backend")
-        from ._decord import decord_chunks
-
-        info = probe(path, keyframes=False)
-        _check_decord_shows_ffmpegs_frames(path, video_streams=info.video_streams)
-        # decord cannot skip frames: with reference_only it still decodes every one
-        return decord_chunks(path, display_size=(info.width, info.height), declared_s=info.duration_s,
-                             size=size, keep=keep_factory(),
-                             threads=threads, chunk_frames=chunk_frames, keyframes_only=keyframes_only)
-    from ._pyav import pyav_chunks
-
-    return pyav_chunks(path, size=size, keep_factory=keep_factory, threads=threads, chunk_frames=chunk_frames,
-                       keyframes_only=keyframes_only, reference_only=reference_only, seek_pts=seek_pts,
-                       origin_s=origin_s)
 
 
 def iter_chunks(
@@ -147,11 +126,12 @@ def iter_chunks(
         Keep the first frame of every ``1 / rate_fps`` seconds (see :class:`RateGate`).
     indices : int array, optional
         Keep exactly these frame indices. Default (neither option): keep every frame.
-    backend : {"auto", "pyav", "decord"}
-        Frame source tried first.
+    backend : str
+        Frame source tried first: ``"auto"`` (the first of :data:`SOURCES`) or a name in
+        :data:`SOURCES` (``"pyav"``, ``"decord"``).
     fallback : bool
-        If that backend cannot open or decode the file (decord 0.6 cannot open AV1, say), use the
-        other one. The stream's ``decoder`` attribute says which one delivered.
+        If that source cannot open or decode the file (decord 0.6 cannot open AV1, say), try the
+        others, in :data:`SOURCES` order. The stream's ``decoder`` attribute says which one delivered.
     threads : int
         Decoder threads; 0 means one per usable core (PyAV: single-threaded decoders working on
         different GOPs where the packets are timed and start at a keyframe, else one decoder's
@@ -167,9 +147,10 @@ def iter_chunks(
         timed from its packet header, and only decoded frames can be kept. decord decodes every
         frame (it cannot skip).
     seek_pts, origin_s : optional
-        PyAV only: start at the keyframe at or before ``seek_pts`` (``stream.time_base`` units;
-        indices then count from 0 there), and time frames from ``origin_s`` (the first frame's
-        ``frame.time``) so that they keep the video's times. For analysing a video in segments.
+        Sources that seek only (:attr:`FrameSource.seeks`: PyAV; else :class:`ConfigError`): start
+        at the keyframe at or before ``seek_pts`` (``stream.time_base`` units; indices then count
+        from 0 there), and time frames from ``origin_s`` (the first frame's ``frame.time``) so that
+        they keep the video's times. For analysing a video in segments.
 
     Raises
     ------
@@ -184,11 +165,18 @@ def iter_chunks(
         keep_factory = lambda: (lambda index, _time_s: index in wanted)  # noqa: E731
     else:
         keep_factory = lambda: RateGate(rate_fps)  # noqa: E731
-    options = dict(size=size, threads=threads or usable_cores(), chunk_frames=chunk_frames,
-                   keyframes_only=keyframes_only, reference_only=reference_only, seek_pts=seek_pts,
-                   origin_s=origin_s)
-    return FrameStream(path, backend=backend, fallback=fallback,
-                       source=lambda name: _backend_chunks(name, path, keep_factory=keep_factory, **options))
+    threads = threads or usable_cores()
+
+    def chunks(name: str) -> Generator[Chunk, None, None]:
+        source = SOURCES[name]
+        if not source.seeks and (seek_pts is not None or origin_s is not None):
+            seeking = tuple(other.name for other in SOURCES.values() if other.seeks)
+            raise ConfigError(f"seek_pts and origin_s need a backend that seeks, one of {seeking}; not {name!r}")
+        return source.chunks(path, size=size, keep_factory=keep_factory, threads=threads, chunk_frames=chunk_frames,
+                             keyframes_only=keyframes_only, reference_only=reference_only, seek_pts=seek_pts,
+                             origin_s=origin_s)
+
+    return FrameStream(path, backend=backend, fallback=fallback, source=chunks)
 
 
 def read_frames(
@@ -227,30 +215,8 @@ def read_frames(
     wanted = np.unique(np.asarray(indices, dtype=np.int64))
     threads = threads or usable_cores()
 
-    def source(name: str) -> Generator[tuple[int, float, np.ndarray], None, None]:
-        if name == "pyav":
-            from ._pyav_at import pyav_frames_at
+    def frames_at(name: str) -> Generator[tuple[int, float, np.ndarray], None, None]:
+        return SOURCES[name].frames_at(path, wanted, size=size, threads=threads, frame_times_s=frame_times_s,
+                                       keyframes=keyframes)
 
-            return pyav_frames_at(path, wanted, size=size, threads=threads, frame_times_s=frame_times_s,
-                                  keyframes=keyframes)
-        return _chunked_frames_at(path, wanted, size=size, threads=threads)
-
-    return FrameStream(path, backend=backend, fallback=fallback, source=source)
-
-
-def _chunked_frames_at(path, wanted: np.ndarray, *, size: int | tuple[int, int] | None,
-                       threads: int) -> Generator[tuple[int, float, np.ndarray], None, None]:
-    """decord's frames at ``wanted`` (sorted, unique), from ``get_batch`` calls of 8 frames."""
-    if len(wanted) == 0:
-        return
-    keep = frozenset(wanted.tolist())
-    chunks = _backend_chunks("decord", path, keep_factory=lambda: (lambda index, _time_s: index in keep), size=size,
-                             threads=threads, chunk_frames=8, keyframes_only=False)
-    try:
-        for chunk in chunks:
-            for index, frame in zip(chunk.indices, chunk.frames):
-                yield int(index), float(chunk.times_s[index - chunk.start]), frame
-            if chunk.start + len(chunk.times_s) > wanted[-1]:
-                return
-    finally:
-        chunks.close()
+    return FrameStream(path, backend=backend, fallback=fallback, source=frames_at)

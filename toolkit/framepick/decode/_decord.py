@@ -1,4 +1,5 @@
-"""decord frame source: random access, scaling inside decord; holds the whole file in memory."""
+"""decord frame source (:data:`SOURCE`): random access, scaling inside decord; holds the whole
+file in memory."""
 
 from __future__ import annotations
 
@@ -11,11 +12,68 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..errors import VideoError, ffmpeg_log_shown
-from ..probe import check_not_truncated, local_url
+from ..probe import check_not_truncated, display_filters, local_url, probe
 from ._carried import decodes_from_any_keyframe, frame_threads
 from ._common import Chunk, output_size
+from ._sources import FrameSource, KeepFactory
 
-__all__ = ["decord_chunks", "decord_reader"]
+__all__ = ["SOURCE", "DecordSource", "decord_chunks", "decord_reader"]
+
+# The display transforms (:func:`framepick.probe.upright_filters`) decord applies as FFmpeg does:
+# none, and rotations by right angles. It shows a mirrored picture unmirrored.
+_DECORD_UPRIGHT = frozenset({(), (("transpose", "cclock"),), (("transpose", "clock"),), (("hflip", ""), ("vflip", ""))})
+
+
+class DecordSource(FrameSource):
+    """decord's ``VideoReader``: one video stream, shown upright where decord shows it as FFmpeg
+    does (else :class:`VideoError`, so that another source is tried); every frame is decoded,
+    ``reference_only`` or not (decord cannot skip); it does not seek to a timestamp."""
+
+    name = "decord"
+    preference = 1
+
+    def chunks(self, path: str | os.PathLike, *, size: int | None, keep_factory: KeepFactory, threads: int,
+               chunk_frames: int, keyframes_only: bool, reference_only: bool, seek_pts: int | None,
+               origin_s: float | None) -> Generator[Chunk, None, None]:
+        return _upright_chunks(path, size=size, keep=keep_factory(), threads=threads, chunk_frames=chunk_frames,
+                               keyframes_only=keyframes_only)
+
+    def frames_at(self, path: str | os.PathLike, wanted: np.ndarray, *, size: int | tuple[int, int] | None,
+                  threads: int, frame_times_s: np.ndarray | None,
+                  keyframes: np.ndarray | None) -> Generator[tuple[int, float, np.ndarray], None, None]:
+        """The frames at ``wanted``, from ``get_batch`` calls of 8 frames."""
+        if len(wanted) == 0:
+            return
+        keep = frozenset(wanted.tolist())
+        chunks = _upright_chunks(path, size=size, keep=lambda index, _time_s: index in keep, threads=threads,
+                                 chunk_frames=8, keyframes_only=False)
+        try:
+            for chunk in chunks:
+                for index, frame in zip(chunk.indices, chunk.frames):
+                    yield int(index), float(chunk.times_s[index - chunk.start]), frame
+                if chunk.start + len(chunk.times_s) > wanted[-1]:
+                    return
+        finally:
+            chunks.close()
+
+
+def _upright_chunks(path, *, size: int | tuple[int, int] | None, keep: Callable[[int, float], bool], threads: int,
+                    chunk_frames: int, keyframes_only: bool) -> Generator[Chunk, None, None]:
+    """:func:`decord_chunks` of ``path``, checked to show the frames as FFmpeg does."""
+    info = probe(path, keyframes=False)
+    _check_decord_shows_ffmpegs_frames(path, video_streams=info.video_streams)
+    return decord_chunks(path, display_size=(info.width, info.height), declared_s=info.duration_s, size=size,
+                         keep=keep, threads=threads, chunk_frames=chunk_frames, keyframes_only=keyframes_only)
+
+
+def _check_decord_shows_ffmpegs_frames(path, *, video_streams: int) -> None:
+    """Raise :class:`VideoError` where decord would not show the frames as FFmpeg does: it cannot
+    choose among ``video_streams`` > 1, and shows a mirrored picture unmirrored."""
+    if video_streams > 1:
+        raise VideoError(path, f"decord cannot choose among {video_streams} video streams")
+    if display_filters(path) not in _DECORD_UPRIGHT:
+        raise VideoError(path, "decord cannot show the picture as FFmpeg does (mirrored, or rotated off the "
+                               "right angles)")
 
 
 def decord_reader(path: str | os.PathLike, *, width: int, height: int, threads: int):
@@ -64,7 +122,7 @@ def decord_chunks(
     *,
     display_size: tuple[int, int],
     declared_s: float | None,
-    size: int | None,
+    size: int | tuple[int, int] | None,
     keep: Callable[[int, float], bool],
     threads: int,
     chunk_frames: int = 64,
@@ -170,3 +228,6 @@ def _first_line(exc: Exception) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     text = re.sub(r"^\[[^\]]*\]\s*\S+:\d+:\s*", "", text)
     return text.split("ERROR ", 1)[-1]
+
+
+SOURCE = DecordSource()

@@ -1,7 +1,7 @@
-"""PyAV frame source: streams through FFmpeg, scales in an FFmpeg filter graph, flat memory.
+"""PyAV front to back: streams through FFmpeg, scales in an FFmpeg filter graph, flat memory.
 
-The pieces shared with :mod:`._pyav_at` (reading chosen frames) are the scaler, the decoder set-up
-and the decoded, timed frames."""
+The pieces shared with :mod:`._pyav_at` (reading chosen frames, and the PyAV source itself) are
+the scaler, the decoder set-up and the decoded, timed frames."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""PyAV: the frames at chosen indices, seeking or decoding the GOPs that hold them side by side."""
+"""PyAV frame source (:data:`SOURCE`): :func:`._pyav.pyav_chunks` front to back, and here the
+frames at chosen indices, seeking or decoding the GOPs that hold them side by side.
+
+The source is defined here, not in :mod:`._pyav`, because this module builds on that one (which
+must not import it back)."""
 
 from __future__ import annotations
 
@@ -11,13 +15,38 @@ import numpy as np
 from ..errors import VideoError
 from ..probe import open_video, scan_file, time_base
 from ._carried import gops_decode_alone
+from ._common import Chunk
 from ._gops import decode_gops, gops_ahead, nonref_skip
-from ._pyav import Scaler, all_timed, configure, decoded_frames
+from ._pyav import Scaler, all_timed, configure, decoded_frames, pyav_chunks
+from ._sources import FrameSource, KeepFactory
 
-__all__ = ["pyav_frames_at"]
+__all__ = ["SOURCE", "PyAVSource", "pyav_frames_at"]
 
 # Seek ahead only when that skips at least this many frames (a seek flushes the decoder's pipeline).
 _SEEK_MIN_SKIP = 16
+
+
+class PyAVSource(FrameSource):
+    """FFmpeg through PyAV, scaling in an FFmpeg filter graph: streams in flat memory, decodes
+    GOPs side by side, skips frames (``keyframes_only``, ``reference_only``), seeks. The first
+    source: ``"auto"``."""
+
+    name = "pyav"
+    preference = 0
+    seeks = True
+
+    def chunks(self, path: str | os.PathLike, *, size: int | None, keep_factory: KeepFactory, threads: int,
+               chunk_frames: int, keyframes_only: bool, reference_only: bool, seek_pts: int | None,
+               origin_s: float | None) -> Generator[Chunk, None, None]:
+        return pyav_chunks(path, size=size, keep_factory=keep_factory, threads=threads, chunk_frames=chunk_frames,
+                           keyframes_only=keyframes_only, reference_only=reference_only, seek_pts=seek_pts,
+                           origin_s=origin_s)
+
+    def frames_at(self, path: str | os.PathLike, wanted: np.ndarray, *, size: int | tuple[int, int] | None,
+                  threads: int, frame_times_s: np.ndarray | None,
+                  keyframes: np.ndarray | None) -> Generator[tuple[int, float, np.ndarray], None, None]:
+        return pyav_frames_at(path, wanted, size=size, threads=threads, frame_times_s=frame_times_s,
+                              keyframes=keyframes)
 
 
 def pyav_frames_at(
@@ -171,3 +200,6 @@ def _index_at(frame_times_s: np.ndarray, time: float | None, origin: float) -> i
     if abs(frame_times_s[index] - time_s) > min(1e-3, interval / 4):
         raise _LostTrack
     return index
+
+
+SOURCE = PyAVSource()
