@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +18,8 @@ from framepick.config import JobConfig, OutputConfig
 from framepick.pipeline import sample
 from framepick.select import select
 from videos import write_video
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "qwen.md"
 
 # torch, transformers and qwen-vl-utils take seconds to load: they are imported by the tests that
 # use them (not at collection), and those tests are marked slow; the others here are quick
@@ -144,8 +149,10 @@ def test_process_vision_info_in_memory(bikes):
     frames, metadata = videos[0]
     assert images is None and kwargs == {"do_sample_frames": False}
     assert metadata["frames_indices"] == select(analyze(bikes), "adaptive", frames=8).indices.tolist()
-    _, _, qwen25 = qwen.process_vision_info(messages, return_video_kwargs=True)
-    assert qwen25["do_sample_frames"] is False and qwen25["fps"] == [pytest.approx(8 / 250 * 25)]
+    # without return_video_metadata the kwargs carry the metadata (no fps list: transformers 5 refuses it)
+    _, plain, together = qwen.process_vision_info(messages, return_video_kwargs=True)
+    assert together == {"do_sample_frames": False, "video_metadata": [metadata]}
+    assert tuple(plain[0].shape) == tuple(frames.shape)
 
 
 @pytest.mark.parametrize("strategy", ["scenes", "adaptive", "novelty"])
@@ -171,3 +178,215 @@ def test_anamorphic_frames_have_the_displayed_shape(video_dir, tmp_path):
         assert image.size == (512, 288)
     qwen_size = json.loads(sample(path, out_dir=tmp_path / "q", frames=2).read_text())["output"]
     assert qwen_size["width"] / qwen_size["height"] == pytest.approx(16 / 9, rel=0.05)
+
+
+# --------------------------------------------------------------------------- real processors and models
+
+# Tiny, randomly initialised Qwen2.5-VL and Qwen3-VL, built from configs (no weights: no hub), with
+# a byte-level BPE tokenizer holding Qwen's special tokens and a chat template of Qwen's layout
+# reduced to what the recipes use. The processors are transformers' own classes.
+SPECIAL_TOKENS = ["<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"]
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for item in message['content'] %}"
+    "{% if item['type'] == 'video' %}<|vision_start|><|video_pad|><|vision_end|>"
+    "{% elif item['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif item['type'] == 'text' %}{{ item['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+MODELS = {"Qwen2.5-VL": (28, 14), "Qwen3-VL": (32, 16)}  # model: (framepick's factor, image_patch_size)
+
+
+def tiny_qwen_model(kind: str, folder: Path) -> Path:
+    """Save a tiny ``kind`` model with its processor to ``folder``; return the folder."""
+    import torch
+    from tokenizers.pre_tokenizers import ByteLevel
+    from transformers import (
+        GenerationConfig,
+        Qwen2_5_VLConfig,
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2_5_VLProcessor,
+        Qwen2Tokenizer,
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
+        Qwen3VLConfig,
+        Qwen3VLForConditionalGeneration,
+        Qwen3VLProcessor,
+        Qwen3VLVideoProcessor,
+    )
+
+    tokenizer = Qwen2Tokenizer(vocab={char: i for i, char in enumerate(sorted(ByteLevel.alphabet()))}, merges=[])
+    tokenizer.add_special_tokens({"additional_special_tokens": SPECIAL_TOKENS})
+    ids = dict(zip(SPECIAL_TOKENS, tokenizer.convert_tokens_to_ids(SPECIAL_TOKENS)))
+    special = {"image_token_id": ids["<|image_pad|>"], "video_token_id": ids["<|video_pad|>"],
+               "vision_start_token_id": ids["<|vision_start|>"], "vision_end_token_id": ids["<|vision_end|>"]}
+    text = {"vocab_size": len(tokenizer), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+            "num_attention_heads": 2, "num_key_value_heads": 1, "bos_token_id": None,
+            "eos_token_id": ids["<|im_end|>"], "pad_token_id": tokenizer.pad_token_id}
+    rope = {"rope_type": "default", "mrope_section": [2, 3, 3], "rope_theta": 10000.0}  # head_dim 16
+    vision = {"hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": 32}
+    torch.manual_seed(0)
+    if kind == "Qwen2.5-VL":
+        config = Qwen2_5_VLConfig(text_config={**text, "rope_parameters": rope},
+                                  vision_config={**vision, "depth": 2, "fullatt_block_indexes": [1]}, **special)
+        model = Qwen2_5_VLForConditionalGeneration(config)
+        processor = Qwen2_5_VLProcessor(image_processor=Qwen2VLImageProcessor(), tokenizer=tokenizer,
+                                        video_processor=Qwen2VLVideoProcessor(), chat_template=CHAT_TEMPLATE)
+    else:
+        text.update(head_dim=16, rope_parameters={**rope, "mrope_interleaved": True})
+        config = Qwen3VLConfig(text_config=text, vision_config={**vision, "depth": 1, "num_position_embeddings": 64,
+                                                                "deepstack_visual_indexes": [0]}, **special)
+        model = Qwen3VLForConditionalGeneration(config)
+        processor = Qwen3VLProcessor(image_processor=Qwen2VLImageProcessor(patch_size=16), tokenizer=tokenizer,
+                                     video_processor=Qwen3VLVideoProcessor(), chat_template=CHAT_TEMPLATE)
+    model.generation_config = GenerationConfig(eos_token_id=ids["<|im_end|>"], pad_token_id=tokenizer.pad_token_id)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_qwen(tmp_path_factory) -> dict[str, Path]:
+    """Folders of a tiny Qwen2.5-VL and Qwen3-VL, each loadable offline by ``from_pretrained``."""
+    return {kind: tiny_qwen_model(kind, tmp_path_factory.mktemp(kind)) for kind in MODELS}
+
+
+def load_processor(folder: Path):
+    from transformers import AutoProcessor
+
+    return AutoProcessor.from_pretrained(folder)
+
+
+def processed(processor, messages: list, videos: list, **kwargs):
+    text = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return processor(text=[text], videos=videos, do_resize=False, return_tensors="pt", **kwargs)
+
+
+def markers_s(processor, batch) -> list[float]:
+    """The ``<t seconds>`` markers Qwen3-VL's processor wrote into the prompt."""
+    text = processor.batch_decode(batch["input_ids"])[0]
+    return [float(t) for t in re.findall(r"<([0-9.]+) seconds>", text)]
+
+
+def seconds_per_pair(batch) -> float:
+    return float(batch["second_per_grid_ts"][0])
+
+
+# (qwen-vl-utils' element keys, framepick's selection parameters): evenly spaced frames, whose
+# seconds per temporal pair is 2 / qwen-vl-utils' sample_fps
+SPANS = [({}, {}), ({"nframes": 8}, {"frames": 8}),
+         ({"video_start": 2.0, "video_end": 8.0, "fps": 1.0}, {"start_s": 2.0, "end_s": 8.0, "fps": 1.0})]
+
+
+def message(entry: dict, text: str = "What happens when?") -> list:
+    return [{"role": "user", "content": [entry, {"type": "text", "text": text}]}]
+
+
+@pytest.mark.parametrize(("element", "params"), SPANS, ids=["whole", "nframes", "range"])
+@pytest.mark.slow
+def test_qwen25_processor_takes_the_true_spacing_from_a_manifest_and_in_memory(qwen_vl_utils, tiny_qwen, bikes,
+                                                                              tmp_path, element, params):
+    processor = load_processor(tiny_qwen["Qwen2.5-VL"])
+    (_, their_meta), their_fps = qwen_vl_utils.fetch_video({"video": str(bikes), **element},
+                                                           return_video_metadata=True, return_video_sample_fps=True)
+    inputs = qwen.from_manifest(sample(bikes, out_dir=tmp_path, **params))
+    assert inputs.video_metadata["frames_indices"] == their_meta["frames_indices"]
+    _, videos = qwen_vl_utils.process_vision_info(message(inputs.entry))
+    from_manifest = processed(processor, message(inputs.entry), videos, video_metadata=[inputs.video_metadata],
+                              **inputs.processor_kwargs)
+    video = {"type": "video", "video": str(bikes), **element}
+    _, frames, kwargs = qwen.process_vision_info(message(video), return_video_kwargs=True)
+    in_memory = processed(processor, message(video), frames, **kwargs)
+    for batch in (from_manifest, in_memory):
+        assert seconds_per_pair(batch) == pytest.approx(2 / their_fps, rel=1e-6)  # float32 in the processor
+        assert batch["video_grid_thw"][0][0] == len(their_meta["frames_indices"]) // 2
+
+
+@pytest.mark.slow
+def test_qwen25_spacing_of_pairs_and_of_a_variable_frame_rate(qwen_vl_utils, tiny_qwen, bikes, vfr_video, tmp_path):
+    processor = load_processor(tiny_qwen["Qwen2.5-VL"])
+    # a non-uniform selection in pairs: the mean spacing, and its times in the prompt
+    inputs = qwen.from_manifest(sample(bikes, "adaptive", out_dir=tmp_path, frames=8, pair_s=0.5))
+    _, videos = qwen_vl_utils.process_vision_info(message(inputs.entry))
+    batch = processed(processor, message(inputs.entry), videos, video_metadata=[inputs.video_metadata],
+                      **inputs.processor_kwargs)
+    assert seconds_per_pair(batch) == pytest.approx(2 * 10.0 / 8, rel=1e-6)  # 10 s, 4 pairs
+    assert inputs.times_prompt.startswith("The video is shown as 4 moments of two frames each, at ")
+    # variable frame rate, a millisecond clock: 8 frames over the 40 frames' 2.4 s
+    path, _ = vfr_video
+    video = {"type": "video", "video": str(path), "nframes": 8}
+    _, frames, kwargs = qwen.process_vision_info(message(video), return_video_kwargs=True)
+    assert kwargs["video_metadata"][0]["fps"] == 1000.0
+    info = analyze(path).info
+    spacing = seconds_per_pair(processed(processor, message(video), frames, **kwargs))
+    assert spacing == pytest.approx(2 * info.frames / (8 * info.fps), rel=1e-3)  # times in whole ms
+
+
+@pytest.mark.slow
+def test_qwen3_processor_writes_the_true_times_from_a_manifest_and_in_memory(qwen_vl_utils, tiny_qwen, bikes,
+                                                                            tmp_path):
+    processor = load_processor(tiny_qwen["Qwen3-VL"])
+    config = JobConfig(output=OutputConfig(factor=32))
+    inputs = qwen.from_manifest(sample(bikes, "adaptive", out_dir=tmp_path, config=config, frames=8, pair_s=0.5))
+    _, videos = qwen_vl_utils.process_vision_info(message(inputs.entry), image_patch_size=16)
+    from_manifest = processed(processor, message(inputs.entry), videos, video_metadata=[inputs.video_metadata],
+                              **inputs.processor_kwargs)
+    video = {"type": "video", "video": str(bikes), "strategy": "adaptive", "nframes": 8, "pair_s": 0.5}
+    _, frames, kwargs = qwen.process_vision_info(message(video), return_video_kwargs=True, image_patch_size=16)
+    in_memory = processed(processor, message(video), frames, **kwargs)
+    analysis = analyze(bikes)
+    true = pair_times(analysis.times_of(select(analysis, "adaptive", frames=8, pair_s=0.5).indices))
+    for batch in (from_manifest, in_memory):
+        np.testing.assert_allclose(markers_s(processor, batch), true, atol=0.05 + 1e-9)  # written to 0.1 s
+
+
+@pytest.mark.slow
+def test_qwen25_model_positions_follow_the_true_spacing(qwen_vl_utils, tiny_qwen, bikes, tmp_path):
+    import torch
+    from transformers import Qwen2_5_VLForConditionalGeneration
+
+    processor = load_processor(tiny_qwen["Qwen2.5-VL"])
+    model = Qwen2_5_VLForConditionalGeneration.from_pretrained(tiny_qwen["Qwen2.5-VL"])
+    inputs = qwen.from_manifest(sample(bikes, out_dir=tmp_path, frames=8))  # 8 frames over 10 s: 4 pairs
+    _, videos = qwen_vl_utils.process_vision_info(message(inputs.entry))
+    batch = processed(processor, message(inputs.entry), videos, video_metadata=[inputs.video_metadata],
+                      **inputs.processor_kwargs)
+    positions, _ = model.model.get_rope_index(batch["input_ids"], batch["mm_token_type_ids"],
+                                              video_grid_thw=batch["video_grid_thw"],
+                                              second_per_grid_ts=batch["second_per_grid_ts"])
+    temporal = torch.unique(positions[0, 0][batch["mm_token_type_ids"][0] == 2])
+    per_second = model.config.vision_config.tokens_per_second
+    assert (temporal - temporal[0]).tolist() == [int(pair * 2.5 * per_second) for pair in range(4)]
+    answer = model.generate(**batch, max_new_tokens=4)
+    assert answer.shape[1] > batch["input_ids"].shape[1]
+
+
+def python_blocks(markdown: str) -> list[str]:
+    return re.findall(r"^```python\n(.*?)^```", markdown, flags=re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.parametrize("number", range(len(python_blocks(DOCS.read_text(encoding="utf-8")))))
+@pytest.mark.slow
+@pytest.mark.usefixtures("qwen_vl_utils")
+def test_docs_recipes_run_on_tiny_models(tiny_qwen, bikes, tmp_path, monkeypatch, capsys, number):
+    code = python_blocks(DOCS.read_text(encoding="utf-8"))[number]
+    kind = next(kind for kind in MODELS if f'"Qwen/{kind}-' in code)
+    code, replaced = re.subn(r'"Qwen/Qwen[^"]*"', repr(str(tiny_qwen[kind])), code)
+    assert replaced == 1
+    # the files the recipes name: a 10 s talk.mp4 and its extraction at the model's factor
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(bikes, "talk.mp4")
+    sample("talk.mp4", "adaptive", out_dir="framepick-out", frames=16, pair_s=0.5,
+           config=JobConfig(output=OutputConfig(factor=MODELS[kind][0])))
+    namespace: dict = {}
+    exec(compile(code, f"{DOCS.name}, python block {number + 1}", "exec"), namespace)
+    assert capsys.readouterr().out.endswith("\n")  # the answer was printed
+    if kind == "Qwen2.5-VL":  # the frames span the whole 10 s video
+        frames = namespace["batch"]["video_grid_thw"][0][0] * 2
+        assert seconds_per_pair(namespace["batch"]) == pytest.approx(2 * 10.0 / float(frames), rel=1e-6)
+
+
+def test_docs_have_a_recipe_per_model_and_route():
+    blocks = python_blocks(DOCS.read_text(encoding="utf-8"))
+    routes = {(kind, "from_manifest" in code) for code in blocks for kind in MODELS if f'"Qwen/{kind}-' in code}
+    assert routes == {(kind, manifest) for kind in MODELS for manifest in (True, False)}

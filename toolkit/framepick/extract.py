@@ -49,6 +49,7 @@ from .decode import read_frames
 from .errors import ConfigError, OutputError, VideoError
 from .probe import content_id
 from .qwen_rules import PROCESSOR_KWARGS, evenly_spaced, times_prompt, video_entry, video_metadata
+from .select import frame_range
 from .settings import OutputConfig
 from .types import Analysis, Selection
 
@@ -250,14 +251,15 @@ def _strategy_entry(selection: Selection) -> dict[str, Any]:
 
 
 def _qwen_inputs(analysis: Analysis, selection: Selection, times_s: np.ndarray) -> dict[str, Any]:
-    """What Qwen3-VL's processor needs beside the frames to state their true times, and the
-    times as a sentence for Qwen2.5-VL when the frames are not evenly spaced."""
+    """What the Qwen2.5-VL and Qwen3-VL processors need beside the frames to state their true
+    times (Qwen3-VL) or spacing (Qwen2.5-VL), and the times as a sentence for Qwen2.5-VL when
+    the frames are not evenly spaced."""
     info = analysis.info
     paired = bool(selection.params.get("pair_s"))
     even = not paired and evenly_spaced(times_s, 1.0 / info.fps)
+    first, last = frame_range(analysis, selection.params.get("start_s"), selection.params.get("end_s"))
     return {
-        "video_metadata": video_metadata(selection.indices, times_s, fps=info.fps, total_frames=info.frames,
-                                         duration_s=info.duration_s),
+        "video_metadata": video_metadata(selection.indices, times_s, fps=info.fps, span_frames=last - first + 1),
         "processor_kwargs": dict(PROCESSOR_KWARGS),
         "times_prompt": None if even else times_prompt(times_s, paired=paired),
     }
@@ -285,8 +287,8 @@ def qwen_entry(manifest_path: str | os.PathLike) -> dict[str, Any]:
     The entry goes into a Qwen2.5-VL / Qwen3-VL message as it is: ``{"type": "video", "video":
     [frame paths], "sample_fps": frames per second}``, plus the size settings that differ from
     qwen-vl-utils' defaults. qwen-vl-utils 0.0.14 spaces a list of frames evenly at
-    ``sample_fps``; the true times reach Qwen3-VL through ``manifest["qwen_inputs"]``
-    (see :func:`framepick.qwen.from_manifest`).
+    ``sample_fps``; the true times reach the Qwen2.5-VL and Qwen3-VL processors through
+    ``manifest["qwen_inputs"]`` (see :func:`framepick.qwen.from_manifest`).
     """
     manifest_path = Path(manifest_path).resolve()
     manifest = json.loads(manifest_path.read_text())
@@ -392,9 +394,9 @@ def output_id(path: str | os.PathLike, out_dir: str | os.PathLike, *, preferred:
 def _source_of(folder: Path) -> str | None:
     """The source file named by the manifest in ``folder`` (``video.path``), or None if there is no
     readable manifest there (no folder, a link, a damaged or foreign one)."""
-    if folder.is_symlink():
-        return None
     try:
+        if folder.is_symlink():
+            return None
         source = json.loads((folder / MANIFEST_NAME).read_text())["video"]["path"]
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -54,8 +54,10 @@ __all__ = [
 
 class QwenInputs(NamedTuple):
     """What a manifest gives a Qwen model: the message ``entry`` (for ``process_vision_info``),
-    the true-time ``video_metadata`` and ``processor_kwargs`` for Qwen3-VL's processor, and the
-    ``times_prompt`` for Qwen2.5-VL (None when the frames are evenly spaced)."""
+    the true-time ``video_metadata`` and ``processor_kwargs`` for the processor (Qwen2.5-VL's
+    and Qwen3-VL's alike: ``processor(..., video_metadata=[inputs.video_metadata],
+    **inputs.processor_kwargs)``), and the ``times_prompt`` for Qwen2.5-VL (None when the frames
+    are evenly spaced)."""
 
     entry: dict[str, Any]
     video_metadata: dict[str, Any]
@@ -181,8 +183,9 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
     torch.Tensor, float32, shape (n, 3, height, width)
         The frames, as qwen-vl-utils returns them (``n`` even: the last frame repeats if needed);
         with ``return_video_metadata`` a ``(frames, metadata)`` pair whose metadata gives the true
-        times (:func:`video_metadata`), and with ``return_video_sample_fps`` also the average
-        frames per second of the selection.
+        times of the selected frames (:func:`video_metadata`; the repeated frame is not listed),
+        and with ``return_video_sample_fps`` also the average frames per second of the
+        selection over its span, qwen-vl-utils' ``sample_fps``.
 
     Raises
     ------
@@ -216,14 +219,13 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
     if got != len(indices):
         raise VideoError(path, f"{len(indices) - got} of the {len(indices)} chosen frames do not decode")
     if len(indices) % FRAME_FACTOR:  # as qwen-vl-utils pads a list of frames
-        frames, indices = np.concatenate([frames, frames[-1:]]), np.append(indices, indices[-1])
+        frames = np.concatenate([frames, frames[-1:]])
     import torch  # seconds to import: only once there are frames to hand over
 
     video = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
-    metadata = video_metadata(indices, analysis.times_of(indices), fps=info.fps, total_frames=info.frames,
-                              duration_s=info.duration_s)
     first, last = _span(analysis, selection)
-    sample_fps = len(selection) / max(last - first + 1, 1e-6) * info.fps
+    metadata = video_metadata(indices, analysis.times_of(indices), fps=info.fps, span_frames=last - first + 1)
+    sample_fps = len(selection) / (last - first + 1) * info.fps
     result = (video, metadata) if return_video_metadata else video
     return (result, sample_fps) if return_video_sample_fps else result
 
@@ -241,8 +243,15 @@ def process_vision_info(conversations: list, return_video_kwargs: bool = False, 
 
     Images and videos given as lists of frames go to qwen-vl-utils itself. Returns what it
     returns: ``(images, videos)`` or, with ``return_video_kwargs``, ``(images, videos,
-    video_kwargs)``; ``video_kwargs`` holds ``do_sample_frames=False`` and, without
-    ``return_video_metadata`` (Qwen2.5-VL), ``fps``: one average rate per video.
+    video_kwargs)``, for ``processor(text=..., images=images, videos=..., **video_kwargs)``.
+    ``video_kwargs`` holds ``do_sample_frames=False`` (:data:`PROCESSOR_KWARGS`) and, without
+    ``return_video_metadata``, ``video_metadata``: one true-time metadata per video
+    (:func:`video_metadata`). With ``return_video_metadata`` the videos are ``(frames,
+    metadata)`` pairs, as qwen-vl-utils gives them, and the metadata goes to the processor as
+    ``video_metadata=[...]``. Either way the processor states the true times (Qwen3-VL) or the
+    true spacing (Qwen2.5-VL's ``second_per_grid_ts``, ``2 / sample_fps``). Unlike
+    qwen-vl-utils 0.0.14 the kwargs hold no ``fps`` list: transformers 5 refuses a list there,
+    and with ``do_sample_frames=False`` reads the rate from the metadata alone.
 
     Raises
     ------
@@ -257,22 +266,21 @@ def process_vision_info(conversations: list, return_video_kwargs: bool = False, 
     integer("image_patch_size", image_patch_size, low=1, high=512, error=ArgumentError)
     import qwen_vl_utils
 
-    images, videos, rates = [], [], []
+    images, videos, metadata = [], [], []
     for element in qwen_vl_utils.extract_vision_info(conversations):
         if "image" in element or "image_url" in element:
             images.append(qwen_vl_utils.fetch_image(element, image_patch_size=image_patch_size))
         elif "video" in element:
             fetch = fetch_video if isinstance(element["video"], (str, os.PathLike)) else qwen_vl_utils.fetch_video
-            video, rate = fetch(element, image_patch_size=image_patch_size, return_video_sample_fps=True,
-                                return_video_metadata=return_video_metadata)
-            videos.append(video)
-            rates.append(rate)
+            frames, meta = fetch(element, image_patch_size=image_patch_size, return_video_metadata=True)
+            videos.append((frames, meta) if return_video_metadata else frames)
+            metadata.append(meta)
         else:
             raise ArgumentError(f"conversations: an element of type {shown(element.get('type'))} has no 'image', "
                                 "'image_url' or 'video' key")
     video_kwargs: dict[str, Any] = dict(PROCESSOR_KWARGS)
-    if not return_video_metadata:
-        video_kwargs["fps"] = rates
+    if videos and not return_video_metadata:
+        video_kwargs["video_metadata"] = metadata
     out = (images or None, videos or None)
     return (*out, video_kwargs) if return_video_kwargs else out
 

@@ -239,16 +239,24 @@ def smart_resize(height: int, width: int, factor: int, min_pixels: float, max_pi
 # --------------------------------------------------------------------------- true times
 
 
-def video_metadata(indices: np.ndarray, times_s: np.ndarray, *, fps: float, total_frames: int,
-                   duration_s: float) -> dict[str, Any]:
-    """Video metadata under which Qwen3-VL's processor states the frames' true times.
+def video_metadata(indices: np.ndarray, times_s: np.ndarray, *, fps: float, span_frames: int) -> dict[str, Any]:
+    """Video metadata under which the Qwen2.5-VL and Qwen3-VL processors of transformers 5 see
+    the frames' true times (with ``do_sample_frames=False``, :data:`PROCESSOR_KWARGS`).
 
-    transformers' Qwen3-VL processor writes one ``<t seconds>`` marker per temporal pair: the
-    mean of ``frames_indices / fps`` over the pair's two frames. Where every frame's index over
-    the average ``fps`` is its true time (within a quarter frame: constant frame rate), the
-    metadata holds the source frame indices, ``fps`` and frame count; otherwise (variable frame
-    rate) a millisecond clock: ``fps = 1000`` and ``frames_indices`` the times in milliseconds,
-    so the markers are the true times in both cases.
+    Qwen3-VL's processor writes one ``<t seconds>`` marker per temporal pair: the mean of
+    ``frames_indices / fps`` over the pair's two frames. Where every frame's index over the
+    average ``fps`` is its true time (within a quarter frame: constant frame rate), the metadata
+    holds the source frame indices and ``fps``; otherwise (variable frame rate) a millisecond
+    clock: ``fps = 1000`` and ``frames_indices`` the times in milliseconds, so the markers are
+    the true times in both cases.
+
+    Qwen2.5-VL's processor spaces the temporal pairs evenly by ``second_per_grid_ts = 2 /
+    sampled_fps``, with ``sampled_fps = len(frames_indices) / total_num_frames * fps``. As in
+    qwen-vl-utils' own metadata, ``total_num_frames`` is the span the frames were chosen from
+    (``span_frames``: the whole video, or the frames of ``video_start``..``video_end``), so
+    ``sampled_fps`` is qwen-vl-utils' ``sample_fps`` (``n / span_frames * fps``) on either
+    clock: for evenly spaced frames the true seconds per pair, for others the mean spacing
+    (their times then go in the prompt: :func:`times_prompt`).
 
     Parameters
     ----------
@@ -258,33 +266,41 @@ def video_metadata(indices: np.ndarray, times_s: np.ndarray, *, fps: float, tota
         Their presentation times in seconds.
     fps : float
         The video's average frame rate.
-    total_frames : int
-        Frames in the video.
-    duration_s : float
-        The video's duration in seconds.
+    span_frames : int
+        Frames in the range the selection was chosen from (qwen-vl-utils' ``total_frames``).
 
     Returns
     -------
     dict
         Keys of ``transformers.video_utils.VideoMetadata``: ``fps``, ``frames_indices``,
-        ``total_num_frames``, ``duration``, ``video_backend``.
+        ``total_num_frames``, ``duration`` (of the span, in seconds), ``video_backend``.
+
+    Examples
+    --------
+    >>> meta = video_metadata([0, 25, 50, 75], [0.0, 1.0, 2.0, 3.0], fps=25.0, span_frames=100)
+    >>> meta["frames_indices"], meta["total_num_frames"], meta["duration"]
+    ([0, 25, 50, 75], 100, 4.0)
+    >>> 2 / (len(meta["frames_indices"]) / meta["total_num_frames"] * meta["fps"])  # Qwen2.5-VL's seconds per pair
+    2.0
     """
     indices = np.asarray(indices, dtype=np.int64)
     times_s = np.asarray(times_s, dtype=np.float64)
+    span_s = span_frames / fps
     if np.all(np.abs(indices / fps - times_s) <= 0.25 / fps):
-        clock, ticks, total = float(fps), indices, int(total_frames)
+        clock, ticks, total = float(fps), indices, int(span_frames)
     else:
-        clock, ticks, total = 1000.0, np.rint(times_s * 1000).astype(np.int64), round(duration_s * 1000)
+        clock, ticks, total = 1000.0, np.rint(times_s * 1000).astype(np.int64), round(span_s * 1000)
     return {"fps": clock, "frames_indices": [int(t) for t in ticks], "total_num_frames": total,
-            "duration": round(float(duration_s), 6), "video_backend": "framepick"}
+            "duration": round(float(span_s), 6), "video_backend": "framepick"}
 
 
 def times_prompt(times_s: np.ndarray, *, paired: bool = False) -> str:
     """A sentence giving the frames' true times, for models that can express one spacing only.
 
-    Qwen2.5-VL spaces a video's temporal pairs evenly (``second_per_grid_ts = 2 / fps``), so a
-    non-uniform selection needs its times in the prompt. With ``paired``, consecutive frames are
-    temporal pairs of one moment each, and each moment is given one time (the pair's mean).
+    Qwen2.5-VL spaces a video's temporal pairs evenly (its processor's ``second_per_grid_ts``:
+    the mean spacing, see :func:`video_metadata`), so a non-uniform selection needs its times in
+    the prompt. With ``paired``, consecutive frames are temporal pairs of one moment each, and
+    each moment is given one time (the pair's mean).
 
     >>> times_prompt([0.0, 0.5, 12.0, 12.5], paired=True)
     'The video is shown as 2 moments of two frames each, at 0.2 s and 12.2 s (not evenly spaced).'
