@@ -499,12 +499,15 @@ def scan_packets(container, stream, *, path: str | os.PathLike | None = None) ->
     stamps, keys, durations, dts, discarded = [], [], [], [], []  # in decoding order
     start_s = (container.start_time or 0) / av.time_base
     data_end_s = None
+    frame_s = 1.0 / frame_rate(stream)  # a video packet without a duration (ASF) lasts a frame
     for packet in _packets(container, path):
         if packet.size == 0:
             continue  # the flushing packets at the end
         stamp = packet.pts if packet.pts is not None else packet.dts
         if stamp is not None and packet.time_base is not None:
-            end_s = float((stamp + (packet.duration or 0)) * packet.time_base) - start_s
+            lasts_s = float(packet.duration * packet.time_base) if packet.duration else (
+                frame_s if packet.stream_index == stream.index else 0.0)
+            end_s = float(stamp * packet.time_base) - start_s + lasts_s
             data_end_s = end_s if data_end_s is None else max(data_end_s, end_s)
         if packet.stream_index != stream.index:
             continue

@@ -114,8 +114,12 @@ class SegmentPart:
 
 def splittable(config: AnalysisConfig) -> bool:
     """Whether analyses made with ``config`` can be split into segments: every frame decoded
-    (``reference_only=False``, not ``keyframes_only``) with PyAV."""
-    return not (config.keyframes_only or config.reference_only) and config.backend != "decord"
+    (``reference_only=False``, not ``keyframes_only``) by a frame source that seeks
+    (:attr:`framepick.decode.FrameSource.seeks`)."""
+    from .decode import SOURCES, resolve_backend
+
+    every_frame = not (config.keyframes_only or config.reference_only)
+    return every_frame and SOURCES[resolve_backend(config.backend)].seeks
 
 
 def _check_config(config: AnalysisConfig) -> None:
@@ -125,7 +129,11 @@ def _check_config(config: AnalysisConfig) -> None:
     if config.keyframes_only or config.reference_only:
         raise ConfigError("a keyframes_only or reference_only analysis cannot be split into segments "
                           "(split an every-frame one: reference_only=False, --every-frame)")
-    raise ConfigError("segments are decoded with PyAV; analyse with backend 'auto' or 'pyav'")
+    from .decode import SOURCES
+
+    seeking = [name for name, source in SOURCES.items() if source.seeks]
+    raise ConfigError(f"segments are decoded by a frame source that seeks (PyAV); analyse with backend 'auto' or one of "
+                      f"{seeking}")
 
 
 def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None, *,

@@ -31,8 +31,8 @@ __all__ = ["EXECUTORS", "VIDEO_EXTENSIONS", "BatchSummary", "find_videos", "run_
 _EXECUTOR_MODULES = {"local": "local", "ray": "cluster"}  # executor name -> module of this package
 EXECUTORS = tuple(_EXECUTOR_MODULES)
 VIDEO_EXTENSIONS = frozenset({
-    ".3gp", ".asf", ".avi", ".flv", ".m2ts", ".m4v", ".mkv", ".mov", ".mp4", ".mpeg", ".mpg", ".mts", ".mxf",
-    ".ogv", ".ts", ".vob", ".webm", ".wmv",
+    ".3gp", ".asf", ".avi", ".divx", ".dv", ".f4v", ".flv", ".m2ts", ".m2v", ".m4v", ".mk3d", ".mkv", ".mov",
+    ".mp4", ".mpeg", ".mpg", ".mts", ".mxf", ".nut", ".ogg", ".ogv", ".ts", ".vob", ".webm", ".wmv", ".y4m",
 })
 LIST_EXTENSIONS = frozenset({".txt", ".list", ".lst"})
 
