@@ -132,8 +132,8 @@ def _check_config(config: AnalysisConfig) -> None:
     from .decode import SOURCES
 
     seeking = [name for name, source in SOURCES.items() if source.seeks]
-    raise ConfigError(f"segments are decoded by a frame source that seeks (PyAV); analyse with backend 'auto' or one of "
-                      f"{seeking}")
+    raise ConfigError("segments are decoded by a frame source that seeks (PyAV); analyse with backend 'auto' "
+                      f"or one of {seeking}")
 
 
 def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None, *,
