@@ -12,21 +12,44 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import qwen_rules
 from .checks import MAX_SIDE, check_pixels, flag, instance_argument, integer, path_argument, shown
 from .errors import ArgumentError, ConfigError
 from .qwen_rules import (
     FRAME_FACTOR,
     IMAGE_MAX_TOKENS,
     IMAGE_MIN_TOKENS,
+    PAIR_S,
     PROCESSOR_KWARGS,
     SPATIAL_MERGE,
+    evenly_spaced,
+    frame_budget,
+    listed_frame_size,
     qwen_frame_size,
+    qwen_linspace,
     smart_resize,
+    times_prompt,
+    video_entry,
     video_metadata,
 )
 
-__all__ = [*qwen_rules.__all__, "QwenInputs", "from_manifest", "fetch_video", "process_vision_info"]
+__all__ = [
+    "FRAME_FACTOR",
+    "PAIR_S",
+    "PROCESSOR_KWARGS",
+    "frame_budget",
+    "qwen_linspace",
+    "qwen_frame_size",
+    "listed_frame_size",
+    "smart_resize",
+    "video_entry",
+    "video_metadata",
+    "times_prompt",
+    "evenly_spaced",
+    "QwenInputs",
+    "from_manifest",
+    "fetch_video",
+    "process_vision_info",
+]
 
 
 class QwenInputs(NamedTuple):
