@@ -102,9 +102,9 @@ def test_an_upward_import_is_found(tmp_path):
         target = planted / path.relative_to(PACKAGE)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    probe = planted / "probe.py"
-    probe.write_text(probe.read_text() + "\n\ndef _planted():\n    from .pipeline import sample\n")
-    assert upward_imports(planted) == ["probe -> pipeline"]
+    probe = planted / "probe" / "_open.py"
+    probe.write_text(probe.read_text() + "\n\ndef _planted():\n    from ..pipeline import sample\n")
+    assert upward_imports(planted) == ["probe._open -> pipeline"]
 
 
 def test_every_registered_name_is_served():
