@@ -1204,6 +1204,10 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    # run in the background (nohup, `cmd &`), this process and every command it starts would have
+    # SIGINT and SIGHUP ignored: the signal cases need them as a terminal delivers them
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     rng = random.Random(args.seed)
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
