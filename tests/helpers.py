@@ -8,6 +8,7 @@ child-process helpers of the batch and CLI tests.
 
 from __future__ import annotations
 
+import os
 import selectors
 import subprocess
 import sys
@@ -169,3 +170,19 @@ def batch_with_one_video_done(own_session, slow_video, cut_video, out: Path,
         assert read_until(process, "ok").startswith("ok       cuts: 4 frames")  # status lines as videos finish
         assert len(live_processes_in_group(process.pid, marker="spawn_main")) == 2  # the two workers
         yield process
+
+
+def has_open(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` has the file ``path`` open (Linux /proc); False once it is gone."""
+    target = str(path.resolve())
+    try:
+        links = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    for link in links:
+        try:
+            if os.readlink(link) == target:
+                return True
+        except OSError:
+            continue
+    return False

@@ -17,7 +17,7 @@ from framepick.batch import run_batch
 from framepick.cli import main
 from framepick.config import JobConfig
 from framepick.outdir import RESERVED
-from helpers import listing
+from helpers import has_open, listing
 
 # waits end as soon as what they wait for happens; the limit is only for a hang, far above what
 # even a machine with load 20 on 2 cores needs
@@ -65,22 +65,6 @@ def poll(condition, what: str) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"{what}: not after {HANG_S:.0f} s")
         time.sleep(POLL_S)
-
-
-def has_open(pid: int, path: Path) -> bool:
-    """Whether process ``pid`` has the file ``path`` open (Linux /proc); False once it is gone."""
-    target = str(path.resolve())
-    try:
-        links = list(Path(f"/proc/{pid}/fd").iterdir())
-    except OSError:
-        return False
-    for link in links:
-        try:
-            if os.readlink(link) == target:
-                return True
-        except OSError:
-            continue
-    return False
 
 
 class KillMidVideo:

@@ -23,7 +23,7 @@ from framepick.config import AnalysisConfig, JobConfig, OutputConfig
 from framepick.errors import VideoError
 from framepick.pipeline import sample
 from framepick.probe import probe
-from videos import write_video
+from videos import write_flat, write_video
 
 MINE_FRAMES, MINE_SIZE = 40, (64, 48)
 DECOY_FRAMES, DECOY_SIZE = 10, (160, 96)
@@ -34,24 +34,12 @@ PROTOCOL_NAMES = ["file:other.mp4", "concat:other.mp4", "subfile,,start,0,end,0,
                   "async:other.mp4", "pipe:0.mp4", "fd:0.mp4", "crypto:other.mp4", "http:x.mp4"]
 
 
-def _write_flat(path: Path, frames: int, size: tuple[int, int], rgb: tuple[int, int, int]) -> None:
-    """A decoy: ``frames`` frames of one flat colour, ``size`` (width, height) pixels."""
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
-        picture = np.empty((size[1], size[0], 3), np.uint8)
-        picture[:] = rgb
-        for _ in range(frames):
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
-        container.mux(stream.encode())
-
-
 @pytest.fixture(scope="module")
 def originals(tmp_path_factory) -> dict[str, Path]:
     """``mine``: two scenes of 20 frames, 64x48; ``decoy``: 10 flat green frames, 160x96."""
     folder = tmp_path_factory.mktemp("hostile")
     write_video(folder / "mine.mp4", [20, 20], width=MINE_SIZE[0], height=MINE_SIZE[1])
-    _write_flat(folder / "decoy.mp4", DECOY_FRAMES, DECOY_SIZE, (0, 255, 0))
+    write_flat(folder / "decoy.mp4", DECOY_FRAMES, DECOY_SIZE, (0, 255, 0))
     return {"mine": folder / "mine.mp4", "decoy": folder / "decoy.mp4"}
 
 

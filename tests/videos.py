@@ -312,3 +312,15 @@ def write_mid_gop_ts(source: Path, target: Path, *, drop_packets: int) -> None:
             if number >= drop_packets:
                 packet.stream = stream
                 writing.mux(packet)
+
+
+def write_flat(path: Path, frames: int, size: tuple[int, int], rgb: tuple[int, int, int]) -> None:
+    """``frames`` frames of one flat colour, ``size`` (width, height) pixels."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        picture = np.empty((size[1], size[0], 3), np.uint8)
+        picture[:] = rgb
+        for _ in range(frames):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        container.mux(stream.encode())

@@ -82,9 +82,11 @@ import framepick
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
+from helpers import has_open  # noqa: E402 - tests/helpers.py
 from videos import (  # noqa: E402 - tests/videos.py: PyAV and the ffmpeg binary only, no framepick
     ffmpeg_exe,
     write_edit_list_cut,
+    write_flat,
     write_mid_gop_ts,
     write_slow_video,
     write_video,
@@ -198,18 +200,6 @@ def _toml(path: Path, text: str) -> Path:
     return path
 
 
-def _write_flat(path: Path, frames: int, size: tuple[int, int], rgb: tuple[int, int, int]) -> None:
-    """``frames`` frames of one flat colour, ``size`` (width, height) pixels."""
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
-        picture = np.empty((size[1], size[0], 3), np.uint8)
-        picture[:] = rgb
-        for _ in range(frames):
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
-        container.mux(stream.encode())
-
-
 def _decoded(path: Path) -> np.ndarray:
     """Every frame PyAV decodes from ``path``, RGB."""
     with av.open(str(path)) as container:
@@ -262,22 +252,6 @@ def children(parent: int) -> list[int]:
         if int(fields[1]) == parent and fields[0] != "Z":
             found.append(int(stat.parent.name))
     return found
-
-
-def has_open(pid: int, path: Path) -> bool:
-    """Whether process ``pid`` has the file ``path`` open (Linux /proc)."""
-    target = str(path.resolve())
-    try:
-        links = list(Path(f"/proc/{pid}/fd").iterdir())
-    except OSError:
-        return False
-    for link in links:
-        try:
-            if os.readlink(link) == target:
-                return True
-        except OSError:
-            continue
-    return False
 
 
 def _wait_for(condition: Callable[[], bool], limit_s: float) -> bool:
@@ -575,7 +549,7 @@ class Clips:
         folder.mkdir()
         mine, decoy, slow = folder / "mine.mp4", folder / "decoy.mp4", folder / "slow.mp4"
         write_video(mine, [20, 20], width=MINE_SIZE[0], height=MINE_SIZE[1])
-        _write_flat(decoy, DECOY_FRAMES, DECOY_SIZE, (0, 255, 0))
+        write_flat(decoy, DECOY_FRAMES, DECOY_SIZE, (0, 255, 0))
         write_slow_video(slow, frames=SLOW_FRAMES)
         none_toml = _toml(folder / "none.toml", '[output]\nresize = "none"\n')
         return cls(folder, mine, decoy, slow, _decoded(mine), _decoded(decoy), none_toml)
