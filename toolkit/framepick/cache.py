@@ -34,7 +34,7 @@ class CacheWarning(UserWarning):
 
 # Raised whenever the analysis of the same file with the same settings changes (frame times,
 # checks that reject a file): older cache files are then recomputed, not trusted.
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7  # 7: frames an edit list hides left out, display flips applied, exact tiny sizes
 _ARRAYS = ("frame_times_s", "score_indices", "score", "luma_diff", "hist_diff", "scenes",
            "thumb_indices", "thumbs", "transitions", "transition_kinds")
 
