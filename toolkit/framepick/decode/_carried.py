@@ -84,8 +84,7 @@ def decodes_from_any_keyframe(path: str | os.PathLike) -> bool:
     hold what it needs, no parameter set is written once only, and it is no old lossless x264
     stream."""
     state = _state_of(path)
-    return state.codec in SELF_CONTAINED or (state.codec in _STATE_TYPES and not state.sets_once
-                                             and not state.old_x264)
+    return gops_decode_alone(state.codec) and not state.sets_once and not state.old_x264
 
 
 class _StreamState(NamedTuple):

@@ -34,7 +34,7 @@ from ._carried import frame_threads, gops_decode_alone
 from ._common import Chunk, ChunkBuilder, output_size, read_ahead
 from ._gops import SkipMode, decode_gops, decode_packet, gops_ahead, nonref_skip
 
-__all__ = ["pyav_chunks", "Scaler", "configure", "decoded_frames", "all_timed"]
+__all__ = ["pyav_chunks", "Scaler", "configure", "decoded_frames", "all_timed", "side_by_side_size"]
 
 # Full-size decoded frames the decoder thread may hold ahead of the scaling (about 3 MB each at 1080p).
 _DECODED_AHEAD = 4
@@ -239,7 +239,7 @@ def _timed_frames(path, container, stream, *, size, keep_factory, threads: int, 
         raise VideoError(path, "decoding keyframes only needs frame timestamps in order; analyse every frame")
     if scan is not None and scan.in_order:
         times_s = stamps_s(scan.pts, time_base(stream))
-        plan = _gop_plan(path, scaler, scan, workers=threads) if skip != "NONKEY" and threads > 1 else None
+        plan = _gop_plan(path, size, scan, workers=threads) if skip != "NONKEY" and threads > 1 else None
         if plan is not None:
             pixels = _gop_pixels(path, container, stream, scan, times_s, size=plan[0], keep_factory=keep_factory,
                                  workers=threads, ahead=plan[1], skip=skip)
@@ -258,21 +258,30 @@ def _converted(pixels: np.ndarray) -> np.ndarray:
     return pixels
 
 
-def _gop_plan(path, scaler: Scaler, scan: PacketScan, *, workers: int) -> tuple[tuple[int, int], int] | None:
+def _gop_plan(path, size, scan: PacketScan, *, workers: int) -> tuple[tuple[int, int], int] | None:
     """``((width, height), ahead)`` for decoding the GOPs side by side: the size of the scaled
-    frames (fixed by the first frame, as ``scaler`` fixes it) and the GOPs to decode ahead
-    (:func:`._gops.gops_ahead`); None where they cannot be (not :attr:`~framepick.probe.PacketScan.splits_into_gops`,
-    a codec whose GOPs may not decode alone (:func:`._carried.gops_decode_alone`), too long for
-    memory, no decodable first frame)."""
+    frames (:func:`side_by_side_size`) and the GOPs to decode ahead (:func:`._gops.gops_ahead`);
+    None where they cannot be (see :func:`side_by_side_size`; too long for memory)."""
+    frame_size = side_by_side_size(path, scan, size)
+    if frame_size is None:
+        return None
+    width, height = frame_size
+    ahead = gops_ahead(workers, scan.longest_gop * width * height * 3)
+    return (frame_size, ahead) if ahead else None
+
+
+def side_by_side_size(path, scan: PacketScan, size: int | tuple[int, int] | None) -> tuple[int, int] | None:
+    """(width, height) in pixels of the frames of ``path`` at ``size`` (fixed by its first frame, as
+    :class:`Scaler` fixes it) where its GOPs can be decoded side by side: the packets
+    :attr:`~framepick.probe.PacketScan.splits_into_gops` (``scan``), the codec's GOPs decode alone
+    (:func:`._carried.gops_decode_alone`) and a first frame decodes; else None."""
     if not scan.splits_into_gops:
         return None
     with open_video(path) as (container, stream):
         first = next(decoded_frames(path, container, stream), None)
-    if first is None or not gops_decode_alone(stream.codec_context.name):
-        return None
-    width, height = scaler.output_size(first)
-    ahead = gops_ahead(workers, scan.longest_gop * width * height * 3)
-    return ((width, height), ahead) if ahead else None
+        if first is None or not gops_decode_alone(stream.codec_context.name):
+            return None
+        return Scaler(stream, size).output_size(first)
 
 
 def _gop_pixels(path, container, stream, scan: PacketScan, times_s: np.ndarray, *, size: tuple[int, int],

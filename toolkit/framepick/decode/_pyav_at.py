@@ -14,10 +14,9 @@ import numpy as np
 
 from ..errors import VideoError
 from ..probe import open_video, scan_file, time_base
-from ._carried import gops_decode_alone
 from ._common import Chunk
 from ._gops import decode_gops, gops_ahead, nonref_skip
-from ._pyav import Scaler, all_timed, configure, decoded_frames, pyav_chunks
+from ._pyav import Scaler, all_timed, configure, decoded_frames, pyav_chunks, side_by_side_size
 from ._sources import FrameSource, KeepFactory
 
 __all__ = ["SOURCE", "PyAVSource", "pyav_frames_at"]
@@ -104,15 +103,11 @@ class _LostTrack(Exception):
 def _gops_ahead(path, wanted: np.ndarray, keyframes: np.ndarray, *, size, workers: int) -> int:
     """GOPs to decode ahead (:func:`._gops.gops_ahead` of the most wanted frames a GOP holds, at
     ``size``), or 0 where they cannot be decoded side by side
-    (:attr:`framepick.probe.PacketScan.splits_into_gops`, :func:`._carried.gops_decode_alone`)."""
-    scan = scan_file(path)
-    if not scan.splits_into_gops:
+    (:func:`._pyav.side_by_side_size`)."""
+    frame_size = side_by_side_size(path, scan_file(path), size)
+    if frame_size is None:
         return 0
-    with open_video(path) as (container, stream):
-        first = next(decoded_frames(path, container, stream), None)
-    if first is None or not gops_decode_alone(stream.codec_context.name):
-        return 0
-    width, height = Scaler(stream, size).output_size(first)
+    width, height = frame_size
     most_in_a_gop = int(np.bincount(np.searchsorted(keyframes, wanted, side="right")).max())
     return gops_ahead(workers, most_in_a_gop * width * height * 3)
 
