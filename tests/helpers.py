@@ -186,3 +186,24 @@ def has_open(pid: int, path: Path) -> bool:
         except OSError:
             continue
     return False
+
+
+def state(pid: int) -> str | None:
+    """The state letter of process ``pid`` (``"Z"`` for a zombie), None if there is none (Linux /proc)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+def children(parent: int) -> list[int]:
+    """Live child processes of ``parent`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found

@@ -17,20 +17,12 @@ from framepick.batch import run_batch
 from framepick.cli import main
 from framepick.config import JobConfig
 from framepick.outdir import RESERVED
-from helpers import has_open, listing
+from helpers import children, has_open, listing, state
 
 # waits end as soon as what they wait for happens; the limit is only for a hang, far above what
 # even a machine with load 20 on 2 cores needs
 HANG_S = 600.0
 POLL_S = 0.01
-
-
-def state(pid: int) -> str | None:
-    """The state letter of process ``pid`` (``"Z"`` for a zombie), None if there is none (Linux /proc)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return None
 
 
 def reaped(pid: int) -> bool:
@@ -166,19 +158,6 @@ def test_a_killed_batch_worker_on_the_command_line(own_session, slow_video, cut_
     assert "Traceback" not in stderr
     assert "2 videos: 1 ok, 0 skipped, 1 failed" in stdout
     assert listing(out) == ["batch.jsonl", "cuts"]
-
-
-def children(parent: int) -> list[int]:
-    """Live child processes of ``parent`` (Linux /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
 
 
 @pytest.mark.slow

@@ -82,7 +82,7 @@ import framepick
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
-from helpers import has_open  # noqa: E402 - tests/helpers.py
+from helpers import children, has_open, state  # noqa: E402 - tests/helpers.py
 from videos import (  # noqa: E402 - tests/videos.py: PyAV and the ffmpeg binary only, no framepick
     ffmpeg_exe,
     write_edit_list_cut,
@@ -231,27 +231,6 @@ def _fresh_cache(folder: Path) -> dict:
 
 def _files_in(folder: str) -> list[str]:
     return [str(p) for p in Path(folder).rglob("*")] if Path(folder).exists() else []
-
-
-def state(pid: int) -> str | None:
-    """The state letter of process ``pid`` (``"Z"`` for a zombie), None if there is none (Linux /proc)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return None
-
-
-def children(parent: int) -> list[int]:
-    """Live child processes of ``parent`` (Linux /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
 
 
 def _wait_for(condition: Callable[[], bool], limit_s: float) -> bool:
