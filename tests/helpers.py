@@ -49,10 +49,13 @@ def make_analysis(
     thumb_indices: np.ndarray | None = None,
     path: str = "made.mp4",
     size: tuple[int, int] = (64, 36),
+    states: dict[int, float] | None = None,
+    transitions: list[tuple[int, int]] | None = None,
 ) -> Analysis:
     """An Analysis made by hand. ``scenes`` lists the cuts (first frames of scenes but the first);
-    the score defaults to zeros at every frame, thumbnails to one black 4x4 per second; ``path``
-    and the display size go into its :class:`VideoInfo`."""
+    ``states`` maps state changes to their strengths, ``transitions`` lists dissolves as
+    ``[start, end)`` frames; the score defaults to zeros at every frame, thumbnails to one black
+    4x4 per second; ``path`` and the display size go into its :class:`VideoInfo`."""
     times = np.arange(frames) / fps if frame_times_s is None else np.asarray(frame_times_s, dtype=np.float64)
     indices = np.arange(frames) if score_indices is None else np.asarray(score_indices, dtype=np.int64)
     values = np.zeros(len(indices), np.float32) if score is None else np.asarray(score, dtype=np.float32)
@@ -75,6 +78,10 @@ def make_analysis(
         scenes=np.stack([bounds[:-1], bounds[1:]], axis=1),
         thumb_indices=np.asarray(thumb_indices, dtype=np.int64),
         thumbs=thumbs,
+        transitions=np.asarray(transitions or [], dtype=np.int64).reshape(-1, 2),
+        transition_kinds=np.full(len(transitions or []), "dissolve", "<U8"),
+        state_changes=np.asarray(sorted(states or {}), dtype=np.int64),
+        state_strengths=np.asarray([(states or {})[k] for k in sorted(states or {})], dtype=np.float32),
     )
 
 

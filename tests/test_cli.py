@@ -229,10 +229,10 @@ def test_sample_writes_the_frames_its_manifest_counts(cut_video, tmp_path, capsy
 def test_sample_strategy_config_param_and_timeout(cut_video, tmp_path):
     config = save_config(JobConfig(strategy="scenes", params={"frames": 8}), tmp_path / "strategy.toml")
     assert main(["sample", str(cut_video[0]), "--out", str(tmp_path / "out"), "--config", str(config),
-                 "--strategy", "adaptive", "--param", "floor=0.25", "--param", "pair_s=0", "--timeout", "120"]) == 0
+                 "--strategy", "adaptive", "--param", "max_gap_s=30", "--param", "pair_s=0", "--timeout", "120"]) == 0
     data = manifest(tmp_path)
     assert data["strategy"]["name"] == "adaptive"
-    assert (data["strategy"]["frames"], data["strategy"]["floor"], data["strategy"]["pair_s"]) == (8, 0.25, 0)
+    assert (data["strategy"]["frames"], data["strategy"]["max_gap_s"], data["strategy"]["pair_s"]) == (8, 30.0, 0)
     assert len(data["frames"]) == 8
 
 

@@ -32,7 +32,7 @@ def test_defaults_are_uniform_with_qwens_budget():
 def test_round_trip(tmp_path):
     config = JobConfig(
         strategy="adaptive",
-        params={"frames": 32, "floor": 0.5, "max_frames": None},
+        params={"frames": 32, "max_gap_s": 20.0, "max_frames": None},
         analysis=AnalysisConfig(size=96, rate_fps=4.0, detector="content", detector_params={"threshold": 20.0}),
         output=OutputConfig(resize="longest", longest_side=448, jpeg_quality=80),
         timeout_s=60.0,
@@ -60,7 +60,7 @@ def test_empty_file_is_the_default(toml):
 def test_hash_follows_what_changes_the_frames():
     base = JobConfig(strategy="adaptive", params={"frames": 16})
     same = [
-        JobConfig(strategy="adaptive", params={"frames": 16, "floor": 0.5}),  # a default spelled out
+        JobConfig(strategy="adaptive", params={"frames": 16, "max_gap_s": None}),  # a default spelled out
         JobConfig(strategy="adaptive", params={"frames": 16, "fps": 2}),  # 2 is 2.0
         dataclasses.replace(base, timeout_s=5.0, timeout_ratio=3.0),  # limits do not change frames
         dataclasses.replace(base, analysis=AnalysisConfig(threads=1)),
@@ -80,12 +80,12 @@ def test_hash_follows_what_changes_the_frames():
 
 
 def test_overrides():
-    config = JobConfig(strategy="adaptive", params={"frames": 16, "floor": 0.5, "start_s": 2.0})
+    config = JobConfig(strategy="adaptive", params={"frames": 16, "max_gap_s": 20.0, "start_s": 2.0})
     uniform = config.with_overrides(strategy="uniform", max_frames=64)
     assert uniform.strategy == "uniform"
-    assert uniform.params == {"frames": 16, "start_s": 2.0, "max_frames": 64}  # floor is adaptive's only
-    assert config.with_overrides(frames=None, fps=1.0).params == {"frames": None, "floor": 0.5, "start_s": 2.0,
-                                                                  "fps": 1.0}
+    assert uniform.params == {"frames": 16, "start_s": 2.0, "max_frames": 64}  # max_gap_s is adaptive's only
+    assert config.with_overrides(frames=None, fps=1.0).params == {"frames": None, "max_gap_s": 20.0,
+                                                                  "start_s": 2.0, "fps": 1.0}
 
 
 @pytest.mark.parametrize("text, message", [
@@ -120,5 +120,5 @@ def test_missing_file(tmp_path):
 
 
 def test_unknown_params_are_refused_in_code_too():
-    with pytest.raises(ConfigError, match="floor"):
-        JobConfig(strategy="uniform", params={"floor": 0.5})
+    with pytest.raises(ConfigError, match="max_gap_s"):
+        JobConfig(strategy="uniform", params={"max_gap_s": 20.0})

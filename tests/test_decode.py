@@ -308,7 +308,7 @@ def test_reference_only_blend_window_spans_the_seconds_of_every_frame(tmp_path):
         collected = Accumulator(AnalysisConfig(reference_only=reference), fps=25.0, thumb_wh=(16, 10))
         for chunk in iter_chunks(path, reference_only=reference, fallback=False):
             collected.update(chunk)
-        lags[reference] = collected.lag
+        lags[reference] = blend_lag(collected.analysed_fps)
     assert blend_lag(25.0) == lags[False] == 6
     assert blend_lag(25.0 * 64 / 190) == lags[True] == 2  # 64 decoded frames in the first 190
 

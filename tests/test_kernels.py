@@ -222,3 +222,72 @@ def test_scores_reject_wrong_input(frames):
         luma_difference(frames, frames[0, :5])
     with pytest.raises(ConfigError, match="bins"):
         histogram_difference(frames, bins=1)
+
+
+def naive_cell_means(planes, cells):
+    h, w = planes.shape[1:]
+    rows = [(cy * h // cells, max((cy + 1) * h // cells, cy * h // cells + 1)) for cy in range(cells)]
+    cols = [(cx * w // cells, max((cx + 1) * w // cells, cx * w // cells + 1)) for cx in range(cells)]
+    return np.asarray([[[plane[y0:y1, x0:x1].astype(np.float64).mean() for x0, x1 in cols] for y0, y1 in rows]
+                       for plane in planes])
+
+
+def naive_step_diffs(cells, third, first, grid):
+    """Per-block mean absolute change of the cells across each third of the windows ending at ``first..``."""
+    side = cells.shape[1] // grid
+    out = []
+    for j in range(first, len(cells)):
+        points = [cells[j - 3 * third], cells[j - 2 * third], cells[j - third], cells[j]]
+        out.append([np.abs(b - a).reshape(grid, side, grid, side).mean(axis=(1, 3)).ravel()
+                    for a, b in zip(points, points[1:])])
+    return np.asarray(out)
+
+
+@pytest.mark.parametrize("shape", [(2, 36, 64), (1, 16, 30), (3, 100, 33)])  # tiny planes repeat rows
+def test_cell_means_equal_numpy(shape):
+    planes = np.random.default_rng(7).integers(0, 256, shape, dtype=np.uint8)
+    np.testing.assert_allclose(_kernels.cell_means(planes, 32), naive_cell_means(planes, 32), rtol=1e-6)
+
+
+def test_step_diffs_equal_numpy():
+    cells = np.random.default_rng(8).normal(size=(14, 16, 16)).astype(np.float32)
+    np.testing.assert_allclose(_kernels.step_diffs(cells, 3, 9, 4), naive_step_diffs(cells, 3, 9, 4), rtol=1e-5)
+
+
+def _steps(frames, **scorer):
+    measures = ChangeScorer(**scorer).update(frames)
+    return measures[:, MEASURES.index("step")], measures[:, MEASURES.index("step_share")]
+
+
+def test_a_lasting_change_is_a_step_and_a_passing_one_is_not(still):
+    """Twelve frames of a still, then a sixteenth of it changes (for good, or for two frames)."""
+    changed = still.copy()
+    changed[:24, :32] = 255 - changed[:24, :32]
+    lasting = np.stack([still] * 12 + [changed] * 12)
+    passing = np.stack([still] * 12 + [changed] * 2 + [still] * 10)
+    step, share = _steps(lasting, third=3, normal=4)
+    assert np.isnan(step[:9]).all()
+    # the change at frame 12 is in the middle third of the windows ending at frames 15 to 17
+    assert np.flatnonzero(step > 0.2).tolist() == [15, 16, 17]
+    np.testing.assert_allclose(share[15:18], 4 / 64)  # 2 x 2 of the 8 x 8 blocks
+    assert np.nanmax(_steps(passing, third=3, normal=4)[0]) < 0.01
+
+
+def test_steady_motion_and_a_busy_corner_are_no_step(still):
+    """A pan, and a corner that keeps changing, then a lasting change in that corner alone."""
+    rng = np.random.default_rng(9)
+    pan = np.stack([np.roll(still, 3 * k, axis=1) for k in range(24)])
+    assert np.nanmax(_steps(pan, third=3, normal=4)[0]) < 0.05
+    busy = np.stack([still] * 40)
+    busy[:, :24, :32] = rng.integers(0, 256, (40, 24, 32, 3), dtype=np.uint8)  # noise in one corner
+    assert np.nanmax(_steps(busy, third=3, normal=8)[0]) < 0.05
+    busy[30:, 48:72, 64:96] = 0  # a lasting change elsewhere
+    assert np.nanmax(_steps(busy, third=3, normal=8)[0][30:40]) > 0.2
+
+
+def test_streamed_steps_equal_one_batch(frames):
+    """The step window and each block's normal carried across chunks of any size."""
+    scorer = ChangeScorer(lag=2, third=1, normal=3)
+    streamed = np.concatenate([scorer.update(frames[:2]), scorer.update(frames[2:3]), scorer.update(frames[3:])])
+    np.testing.assert_array_equal(streamed, ChangeScorer(lag=2, third=1, normal=3).update(frames))
+    assert np.isnan(streamed[:3, MEASURES.index("step")]).all() and not np.isnan(streamed[3:, -2:]).any()

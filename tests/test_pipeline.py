@@ -90,8 +90,8 @@ def test_cli_sample(cut_video, tmp_path, capsys):
 def test_cli_sample_errors_are_one_line(bad_videos, tmp_path, capsys):
     assert main(["sample", str(bad_videos["audio-only"]), "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err == f"framepick: {bad_videos['audio-only']}: no video stream (has audio)\n"
-    assert main(["sample", str(bad_videos["audio-only"]), "--out", str(tmp_path), "--param", "floor=1"]) == 2
-    assert "unknown parameter(s) ['floor'] for strategy 'uniform'" in capsys.readouterr().err
+    assert main(["sample", str(bad_videos["audio-only"]), "--out", str(tmp_path), "--param", "max_gap_s=1"]) == 2
+    assert "unknown parameter(s) ['max_gap_s'] for strategy 'uniform'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("strategy, params", [("uniform", {"frames": 8}), ("fps", {"fps": 3.0})])

@@ -183,110 +183,62 @@ def test_scenes_never_exceed_a_short_scene():
 # --------------------------------------------------------------------------- adaptive
 
 
-def test_adaptive_uniform_density_is_stratified():
-    analysis = make_analysis(100, 10.0)
-    assert picks(analysis, "adaptive", frames=4, floor=1.0, min_gap_s=0.0) == [12, 37, 62, 87]
+def test_adaptive_is_uniform_where_every_state_is_held():
+    analysis = spiky()
+    for frames in (4, 64, 500):
+        np.testing.assert_array_equal(picks(analysis, "adaptive", frames=frames, max_gap_s=0.0),
+                                      picks(analysis, "uniform", frames=frames))
+    assert picks(make_analysis(100, 10.0), "adaptive", frames=4) == [0, 33, 66, 99]
 
 
-def test_adaptive_lifts_a_short_scene_to_one_frame():
-    analysis = make_analysis(100, 10.0, scenes=[50, 53])  # lengths 50, 3, 47
-    assert picks(analysis, "adaptive", frames=4, floor=1.0, min_gap_s=0.0) == [16, 48, 52, 83]
+def test_adaptive_moves_a_frame_into_a_state_uniform_misses():
+    # states [0, 40), [40, 50), [50, 100); uniform holds the first and the last twice each. Moving
+    # 0 or 99 to the short state's middle leaves a gap of 34 frames (33 or 66 would leave 45, 54)
+    analysis = make_analysis(100, 10.0, states={40: 0.1, 50: 0.1})
+    assert picks(analysis, "adaptive", frames=4) == [33, 45, 66, 99]
+    assert picks(analysis, "adaptive", frames=4, max_gap_s=3.3) == [0, 33, 66, 99]  # a gap of 34 is too long
 
 
-def test_adaptive_with_fewer_frames_than_scenes_takes_the_heaviest_at_their_median():
-    analysis = make_analysis(100, 10.0, scenes=[50, 53])
-    assert picks(analysis, "adaptive", frames=2, floor=1.0, min_gap_s=0.0) == [24, 76]
+def test_adaptive_serves_the_strongest_change_first():
+    # two unheld states, [20, 30) and [70, 80), one frame to give (from [30, 70), which holds two)
+    for (early, late), moved in (((0.1, 0.5), 75), ((0.5, 0.1), 25)):
+        analysis = make_analysis(100, 10.0, states={20: early, 30: 1.0, 70: late, 80: 1.0})
+        chosen = picks(analysis, "adaptive", frames=4, multiple_of=1)
+        assert moved in chosen and len(chosen) == 4
 
 
-def test_adaptive_follows_the_score():
-    score = np.zeros(100)
-    score[40:60] = 1.0
-    analysis = make_analysis(100, 10.0, score=score)
-    common = {"frames": 4, "smooth_s": 0.0, "min_gap_s": 0.0, "max_gap_s": 0.0}
-    assert picks(analysis, "adaptive", floor=0.0, **common) == [42, 47, 52, 57]
-    assert picks(analysis, "adaptive", floor=0.5, **common) == [24, 45, 54, 74]
-    assert picks(analysis, "adaptive", floor=0.0, **{**common, "min_gap_s": 1.0}) == [42, 52, 62, 72]
-    # a 5 s gap cannot fit 4 frames in 10 s: the largest that fits (33 frames) spans the range
-    assert picks(analysis, "adaptive", floor=0.0, **{**common, "min_gap_s": 5.0}) == [0, 33, 66, 99]
+def test_adaptive_keeps_frames_out_of_transitions():
+    analysis = make_analysis(100, 10.0, transitions=[(25, 45)])
+    assert picks(analysis, "adaptive", frames=4) == [0, 24, 66, 99]  # 33 moved to the nearest frame outside
+    assert not set(picks(analysis, "adaptive", frames=10)) & set(range(25, 45))
 
 
-def test_adaptive_smooths_and_sharpens():
-    score = np.zeros(100)
-    score[50] = 1.0
-    analysis = make_analysis(100, 10.0, score=score)
-    common = {"frames": 2, "floor": 0.0, "min_gap_s": 0.0, "max_gap_s": 0.0, "multiple_of": 1}
-    assert picks(analysis, "adaptive", smooth_s=0.0, **common) == [50, 51]  # all mass on frame 50
-    # an 11-frame window spreads it evenly over 45..55; quantiles 2.75 and 8.25 of 11
-    assert picks(analysis, "adaptive", smooth_s=1.0, **common) == [47, 53]
-    assert picks(analysis, "adaptive", smooth_s=1.0, sharpness=2.0, **common) == [47, 53]
-
-
-def test_adaptive_does_not_crowd_the_cuts():
-    # the score spikes at the cut (frame 50) and is flat elsewhere: the cut is answered by one
-    # frame per scene, the density stays uniform, and no frame lands beside the cut
-    score = np.full(100, 0.01)
-    score[50] = 0.9
-    analysis = make_analysis(100, 10.0, scenes=[50], score=score)
-    assert picks(analysis, "adaptive", frames=4, floor=0.0, min_gap_s=0.0) == [12, 37, 62, 87]
-    # motion right after the cut still draws frames: the cut frame takes the next frame's score
-    score[51:60] = 0.5
-    analysis = make_analysis(100, 10.0, scenes=[50], score=score)
-    assert picks(analysis, "adaptive", frames=4, floor=0.0, smooth_s=0.0, min_gap_s=0.0, max_gap_s=0.0) == [
-        24, 51, 54, 58]
-
-
-def test_adaptive_reads_subsampled_scores():
-    score_indices = np.arange(0, 100, 5)
-    score = np.where((score_indices >= 40) & (score_indices < 60), 1.0, 0.0)
-    analysis = make_analysis(100, 10.0, score=score, score_indices=score_indices)
-    sel = select(analysis, "adaptive", frames=4, floor=0.0, sharpness=1.0, smooth_s=0.0, min_gap_s=0.0,
-                 max_gap_s=0.0)
-    # interpolated: ramps 0.2..0.8 at 36..39 and 56..59 around a plateau 40..55; total mass 20
-    assert sel.indices.tolist() == [40, 45, 50, 55]
-
-
-def test_adaptive_bounds_the_largest_gap():
-    # 100 s at 10 fps, all change in 40..42 s: by default no gap exceeds twice the uniform
-    # spacing (10 frames: 100 frames apart, 200 frames at most), and the change still draws frames
-    score = np.zeros(1000)
-    score[400:420] = 1.0
-    analysis = make_analysis(1000, 10.0, score=score)
-    common = {"frames": 10, "floor": 0.0, "smooth_s": 0.0, "min_gap_s": 0.0}
-    bounded = np.asarray(picks(analysis, "adaptive", **common))
-    assert np.diff(np.concatenate(([0], bounded, [999]))).max() <= 200
-    assert np.sum((bounded >= 400) & (bounded < 420)) >= 3
-    unbounded = np.asarray(picks(analysis, "adaptive", max_gap_s=0.0, **common))
-    assert np.all((unbounded >= 400) & (unbounded < 420))
-    tight = np.asarray(picks(analysis, "adaptive", max_gap_s=12.0, **common))
-    assert np.diff(np.concatenate(([0], tight, [999]))).max() <= 120
-
-
-def test_adaptive_is_not_flattened_by_one_large_peak():
-    # a 2 s change of 0.1 and a 0.4 s flash of 1.0: the flash saturates instead of taking the
-    # density away from the longer change (normalised by its peak, the change got half the frames)
-    score = np.zeros(1000)
-    score[200:220] = 0.1
-    score[600:604] = 1.0
-    analysis = make_analysis(1000, 10.0, score=score)
-    chosen = np.asarray(picks(analysis, "adaptive", frames=10, floor=0.0, smooth_s=0.0, min_gap_s=0.0,
-                              max_gap_s=0.0))
-    assert np.sum((chosen >= 200) & (chosen < 220)) >= 8
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_adaptive_holds_every_state_uniform_holds_and_bounds_the_gap(seed):
+    rng = np.random.default_rng(seed)
+    analysis = spiky(seed=seed)
+    changes = rng.choice(np.arange(1, analysis.info.frames), 60, replace=False)
+    analysis = make_analysis(analysis.info.frames, analysis.info.fps, scenes=analysis.cuts.tolist(),
+                             states={int(c): float(s) for c, s in zip(changes, rng.uniform(0.02, 1, 60))})
+    bounds = np.unique(np.concatenate([analysis.cuts, analysis.state_changes]))
+    for frames in (8, 32, 64, 128):
+        held = {name: set(np.searchsorted(bounds, picks(analysis, name, frames=frames), side="right").tolist())
+                for name in ("uniform", "adaptive")}
+        assert held["uniform"] <= held["adaptive"]
+        chosen = picks(analysis, "adaptive", frames=frames)
+        assert len(chosen) == frames and np.all(np.diff(chosen) > 0)
+        gaps = np.diff(np.concatenate(([-1], chosen, [analysis.info.frames])))
+        assert gaps.max() <= 2 * analysis.info.frames / frames
+    assert len(held["adaptive"]) > len(held["uniform"])
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_adaptive_covers_every_scene_and_keeps_the_budget(seed):
     analysis = spiky(seed=seed)
-    sel = select(analysis, "adaptive", frames=2 * len(analysis.scenes), min_gap_s=0.0)
+    sel = select(analysis, "adaptive", frames=2 * len(analysis.scenes))
     assert len(sel) == 2 * len(analysis.scenes)
     assert np.all(np.diff(sel.indices) > 0)
     assert set(analysis.scene_of(sel.indices).tolist()) == set(range(len(analysis.scenes)))
-
-
-def test_adaptive_keeps_the_minimum_gap():
-    analysis = spiky()
-    sel = select(analysis, "adaptive", frames=200, min_gap_s=0.3)
-    assert len(sel) == 200
-    assert np.diff(sel.indices).min() >= 9
 
 
 # --------------------------------------------------------------------------- novelty
@@ -350,9 +302,9 @@ def test_count_within_budget(strategy, frames):
 
 
 def test_params_are_plain_values():
-    sel = select(make_analysis(300, 30.0), "adaptive", frames=np.int64(6), floor=np.float32(0.5), smooth_s=1)
+    sel = select(make_analysis(300, 30.0), "adaptive", frames=np.int64(6), max_gap_s=np.float32(0.5), start_s=1)
     assert sel.params["frames"] == 6 and type(sel.params["frames"]) is int
-    assert type(sel.params["floor"]) is float and type(sel.params["smooth_s"]) is float
+    assert type(sel.params["max_gap_s"]) is float and type(sel.params["start_s"]) is float
 
 
 @pytest.mark.parametrize(
@@ -365,8 +317,8 @@ def test_params_are_plain_values():
         ("fps", {"fps": -1.0}, "fps must be a finite number > 0"),
         ("uniform", {"fps": 0}, "fps must be a finite number > 0"),
         ("adaptive", {"fps": float("nan")}, "fps must be a finite number > 0"),
-        ("adaptive", {"floor": 1.5}, "floor must be a finite number >= 0 and <= 1"),
-        ("adaptive", {"min_gap_s": -0.1}, "min_gap_s must be a finite number >= 0"),
+        ("adaptive", {"max_gap_s": -0.1}, "max_gap_s must be a finite number >= 0"),
+        ("adaptive", {"floor": 0.5}, r"unknown parameter\(s\) \['floor'\] for strategy 'adaptive'"),
         ("novelty", {"threshold": 0}, "threshold must be a finite number > 0"),
         ("uniform", {"multiple_of": 0}, "multiple_of must be an integer >= 1"),
         ("uniform", {"start_s": "1"}, "start_s must be a finite number"),
@@ -388,8 +340,8 @@ def test_strategy_defaults():
         "start_s": None, "end_s": None, "multiple_of": 2,
     }  # fmt: skip
     defaults = strategy_defaults("adaptive")
-    defaults["floor"] = 0.9
-    assert strategy_defaults("adaptive")["floor"] == 0.5  # a copy
+    defaults["max_gap_s"] = 0.9
+    assert strategy_defaults("adaptive")["max_gap_s"] is None  # a copy
     with pytest.raises(ConfigError, match="unknown strategy"):
         strategy_defaults("nope")
 

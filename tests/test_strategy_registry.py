@@ -59,9 +59,9 @@ def test_every_strategy_is_a_documented_function_and_one_table(name):
 def test_the_tables_are_read_only():
     strategy = lookup("adaptive")
     with pytest.raises(TypeError):
-        strategy.defaults["floor"] = 0.1
+        strategy.defaults["max_gap_s"] = 0.1
     with pytest.raises(TypeError):
-        PARAM_SPANS["floor"] = Span(float)
+        PARAM_SPANS["max_gap_s"] = Span(float)
     with pytest.raises(AttributeError):
         strategy.name = "other"
 

@@ -82,11 +82,11 @@ def test_duration_rule_budget(app, analysis):
 
 
 def test_strategy_parameters_have_their_own_controls(app, analysis):
-    assert sorted(app.panel_b.params) == ["floor", "min_gap_s", "sharpness", "smooth_s"]
-    assert app.panel_a.params == {}
-    app.panel_b.params["floor"].value = 1.0
-    app.panel_b.params["min_gap_s"].value = 0.5
-    expected = select(analysis, "adaptive", frames=16, floor=1.0, min_gap_s=0.5)
+    assert app.panel_a.params == app.panel_b.params == {}  # uniform and adaptive: the budget alone
+    app.strategy_b.value = "novelty"
+    assert sorted(app.panel_b.params) == ["threshold"]
+    app.panel_b.params["threshold"].value = 0.5
+    expected = select(analysis, "novelty", frames=16, threshold=0.5)
     assert_shows(app, select(analysis, "uniform", frames=16), expected)
 
 
@@ -175,17 +175,18 @@ def export_from(app, tmp_path, which: str):
 
 def test_export_writes_a_config_that_reproduces_the_selection_shown(app, cut_video, tmp_path):
     app.frames.value = 10
-    app.panel_b.params["sharpness"].value = 2.0
+    app.strategy_b.value = "novelty"
+    app.panel_b.params["threshold"].value = 0.2
     app.detector.value = "histogram"
     exported = export_from(app, tmp_path, "B")
     assert exported.config == tmp_path / "job" / "strategy.toml"
     assert exported.script == tmp_path / "job" / "run_batch.py"
     job = load_config(exported.config)
-    assert (job.strategy, job.analysis) == ("adaptive", app.analysis.config)
+    assert (job.strategy, job.analysis) == ("novelty", app.analysis.config)
     reanalysed = framepick.analyze(cut_video[0], job.analysis, cache=False, progress=False)
     again = select(reanalysed, job.strategy, **job.params)
     assert again.indices.tolist() == app.selection_b.indices.tolist()
-    assert again.params == app.selection_b.params and again.params["sharpness"] == 2.0
+    assert again.params == app.selection_b.params and again.params["threshold"] == 0.2
     assert html.escape(exported.command) in app.export_result.value
     assert exported.cli_command == (f"framepick batch --config {tmp_path}/job/strategy.toml "
                                     f"--out {tmp_path}/job/frames {tmp_path}/videos")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import colorsys
 import re
-from collections.abc import Sequence
+import subprocess
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -267,6 +268,16 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def write_repeated(source: Path, target: Path, times: int) -> Path:
+    """``source`` played ``times`` times in a row, stream-copied by FFmpeg's concat demuxer."""
+    listing = target.with_suffix(".txt")
+    listing.write_text(f"file '{source.resolve()}'\n" * times)
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy",
+                    str(target)], check=True)
+    listing.unlink()
+    return target
+
+
 def write_oriented(path: Path, *, rotation: float = 0, hflip: bool = False, vflip: bool = False,
                    frames: int = 3, width: int = 48, height: int = 32) -> None:
     """A lossless H.264 MP4 (4:4:4) of ``frames`` frames stored ``width`` x ``height``, its display
@@ -324,3 +335,77 @@ def write_flat(path: Path, frames: int, size: tuple[int, int], rgb: tuple[int, i
         for _ in range(frames):
             container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
         container.mux(stream.encode())
+
+
+def _encode_frames(path: Path, frames: Iterable[np.ndarray], *, fps: int, size: tuple[int, int],
+                   crf: int = 23) -> None:
+    """Encode RGB ``frames`` (uint8 (height, width, 3) each) as H.264 at ``fps``."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        stream.options = {"crf": str(crf)}
+        for picture in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        container.mux(stream.encode())
+
+
+def slide_picture(slide: int, bullets: int, *, width: int, height: int) -> np.ndarray:
+    """Slide ``slide`` of a deck in one template (light page, a title bar, a title) with its first
+    ``bullets`` lines of text shown: uint8 (height, width, 3)."""
+    from PIL import Image, ImageDraw
+
+    page = Image.new("RGB", (width, height), (246, 246, 242))
+    draw = ImageDraw.Draw(page)
+    bar = height // 7
+    draw.rectangle([0, 0, width, bar], fill=(28, 52, 110))
+    draw.text((8, bar // 4), f"Lecture 3 - part {slide + 1}: results", fill=(255, 255, 255))
+    rng = np.random.default_rng(slide)
+    for line in range(bullets):
+        words = " ".join("".join(rng.choice(list("abcdefghilmnoprstu"), int(rng.integers(2, 8))))
+                         for _ in range(int(rng.integers(3, 7))))
+        draw.text((14, bar + 10 + line * (height // 9)), f"- {words}", fill=(30, 30, 30))
+    return np.asarray(page)
+
+
+def write_lecture(path: Path, states: Sequence[tuple[int, int, int]], inset: np.ndarray, *, frames: int,
+                  dissolve_at: Sequence[int] = (), pointer: tuple[int, int] | None = None, fps: int = 25,
+                  width: int = 320, height: int = 180) -> None:
+    """A recorded lecture: slides (:func:`slide_picture`) with a moving speaker inset in the
+    bottom-right corner the whole time.
+
+    Parameters
+    ----------
+    states : sequence of (first_frame, slide, bullets)
+        Each slide state and the frame it starts at (hard changes, sorted, the first at frame 0).
+    inset : uint8 array, shape (t, h, w, 3)
+        Inset footage, played forwards and backwards in a loop.
+    frames : int
+        Length of the video in frames.
+    dissolve_at : sequence of int
+        State starts reached by a dissolve of ``fps // 2`` frames centred on them instead of a cut.
+    pointer : (int, int), optional
+        Frames ``[start, end)`` during which a mouse pointer crosses the page.
+    """
+    starts = [first for first, _, _ in states]
+    pictures = [slide_picture(slide, bullets, width=width, height=height) for _, slide, bullets in states]
+    loop = np.concatenate([inset, inset[::-1]])
+    top, left = height - inset.shape[1] - 6, width - inset.shape[2] - 6
+    half = fps // 4
+
+    def frame(index: int) -> np.ndarray:
+        state = int(np.searchsorted(starts, index, side="right")) - 1
+        picture = pictures[state].astype(np.float32)
+        for start in dissolve_at:
+            k = starts.index(start)
+            if start - half <= index < start + half:
+                weight = (index - (start - half) + 0.5) / (2 * half)
+                picture = (1 - weight) * pictures[k - 1] + weight * pictures[k]
+        out = picture.astype(np.uint8)
+        out[top:top + inset.shape[1], left:left + inset.shape[2]] = loop[index % len(loop)]
+        if pointer is not None and pointer[0] <= index < pointer[1]:
+            x = 20 + (index - pointer[0]) * (width - 60) // max(1, pointer[1] - pointer[0])
+            y = height // 2 + int(20 * np.sin(index / 5))
+            out[y:y + 8, x:x + 4] = 0
+        return out
+
+    _encode_frames(path, (frame(i) for i in range(frames)), fps=fps, size=(width, height))

@@ -49,13 +49,13 @@ def control_changes(app, repeats: int) -> dict[str, list[float]]:
     """Redraw times (ms) for changes of each kind of control, every one to values not seen before
     (the app keeps the metrics of each strategy and parameters it has shown)."""
     budgets = iter(np.linspace(16, 768, repeats).round().astype(int).tolist())
-    floors = iter(np.linspace(0.0, 1.0, repeats).round(2).tolist())
-    strategies = iter(["scenes", "novelty", "fps", "uniform"])
+    thresholds = iter(np.linspace(0.05, 1.0, repeats).round(2).tolist())
+    strategies = iter(["scenes", "fps", "uniform", "novelty"])
     out = {"frame budget (16 to 768 frames)": timed(lambda: setattr(app.frames, "value", next(budgets)),
                                                      repeats)}
-    out["adaptive floor slider (768 frames)"] = timed(lambda: setattr(app.panel_b.params["floor"], "value",
-                                                                      next(floors)), repeats)
     out["strategy B dropdown (768 frames)"] = timed(lambda: setattr(app.strategy_b, "value", next(strategies)), 4)
+    out["novelty threshold slider (768 frames)"] = timed(
+        lambda: setattr(app.panel_b.params["threshold"], "value", next(thresholds)), repeats)
     return out
 
 

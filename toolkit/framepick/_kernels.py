@@ -181,3 +181,58 @@ def blend_sums(planes: np.ndarray, lag: int, first: int, grid: int) -> np.ndarra
                 out[j - first, 1, block] = along
                 out[j - first, 2, block] = middle
     return out
+
+
+@njit(cache=True, nogil=True)
+def cell_means(planes: np.ndarray, cells: int) -> np.ndarray:
+    """Mean of each cell of a ``cells`` x ``cells`` tiling of each plane.
+
+    Cell ``(cy, cx)`` spans rows ``cy * h // cells`` to ``(cy + 1) * h // cells`` (at least one row:
+    a plane with fewer rows than cells repeats rows), and columns alike.
+
+    planes: uint8 (n, h, w). Returns float32 (n, cells, cells), in luma levels.
+    """
+    n, h, w = planes.shape
+    out = np.empty((n, cells, cells), dtype=np.float32)
+    for i in range(n):
+        for cy in range(cells):
+            y0 = cy * h // cells
+            y1 = max((cy + 1) * h // cells, y0 + 1)
+            for cx in range(cells):
+                x0 = cx * w // cells
+                x1 = max((cx + 1) * w // cells, x0 + 1)
+                total = 0.0
+                for y in range(y0, y1):
+                    for x in range(x0, x1):
+                        total += planes[i, y, x]
+                out[i, cy, cx] = total / ((y1 - y0) * (x1 - x0))
+    return out
+
+
+@njit(cache=True, nogil=True)
+def step_diffs(cells: np.ndarray, third: int, first: int, grid: int) -> np.ndarray:
+    """Per-block changes across the three thirds of each step window.
+
+    For ``j`` in ``[first, n)`` the window's points are ``p0 = j - 3 * third``, ``p1 = j - 2 * third``,
+    ``p2 = j - third`` and ``p3 = j``; each block of a ``grid`` x ``grid`` tiling of the cells
+    (``cells // grid`` cells per side) gets the mean absolute difference of its cells between
+    ``p0`` and ``p1`` (before), ``p1`` and ``p2`` (middle) and ``p2`` and ``p3`` (after).
+
+    cells: float32 (n, c, c), ``c`` a multiple of ``grid``; ``first >= 3 * third``.
+    Returns float32 (n - first, 3, grid * grid), in the cells' units.
+    """
+    n, c, _ = cells.shape
+    side = c // grid
+    out = np.empty((n - first, 3, grid * grid), dtype=np.float32)
+    for j in range(first, n):
+        for part in range(3):
+            a = cells[j - (3 - part) * third]
+            b = cells[j - (2 - part) * third]
+            for by in range(grid):
+                for bx in range(grid):
+                    total = 0.0
+                    for y in range(by * side, (by + 1) * side):
+                        for x in range(bx * side, (bx + 1) * side):
+                            total += abs(a[y, x] - b[y, x])
+                    out[j - first, part, by * grid + bx] = total / (side * side)
+    return out

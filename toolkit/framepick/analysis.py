@@ -26,8 +26,9 @@ from .decode import Chunk, RateGate, iter_chunks, read_ahead, scaled_size
 from .errors import VideoError
 from .probe import content_id, probe
 from .scenes import SceneTracker, scenes_from_cuts
-from .score import MEASURES, ChangeScorer, blend_lag
+from .score import MEASURES, ChangeScorer, blend_lag, normal_rows, step_third
 from .settings import AnalysisConfig
+from .states import apart_from_boundaries, find_state_changes
 from .transitions import cuts_with_transitions, find_transitions
 from .types import Analysis, VideoInfo
 
@@ -163,7 +164,8 @@ def _run(path: str, config: AnalysisConfig, *, progress: bool) -> Analysis:
             bar.update(len(chunk.times_s))
     frame_times_s = collected.frame_times_s()
     return assemble(probed, config, decoder=chunks.decoder or config.backend, frame_times_s=frame_times_s,
-                    lag=collected.lag, analysed=collected.analysed(), measures=collected.measures(),
+                    analysed_fps=collected.analysed_fps, analysed=collected.analysed(),
+                    measures=collected.measures(),
                     cuts=collected.cuts(len(frame_times_s)), thumb_indices=collected.thumbs.indices(),
                     thumbs=collected.thumbs.frames(), elapsed_s=time.perf_counter() - started)
 
@@ -204,7 +206,8 @@ class Accumulator:
         if self.scorer is None:
             if self._rate_measured and len(chunk.times_s):
                 self._analysed_fps *= len(chunk.indices) / len(chunk.times_s)
-            self.scorer = ChangeScorer(lag=self.lag)
+            fps = self._analysed_fps
+            self.scorer = ChangeScorer(lag=blend_lag(fps), third=step_third(fps), normal=normal_rows(fps))
         self._measures.append(self.scorer.update(chunk.frames))
         self.tracker.update(chunk.indices, chunk.frames)
         self.thumbs.update(chunk)
@@ -212,18 +215,19 @@ class Accumulator:
         self._analysed.append(chunk.indices)
 
     @property
-    def lag(self) -> int:
-        """Analysed frames from a blend window's ends to its middle (:func:`framepick.score.blend_lag`
-        of the analysed rate, so that the window spans about ``BLEND_WINDOW_S`` seconds).
+    def analysed_fps(self) -> float:
+        """Analysed frames per second, which sets the scorer's windows in frames
+        (:func:`framepick.score.blend_lag`, :func:`framepick.score.step_third`), so that they span
+        as many seconds whatever is analysed.
 
         From reference frames only (every frame meant), the analysed rate is not known before
-        decoding: it is the video's rate times the share of the first chunk's frames decoded. With a
-        window of as many decoded frames as every frame would give, the window would span longer
-        (by the inverse of the share decoded) and short dissolves would fit it worse (seen on the
-        real-footage mixes of ``reports/bench/needles.py``; transitions found by mode in
+        decoding: it is the video's rate times the share of the first chunk's frames decoded. With
+        windows of as many decoded frames as every frame would give, they would span longer (by
+        the inverse of the share decoded) and short dissolves would fit a blend window worse (seen
+        on the real-footage mixes of ``reports/bench/needles.py``; transitions found by mode in
         reports/modes.md).
         """
-        return blend_lag(self._analysed_fps)
+        return self._analysed_fps
 
     def frame_times_s(self) -> np.ndarray:
         """Times of every frame so far, in seconds (float64, (n,))."""
@@ -242,19 +246,22 @@ class Accumulator:
         return self.tracker.scenes(total_frames)[1:, 0]
 
 
-def assemble(probed: VideoInfo, config: AnalysisConfig, *, decoder: str, frame_times_s: np.ndarray, lag: int,
-             analysed: np.ndarray, measures: np.ndarray, cuts: np.ndarray, thumb_indices: np.ndarray,
-             thumbs: np.ndarray, elapsed_s: float) -> Analysis:
-    """The :class:`Analysis` of a whole pass: decoded frame count, transitions found in the
-    measures (whose blend windows reach ``lag`` analysed frames, :attr:`Accumulator.lag`), scenes
-    split at the detector's cuts and at the transitions."""
+def assemble(probed: VideoInfo, config: AnalysisConfig, *, decoder: str, frame_times_s: np.ndarray,
+             analysed_fps: float, analysed: np.ndarray, measures: np.ndarray, cuts: np.ndarray,
+             thumb_indices: np.ndarray, thumbs: np.ndarray, elapsed_s: float) -> Analysis:
+    """The :class:`Analysis` of a whole pass: decoded frame count, transitions and state changes
+    found in the measures (whose windows the analysed rate ``analysed_fps`` sets,
+    :attr:`Accumulator.analysed_fps`), scenes split at the detector's cuts and at the transitions."""
     info = _decoded_info(probed, frame_times_s)
     if config.keyframes_only:
         spans, kinds = np.empty((0, 2), np.int64), np.empty(0, "<U8")
+        changes, strengths = np.empty(0, np.int64), np.empty(0, np.float32)
     else:
-        spans, kinds = find_transitions(measures, analysed, lag=lag,
+        spans, kinds = find_transitions(measures, analysed, lag=blend_lag(analysed_fps),
                                         total_frames=info.frames)
+        changes, strengths = find_state_changes(measures, analysed, third=step_third(analysed_fps))
     cuts = cuts_with_transitions(cuts, spans, kinds, margin=blend_lag(probed.fps), total_frames=info.frames)
+    changes, strengths = apart_from_boundaries(changes, strengths, cuts, spans, margin=step_third(probed.fps))
     column = {name: measures[:, MEASURES.index(name)].copy() for name in ("score", "luma_diff", "hist_diff")}
     return Analysis(
         info=info,
@@ -268,6 +275,8 @@ def assemble(probed: VideoInfo, config: AnalysisConfig, *, decoder: str, frame_t
         thumbs=thumbs,
         transitions=spans,
         transition_kinds=kinds,
+        state_changes=changes,
+        state_strengths=strengths,
         elapsed_s=elapsed_s,
     )
 

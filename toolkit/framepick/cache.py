@@ -34,9 +34,9 @@ class CacheWarning(UserWarning):
 
 # Raised whenever the analysis of the same file with the same settings changes (frame times,
 # checks that reject a file): older cache files are then recomputed, not trusted.
-FORMAT_VERSION = 7  # 7: frames an edit list hides left out, display flips applied, exact tiny sizes
+FORMAT_VERSION = 8  # 8: state changes
 _ARRAYS = ("frame_times_s", "score_indices", "score", "luma_diff", "hist_diff", "scenes",
-           "thumb_indices", "thumbs", "transitions", "transition_kinds")
+           "thumb_indices", "thumbs", "transitions", "transition_kinds", "state_changes", "state_strengths")
 
 
 def cache_dir() -> Path:
@@ -108,6 +108,10 @@ def _consistent(analysis: Analysis) -> bool:
         and spans.ndim == 2 and spans.shape[1:] == (2,) and analysis.transition_kinds.shape == (len(spans),)
         and (len(spans) == 0 or (spans.min() >= 0 and spans.max() <= frames))
         and analysis.thumbs.ndim == 4 and len(analysis.thumbs) == len(analysis.thumb_indices)
+        and analysis.state_changes.ndim == 1 and analysis.state_strengths.shape == analysis.state_changes.shape
+        and np.all(np.diff(analysis.state_changes) > 0)
+        and (len(analysis.state_changes) == 0 or (analysis.state_changes.min() > 0
+                                                  and analysis.state_changes.max() < frames))
     )
 
 

@@ -134,7 +134,7 @@ def _job_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--min-frames", type=int, metavar="A", help="least frames with --fps")
     group.add_argument("--max-frames", type=int, metavar="B", help="most frames with --fps")
     group.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                       help="any other strategy parameter, e.g. floor=0.25 (repeatable)")
+                       help="any other strategy parameter, e.g. max_gap_s=30 (repeatable)")
 
 
 def _job_config(args: argparse.Namespace):

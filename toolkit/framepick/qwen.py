@@ -173,7 +173,7 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
     ``nframes``, ``min_frames``, ``max_frames``, ``video_start``, ``video_end``, ``min_pixels``,
     ``max_pixels``, ``total_pixels``, ``resized_height`` and ``resized_width``) plus
     ``strategy`` (default ``"uniform"``: the frames qwen-vl-utils takes) and that strategy's
-    parameters under their own names (``floor``, ``pair_s``, ... see :mod:`framepick.select`).
+    parameters under their own names (``max_gap_s``, ``pair_s``, ... see :mod:`framepick.select`).
     The video is analysed once (cached) when the strategy needs it; ``uniform`` and ``fps``
     need the frame times alone (:func:`framepick.pipeline.for_strategy`). The chosen frames are decoded
     straight to the output size (no JPEG round trip); memory holds the output frames.

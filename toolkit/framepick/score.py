@@ -26,7 +26,8 @@ import numpy as np
 from .errors import ConfigError
 
 __all__ = ["MEASURES", "local_difference", "luma_difference", "histogram_difference", "block_pixels", "blend_fit",
-           "blend_lag", "ChangeScorer"]
+           "blend_lag", "step_third", "normal_rows", "step_reach", "standardised_cells", "step_evidence",
+           "ChangeScorer"]
 
 DEFAULT_BINS = 8
 GRID = 8  # blocks per side of the local measure's grid
@@ -35,8 +36,12 @@ MIN_STD = 8.0  # luma levels: flatter frames (black, a fade's darkest) are not s
 FULL_CHANGE = 2.0  # standard deviations of block change that score 1 (unrelated pictures: ~1.1)
 BLEND_WINDOW_S = 0.5  # seconds spanned by a blend window (see ChangeScorer)
 BLEND_SHARE = 0.75  # share of the blocks the blend fit keeps: the best fitting (motion elsewhere)
+STEP_THIRD_S = 0.5  # seconds spanned by each third of a step window (see ChangeScorer)
+NORMAL_S = 4.0  # seconds of the past over which a block's own activity is averaged
+CELLS_PER_BLOCK = 4  # cells per block side in the step measure's cell images
+STEP_BLOCK = 0.2  # standard deviations: a block whose step evidence reaches this has changed state
 MEASURES = ("score", "luma_diff", "hist_diff", "contrast", "blend_alpha", "blend_residual", "blend_span",
-            "span_change")
+            "span_change", "step", "step_share")
 
 
 def _frames_array(frames: np.ndarray, name: str = "frames") -> np.ndarray:
@@ -219,6 +224,69 @@ def blend_lag(analysed_fps: float) -> int:
     return max(2, round(BLEND_WINDOW_S / 2 * analysed_fps))
 
 
+def step_third(analysed_fps: float) -> int:
+    """Analysed frames in each third of a step window: ``STEP_THIRD_S`` seconds at
+    ``analysed_fps`` frames per second, at least 1."""
+    return max(1, round(STEP_THIRD_S * analysed_fps))
+
+
+def normal_rows(analysed_fps: float) -> int:
+    """Analysed frames over which a block's own activity is averaged: ``NORMAL_S`` seconds, at
+    least 1."""
+    return max(1, round(NORMAL_S * analysed_fps))
+
+
+def step_reach(analysed_fps: float) -> int:
+    """Analysed frames before a frame that its step measures depend on: its window's
+    ``3 * step_third`` and the ``normal_rows - 1`` windows before it whose activity is averaged."""
+    return 3 * step_third(analysed_fps) + normal_rows(analysed_fps) - 1
+
+
+def standardised_cells(planes: np.ndarray) -> np.ndarray:
+    """Cell images of luma ``planes`` (uint8 (n, h, w)): the mean of each cell of a
+    ``GRID * CELLS_PER_BLOCK`` square tiling, standardised per frame (mean 0, standard deviation
+    1, the latter at least ``MIN_STD`` levels, as :func:`local_difference`): float32 (n, c, c)."""
+    from ._kernels import cell_means
+
+    cells = cell_means(planes, GRID * CELLS_PER_BLOCK)
+    means = cells.mean(axis=(1, 2), keepdims=True)
+    spread = np.maximum(cells.std(axis=(1, 2), keepdims=True), np.float32(MIN_STD))
+    return ((cells - means) / spread).astype(np.float32)
+
+
+def _trailing_mean(history: np.ndarray, width: int, rows: int) -> np.ndarray:
+    """Mean of each of the last ``rows`` rows of ``history`` (float32 (n, k)) and the ``width - 1``
+    rows before it, the first row standing in for rows before the first: float32 (rows, k).
+    Each row's mean reads the same values in the same order however ``history`` was gathered."""
+    missing = max(0, width + rows - 1 - len(history))
+    padded = np.concatenate([np.repeat(history[:1], missing, axis=0), history])[-(width + rows - 1):]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, width, axis=0)  # (rows, k, width)
+    return windows.mean(axis=2, dtype=np.float64).astype(np.float32)
+
+
+def step_evidence(diffs: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """Per-block evidence that a block changed state in the middle third of its step window.
+
+    Parameters
+    ----------
+    diffs : float32 array, shape (n, 3, blocks)
+        Block changes over the window's thirds (before, middle, after), from
+        :func:`framepick._kernels.step_diffs`, in standard deviations.
+    normal : float32 array, shape (n, blocks)
+        Each block's own activity: the mean of its outer thirds' larger change over the recent past.
+
+    Returns
+    -------
+    float32 array, shape (n, blocks)
+        ``middle - max(before, after) - normal``: high where a block was steady, changed, and was
+        steady again (a slide change, a caption, an object that arrives and stays); near 0 or
+        below for steady motion (a pan, a ticker, a speaker), a transient (gone again within the
+        middle third) and a block that is always busy.
+    """
+    before, middle, after = diffs[:, 0], diffs[:, 1], diffs[:, 2]
+    return middle - np.maximum(before, after) - normal
+
+
 class ChangeScorer:
     """Scores a video chunk by chunk, carrying the frames it still needs over from one chunk to
     the next.
@@ -235,7 +303,14 @@ class ChangeScorer:
       in luma levels; NaN for the first ``2 * lag`` frames;
     - ``span_change``: how much of the picture changed between the window's two ends: the
       standardised block change of :func:`local_difference` averaged over *all* blocks, so a
-      title fading in over a shot scores low and a new shot high (NaN likewise).
+      title fading in over a shot scores low and a new shot high (NaN likewise);
+    - ``step``, ``step_share``: whether the picture changed *state* in the middle third of the
+      step window of ``3 * third + 1`` frames ending at this one (its middle third spans rows
+      ``2 * third`` to ``third`` before this one): per block, :func:`step_evidence` against the
+      block's own activity over the last ``normal`` windows; ``step`` averages the ``TOP_SHARE``
+      of the blocks with most evidence (divided by ``FULL_CHANGE``, clipped to [0, 1]: one line
+      of text revealed), ``step_share`` is the share of blocks whose evidence reaches
+      ``STEP_BLOCK`` (a new slide); NaN for the first ``3 * third`` frames.
 
     Parameters
     ----------
@@ -243,15 +318,24 @@ class ChangeScorer:
         Analysed frames from a blend window's ends to its middle (see :func:`blend_lag`).
     bins : int
         Histogram levels per channel.
+    third : int
+        Analysed frames per third of a step window (see :func:`step_third`).
+    normal : int
+        Step windows over which each block's own activity is averaged (see :func:`normal_rows`).
     """
 
-    def __init__(self, *, lag: int = 6, bins: int = DEFAULT_BINS) -> None:
-        if not isinstance(lag, int) or lag < 1:
-            raise ConfigError(f"lag must be an integer >= 1 frame, got {lag!r}")
+    def __init__(self, *, lag: int = 6, bins: int = DEFAULT_BINS, third: int = 12, normal: int = 200) -> None:
+        for name, value in (("lag", lag), ("third", third), ("normal", normal)):
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be an integer >= 1 frame, got {value!r}")
         self.lag = lag
         self.bins = bins
+        self.third = third
+        self.normal = normal
         self._last: np.ndarray | None = None  # the last RGB frame (histograms)
         self._window = np.empty((0, 0, 0), np.uint8)  # the last 2 * lag luma planes
+        self._cells = np.empty((0, 0, 0), np.float32)  # the last 3 * third cell images
+        self._outer = np.empty((0, GRID * GRID), np.float32)  # the last ``normal`` windows' outer changes
 
     def update(self, frames: np.ndarray) -> np.ndarray:
         """The measures of ``frames`` (uint8, (n, h, w, 3)): float32 (n, len(MEASURES))."""
@@ -263,7 +347,8 @@ class ChangeScorer:
         out[:, 0] = _local_change(planes, _consecutive(planes, previous_plane))
         out[:, 1] = _luma_change(planes, previous_plane)
         out[:, 2] = histogram_difference(frames, self._last, bins=self.bins)
-        out[:, 3:] = self._blend(planes)
+        out[:, 3:8] = self._blend(planes)
+        out[:, 8:] = self._steps(planes)
         self._last = frames[-1].copy()
         return out
 
@@ -282,4 +367,25 @@ class ChangeScorer:
             out[done:, 1:4] = blend_fit(sums, block_pixels(*planes.shape[1:]))
             out[done:, 4] = _block_change(window[first:], window[first - reach:len(window) - reach], 1.0)
         self._window = window[-reach:].copy()
+        return out
+
+    def _steps(self, planes: np.ndarray) -> np.ndarray:
+        """``step`` and ``step_share`` of ``planes`` (float32 (n, 2)); moves the windows on."""
+        from ._kernels import step_diffs
+
+        out = np.full((len(planes), 2), np.nan, np.float32)
+        reach = 3 * self.third
+        cells = standardised_cells(planes)
+        window = np.concatenate([self._cells, cells]) if len(self._cells) else cells
+        first = max(reach, len(self._cells))
+        if first < len(window):
+            done = first - len(self._cells)  # rows of ``planes`` without a full window
+            diffs = step_diffs(window, self.third, first, GRID)
+            history = np.concatenate([self._outer, diffs[:, [0, 2]].max(axis=1)])
+            evidence = step_evidence(diffs, _trailing_mean(history, self.normal, len(diffs)))
+            top = max(1, round(GRID * GRID * TOP_SHARE))
+            out[done:, 0] = np.clip(np.sort(evidence, axis=1)[:, -top:].mean(axis=1) / FULL_CHANGE, 0.0, 1.0)
+            out[done:, 1] = (evidence >= STEP_BLOCK).mean(axis=1)
+            self._outer = history[-self.normal:]
+        self._cells = window[-reach:].copy()
         return out

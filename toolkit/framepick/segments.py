@@ -156,7 +156,7 @@ def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None,
     from .probe import open_video, probe, scan_packets
     from .probe import time_base as stream_time_base
     from .scenes import detector_reach
-    from .score import blend_lag
+    from .score import blend_lag, step_reach
 
     config = config or AnalysisConfig()
     _check_config(config)
@@ -182,7 +182,7 @@ def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None,
     key_times = np.asarray([_frame_time(p, time_base) - origin for p in key_pts.tolist()])
     analysed_fps = config.rate_fps or info.fps
     before, after = detector_reach(config.detector, config.detector_params)
-    before = max(before, 2 * blend_lag(analysed_fps))  # the scorer's blend window
+    before = max(before, 2 * blend_lag(analysed_fps), step_reach(analysed_fps))  # the scorer's windows
     warmup_s = 2 * (before + 1) / analysed_fps + 2 / info.fps  # twice: variable frame rates
     tail_s = (after + 2) / analysed_fps + 2 / info.fps
     end_s = _frame_time(int(pts[-1]), time_base) - origin if len(pts) else 0.0
@@ -295,7 +295,6 @@ def merge_segments(path: str | os.PathLike, config: AnalysisConfig, parts: Itera
     from .analysis import assemble
     from .probe import probe
     from .scenes import cuts_from_candidates
-    from .score import blend_lag
 
     parts = sorted(parts, key=lambda part: part.number)
     if [part.number for part in parts] != list(range(len(parts))) or not parts:
@@ -313,7 +312,7 @@ def merge_segments(path: str | os.PathLike, config: AnalysisConfig, parts: Itera
     cuts = cuts_from_candidates(config.detector, config.detector_params, fps=probed.fps, analysed=analysed,
                                 candidates=joined("candidates", shifted=True))
     return assemble(probed, config, decoder="pyav", frame_times_s=joined("times_s"),
-                    lag=blend_lag(config.rate_fps or probed.fps), analysed=analysed,
+                    analysed_fps=config.rate_fps or probed.fps, analysed=analysed,
                     measures=joined("measures"), cuts=cuts, thumb_indices=joined("thumb_positions", shifted=True),
                     thumbs=joined("thumbs"), elapsed_s=elapsed_s)
 

@@ -99,6 +99,13 @@ class Analysis:
         ``keyframes_only`` analysis.
     transition_kinds : str array, shape (j,)
         ``"fade_in"``, ``"fade_out"`` or ``"dissolve"``, one per transition.
+    state_changes : int64 array, shape (s,)
+        First frame of every new *state* (see :mod:`framepick.states`): where part of the picture
+        changed and stayed changed (a slide, a bullet revealed, a caption, a window switch, an
+        object that arrives and stays), ongoing motion aside. Sorted; cuts may be among them.
+        Empty for a ``keyframes_only`` analysis.
+    state_strengths : float32 array, shape (s,)
+        How strong each state change is (the ``step`` measure, in [0, 1]).
     elapsed_s : float
         Wall time of the analysis pass in seconds.
     """
@@ -116,6 +123,8 @@ class Analysis:
     thumbs: np.ndarray
     transitions: np.ndarray = field(default_factory=lambda: np.empty((0, 2), np.int64))
     transition_kinds: np.ndarray = field(default_factory=lambda: np.empty(0, "<U8"))
+    state_changes: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    state_strengths: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
     elapsed_s: float = 0.0
 
     @property

@@ -47,10 +47,6 @@ BUDGET_PARAMS = ("frames", "fps", "min_frames", "max_frames")
 
 _FIXED_PARAMS = ("start_s", "end_s", "multiple_of", "max_gap_s", "pair_s")  # left at their defaults by the app
 _SLIDERS = {  # parameter -> (min, max, step) of its slider; other parameters get a text box
-    "floor": (0.0, 1.0, 0.05),
-    "sharpness": (0.25, 4.0, 0.25),
-    "smooth_s": (0.0, 5.0, 0.1),
-    "min_gap_s": (0.0, 5.0, 0.05),
     "threshold": (0.01, 2.0, 0.01),
 }
 _FRAMES, _RULE = "frames", "fps rule"

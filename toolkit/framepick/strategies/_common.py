@@ -17,7 +17,7 @@ from ..qwen_rules import PAIR_S, frame_budget
 from ..types import Analysis
 
 __all__ = ["BUDGET", "RANGE", "PAIRS", "SHARED_SPANS", "frame_range", "budget", "keep_multiple",
-           "scenes_within", "allowed_frames", "cores", "largest"]
+           "scenes_within", "states_within", "allowed_frames", "cores", "largest"]
 
 BUDGET: dict[str, Any] = {"frames": None, "fps": 2.0, "min_frames": 4, "max_frames": 768}
 """The frame count's parameters and their defaults (read by :func:`budget`)."""
@@ -76,6 +76,25 @@ def scenes_within(analysis: Analysis, first: int, last: int) -> np.ndarray:
     """Scenes clipped to frames ``first..last``, relative to ``first`` (int64, shape (k, 2))."""
     clipped = np.clip(analysis.scenes, first, last + 1) - first
     return clipped[clipped[:, 1] > clipped[:, 0]]
+
+
+def states_within(analysis: Analysis, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+    """The states of frames ``first..last``: the stretches between scene cuts, the ends of gradual
+    transitions and state changes (:attr:`~framepick.types.Analysis.state_changes`).
+
+    Returns ``[start, end)`` frames relative to ``first`` (int64, (k, 2), tiling the range) and the
+    strength of the change that opens each (float64, (k,)): 1 for a cut, a transition's end and the
+    range's first state, :attr:`~framepick.types.Analysis.state_strengths` for a state change.
+    """
+    bounds = np.concatenate([analysis.scenes[1:, 0], analysis.transitions.ravel(), analysis.state_changes])
+    strengths = np.concatenate([np.ones(len(analysis.scenes) - 1 + analysis.transitions.size),
+                                analysis.state_strengths.astype(np.float64)])
+    inside = (bounds > first) & (bounds <= last)
+    order = np.lexsort((-strengths[inside], bounds[inside]))  # by frame, the strongest first
+    bounds, strengths = bounds[inside][order] - first, strengths[inside][order]
+    bounds, unique = np.unique(bounds, return_index=True)
+    edges = np.concatenate([[0], bounds, [last - first + 1]]).astype(np.int64)
+    return np.stack([edges[:-1], edges[1:]], axis=1), np.concatenate([[1.0], strengths[unique]])
 
 
 def allowed_frames(analysis: Analysis, first: int, last: int, scenes: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..types import Analysis
-from ._common import budget, frame_range
+from ._common import budget, frame_range, states_within
 
 __all__ = ["paired"]
 
@@ -26,15 +26,17 @@ def paired(analysis: Analysis, function: Callable[..., np.ndarray], params: dict
 
 def _pair(analysis: Analysis, moments: np.ndarray, gap: int, first: int, last: int) -> np.ndarray:
     """Every moment (sorted frame indices) with a partner up to ``gap`` frames after it, or before
-    it where there is no room after, in its scene, outside transitions and between its
+    it where there is no room after, in its state (its scene, up to the state changes within it:
+    :func:`~framepick.strategies._common.states_within`), outside transitions and between its
     neighbours' frames; a moment with no room on either side is dropped, unless none would be
     left (a video of one frame): then the first moment alone. Sorted, pairs adjacent."""
     free = ~analysis.in_transition()
-    scene_starts, scene_ends = analysis.scenes[analysis.scene_of(moments)].T
+    states = states_within(analysis, first, last)[0] + first
+    state_starts, state_ends = states[np.searchsorted(states[:, 0], moments, side="right") - 1].T
     out: list[int] = []
     for k, moment in enumerate(moments.tolist()):
-        low = max(int(scene_starts[k]), first, out[-1] + 1 if out else first)
-        high = min(int(scene_ends[k]) - 1, last, int(moments[k + 1]) - 1 if k + 1 < len(moments) else last)
+        low = max(int(state_starts[k]), first, out[-1] + 1 if out else first)
+        high = min(int(state_ends[k]) - 1, last, int(moments[k + 1]) - 1 if k + 1 < len(moments) else last)
         after = [c for c in range(min(moment + gap, high), moment, -1) if free[c]]
         before = [c for c in range(max(moment - gap, low), moment) if free[c]]
         if after or before:
