@@ -291,3 +291,45 @@ def test_streamed_steps_equal_one_batch(frames):
     streamed = np.concatenate([scorer.update(frames[:2]), scorer.update(frames[2:3]), scorer.update(frames[3:])])
     np.testing.assert_array_equal(streamed, ChangeScorer(lag=2, third=1, normal=3).update(frames))
     assert np.isnan(streamed[:3, MEASURES.index("step")]).all() and not np.isnan(streamed[3:, -2:]).any()
+
+
+def naive_cover_states(picks, state_of, held, order, targets, max_gap, length):
+    picks, state_of, held = list(picks), list(state_of), held.copy()
+    for state in order:
+        if held[state]:
+            continue
+        gaps = []
+        for i in range(len(picks)):
+            before = picks[i - 1] if i else -1
+            after = picks[i + 1] if i + 1 < len(picks) else length
+            inside = before < targets[state] < after
+            gap = max(targets[state] - before, after - targets[state]) if inside else after - before
+            gaps.append(gap if held[state_of[i]] >= 2 and gap <= max_gap else np.inf)
+        if np.isfinite(min(gaps)):
+            donor = int(np.argmin(gaps))
+            held[state_of.pop(donor)] -= 1
+            picks.pop(donor)
+            held[state] += 1
+            position = int(np.searchsorted(picks, targets[state]))
+            picks.insert(position, targets[state])
+            state_of.insert(position, state)
+    return np.asarray(picks)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_cover_states_equals_python(seed):
+    rng = np.random.default_rng(seed)
+    length = 5000
+    bounds = np.unique(rng.integers(1, length, 80))
+    starts = np.concatenate([[0], bounds])
+    ends = np.append(bounds, length)
+    picks = np.unique(rng.integers(0, length, 40))
+    state_of = np.searchsorted(starts, picks, side="right") - 1
+    held = np.bincount(state_of, minlength=len(starts))
+    order = rng.permutation(len(starts))
+    targets = (starts + ends) // 2
+    for max_gap in (150.0, 400.0, np.inf):
+        got = _kernels.cover_states(picks, state_of, held, order, targets, max_gap, length)
+        np.testing.assert_array_equal(got, naive_cover_states(picks, state_of, held, order, targets, max_gap, length))
+        assert np.all(np.diff(got) > 0) and len(got) == len(picks)
+    assert not np.array_equal(got, picks)  # frames were moved

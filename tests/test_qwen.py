@@ -156,7 +156,7 @@ def test_process_vision_info_in_memory(bikes):
 
 
 @pytest.mark.parametrize("strategy", ["scenes", "adaptive", "novelty"])
-@pytest.mark.parametrize("frames", [8, 16, 32])
+@pytest.mark.parametrize("frames", [14, 16, 32])
 def test_pairs_show_one_moment(bikes, strategy, frames):
     analysis = analyze(bikes)
     picks = select(analysis, strategy, frames=frames, pair_s=qwen.PAIR_S).indices
@@ -164,6 +164,17 @@ def test_pairs_show_one_moment(bikes, strategy, frames):
     pairs = picks.reshape(-1, 2)
     assert np.all(analysis.scene_of(pairs[:, 0]) == analysis.scene_of(pairs[:, 1]))
     assert np.all(np.diff(analysis.times_of(pairs), axis=1) <= qwen.PAIR_S)
+
+
+@pytest.mark.parametrize("strategy", ["scenes", "adaptive", "novelty"])
+def test_no_pairs_where_they_would_cost_a_state(bikes, strategy):
+    """bikes.mp4 has 7 states (6 scenes, one split by a state change): 12 frames make 6 moments."""
+    analysis = analyze(bikes)
+    assert len(analysis.scenes) + len(analysis.state_changes) == 7
+    paired = select(analysis, strategy, frames=12, pair_s=qwen.PAIR_S)
+    single = select(analysis, strategy, frames=12, pair_s=0)
+    assert paired.params["pair_s"] == 0 and not paired.paired
+    assert paired.indices.tolist() == single.indices.tolist()
 
 
 def test_anamorphic_frames_have_the_displayed_shape(video_dir, tmp_path):

@@ -236,3 +236,48 @@ def step_diffs(cells: np.ndarray, third: int, first: int, grid: int) -> np.ndarr
                             total += abs(a[y, x] - b[y, x])
                     out[j - first, part, by * grid + bx] = total / (side * side)
     return out
+
+
+@njit(cache=True, nogil=True)
+def cover_states(picks: np.ndarray, state_of: np.ndarray, held: np.ndarray, order: np.ndarray,
+                 targets: np.ndarray, max_gap: float, length: int) -> np.ndarray:
+    """Picks moved into states that hold none, greedily.
+
+    For each state of ``order`` that holds no pick, the pick that lies in a state holding two or
+    more and whose move to the state's ``targets`` frame leaves the smallest gap (frames between
+    its neighbours, or between a neighbour and the target where the target falls between them;
+    ``-1`` and ``length`` bound the ends; ties: the earliest pick) moves there, if that gap is at
+    most ``max_gap`` frames.
+
+    picks: int64 (n,) sorted frames in ``[0, length)``; state_of: int64 (n,) their states;
+    held: int64 (k,) picks per state; order: int64 (m,) states to serve; targets: int64 (k,).
+    Returns int64 (n,), sorted.
+    """
+    picks, state_of, held = picks.copy(), state_of.copy(), held.copy()
+    n = len(picks)
+    for state in order:
+        if held[state] > 0:
+            continue
+        target = targets[state]
+        best, best_gap = -1, max_gap
+        for i in range(n):
+            if held[state_of[i]] < 2:
+                continue
+            before = picks[i - 1] if i > 0 else -1
+            after = picks[i + 1] if i + 1 < n else length
+            gap = max(target - before, after - target) if before < target < after else after - before
+            if gap < best_gap or (gap == best_gap and best < 0):
+                best, best_gap = i, gap
+        if best < 0:
+            continue
+        held[state_of[best]] -= 1
+        held[state] += 1
+        position = best
+        while position + 1 < n and picks[position + 1] < target:  # shift later picks back
+            picks[position], state_of[position] = picks[position + 1], state_of[position + 1]
+            position += 1
+        while position > 0 and picks[position - 1] > target:  # or earlier picks forward
+            picks[position], state_of[position] = picks[position - 1], state_of[position - 1]
+            position -= 1
+        picks[position], state_of[position] = target, state
+    return picks

@@ -20,9 +20,13 @@ Shared parameters, with the same meaning in every strategy that has them:
     Temporal pairs: Qwen merges consecutive frames two by two into one set of tokens with one
     time. With ``pair_s`` set (seconds, at most :data:`framepick.qwen_rules.PAIR_S`), the strategy
     chooses half the budget as *moments* and each moment brings a second frame ``pair_s`` later
-    (earlier where its scene, a transition or the next moment leaves no room), in the same scene:
-    consecutive frames ``(0, 1), (2, 3), ...`` show one moment each. None or 0: frames are chosen
-    one by one. :func:`framepick.sample` sets it to ``PAIR_S`` for Qwen's output size rule.
+    (earlier where its state, a transition or the next moment leaves no room), in the same state:
+    consecutive frames ``(0, 1), (2, 3), ...`` show one moment each. Pairs are made only where
+    half the budget gives every state of the range a moment (a scene, or a part of one between
+    state changes: :func:`framepick.strategies.pairs_fit`); otherwise a pair would cost a state its
+    frame, the frames are chosen one by one and the selection's ``pair_s`` is 0. None or 0:
+    frames are chosen one by one. :func:`framepick.sample` sets it to ``PAIR_S`` for Qwen's
+    output size rule.
 
 Every parameter's default and allowed values are kept once, in the strategies' registry
 (:func:`~framepick.strategies.strategy_defaults`, :data:`~framepick.strategies.PARAM_SPANS`), and
@@ -43,7 +47,16 @@ from typing import Any
 import numpy as np
 
 from .checks import instance_argument
-from .strategies import STRATEGIES, TIMING_ONLY, frame_range, lookup, paired, strategy_defaults, strategy_params
+from .strategies import (
+    STRATEGIES,
+    TIMING_ONLY,
+    frame_range,
+    lookup,
+    paired,
+    pairs_fit,
+    strategy_defaults,
+    strategy_params,
+)
 from .types import Analysis, Selection
 
 __all__ = ["STRATEGIES", "TIMING_ONLY", "select", "strategy_defaults", "strategy_params", "frame_range"]
@@ -84,6 +97,8 @@ def select(analysis: Analysis, strategy: str = "uniform", **params: Any) -> Sele
     instance_argument("analysis", analysis, Analysis, "a framepick Analysis (from framepick.analyze)")
     params = strategy_params(strategy, params)
     function = lookup(strategy).function
+    if params.get("pair_s") and not pairs_fit(analysis, params):
+        params = {**params, "pair_s": 0.0}
     if params.get("pair_s"):
         indices = paired(analysis, function, params)
     else:

@@ -37,7 +37,7 @@ import importlib
 import pkgutil
 
 from ._common import frame_range
-from ._pairs import paired
+from ._pairs import paired, pairs_fit
 from ._registry import (
     PARAM_SPANS,
     STRATEGIES,
@@ -51,7 +51,7 @@ from ._registry import (
 )
 
 __all__ = ["Strategy", "register", "unregister", "lookup", "STRATEGIES", "TIMING_ONLY", "PARAM_SPANS",
-           "strategy_defaults", "strategy_params", "frame_range", "paired"]
+           "strategy_defaults", "strategy_params", "frame_range", "paired", "pairs_fit"]
 
 _BUILT_IN = ("uniform", "fps", "scenes", "adaptive", "novelty")  # the registration order
 

@@ -11,7 +11,15 @@ import numpy as np
 from ..types import Analysis
 from ._common import budget, frame_range, states_within
 
-__all__ = ["paired"]
+__all__ = ["paired", "pairs_fit"]
+
+
+def pairs_fit(analysis: Analysis, params: dict[str, Any]) -> bool:
+    """Whether half the budget of ``params`` gives every state of the range a moment
+    (:func:`~framepick.strategies._common.states_within`): where it does not, a pair would cost a
+    state its frame, and frames stay single."""
+    first, last = frame_range(analysis, params["start_s"], params["end_s"])
+    return budget(analysis, first, last, params) // 2 >= len(states_within(analysis, first, last)[0])
 
 
 def paired(analysis: Analysis, function: Callable[..., np.ndarray], params: dict[str, Any]) -> np.ndarray:

@@ -33,45 +33,26 @@ def _uniform_floor(length: int, count: int, pickable: np.ndarray) -> np.ndarray:
     return pickable[_distinct(nearest, len(pickable))]
 
 
-def _gaps_after_move(picks: np.ndarray, target: int, length: int) -> np.ndarray:
-    """For each pick of ``picks`` (sorted relative frames in ``[0, length)``), the largest gap (in
-    frames) that its removal and the addition of ``target`` would leave around it: the gap from its
-    neighbours, split by ``target`` where it falls between them. int64 (n,)."""
-    before = np.concatenate(([-1], picks[:-1]))
-    after = np.concatenate((picks[1:], [length]))
-    inside = (before < target) & (target < after)
-    return np.where(inside, np.maximum(target - before, after - target), after - before)
-
-
 def _cover_states(picks: np.ndarray, states: np.ndarray, strengths: np.ndarray, pickable: np.ndarray,
                   max_gap: float, length: int) -> np.ndarray:
     """``picks`` (sorted relative frames in ``[0, length)``) with frames moved into the ``states``
     (``[start, end)`` relative frames) that hold none, strongest change first, then longest.
 
     A frame moves from a state holding two or more, the one whose move leaves the smallest gap
-    (never above ``max_gap`` frames), to the middle one of the state's ``pickable`` frames.
-    States that ``picks`` hold stay held, so the held states only grow. Sorted int64.
+    (never above ``max_gap`` frames), to the middle one of the state's ``pickable`` frames
+    (:func:`framepick._kernels.cover_states`). States that ``picks`` hold stay held, so the held
+    states only grow. Sorted int64.
     """
+    from .._kernels import cover_states
+
     low, high = np.searchsorted(pickable, states[:, 0]), np.searchsorted(pickable, states[:, 1])
     room = high - low
     state_of = np.searchsorted(states[:, 0], picks, side="right") - 1
     held = np.bincount(state_of, minlength=len(states))
-    for state in np.lexsort((-room, -strengths)).tolist():
-        if held[state] or room[state] == 0:
-            continue
-        target = int(pickable[(low[state] + high[state]) // 2])
-        gaps = _gaps_after_move(picks, target, length).astype(np.float64)
-        gaps[(held[state_of] < 2) | (gaps > max_gap)] = np.inf
-        donor = int(np.argmin(gaps))
-        if not np.isfinite(gaps[donor]):
-            continue
-        held[state_of[donor]] -= 1
-        held[state] += 1
-        keep = np.arange(len(picks)) != donor
-        position = int(np.searchsorted(picks[keep], target))
-        picks = np.insert(picks[keep], position, target)
-        state_of = np.insert(state_of[keep], position, state)
-    return picks
+    order = np.lexsort((-room, -strengths))
+    order = order[(held[order] == 0) & (room[order] > 0)]
+    targets = pickable[np.minimum((low + high) // 2, len(pickable) - 1)]
+    return cover_states(picks, state_of, held, order, targets, float(max_gap), length)
 
 
 @register(
