@@ -12,6 +12,8 @@ from ..types import Analysis
 from ._common import BUDGET, PAIRS, RANGE, allowed_frames, budget, frame_range, scenes_within, states_within
 from ._registry import register
 
+GAP_SPACINGS = 3  # the default largest gap, in uniform spacings (reports/selection.md measures 2, 3, 4)
+
 __all__ = ["select_adaptive"]
 
 
@@ -71,7 +73,8 @@ def select_adaptive(analysis: Analysis, *, max_gap_s: float | None, **params: An
     3. Every state that holds no frame, strongest change first (then longest), takes one at the
        middle of its part outside transitions, from a state that holds two or more: the frame
        whose move leaves the smallest gap, and only if no gap between neighbouring frames grows
-       beyond ``max_gap_s`` (default: twice the uniform spacing ``range / n``; 0: no frame moves).
+       beyond ``max_gap_s`` (default: ``GAP_SPACINGS`` uniform spacings ``range / n``; 0: no frame
+       moves).
 
     A state ``uniform`` holds is never given up, so ``adaptive`` holds every state ``uniform``
     holds and more; where every state is held already, it is ``uniform`` (up to transitions).
@@ -81,6 +84,6 @@ def select_adaptive(analysis: Analysis, *, max_gap_s: float | None, **params: An
     length = last - first + 1
     pickable = np.flatnonzero(allowed_frames(analysis, first, last, scenes_within(analysis, first, last)))
     states, strengths = states_within(analysis, first, last)
-    max_gap = 2 * length / count if max_gap_s is None else max_gap_s * analysis.info.fps
+    max_gap = GAP_SPACINGS * length / count if max_gap_s is None else max_gap_s * analysis.info.fps
     picks = _uniform_floor(length, count, pickable)
     return first + _cover_states(picks, states, strengths, pickable, max_gap, length)
