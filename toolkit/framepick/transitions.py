@@ -44,6 +44,8 @@ FLAT_STD = 8.0  # luma levels: a picture this flat is the black (or any flat col
 DISSOLVE_DIP = 0.9  # a dissolve's lowest contrast, relative to the line between its ends'
 DISSOLVE_CHANGE = 0.18  # the least picture change (``span_change``) of a dissolve's windows
 MAX_DISSOLVE_S = 4.0  # seconds: a longer blend-like run is a pan or a zoom over smooth content
+MAX_FADE_S = 5.0  # seconds: a longer ramp from or to a flat picture is a slow gradient, not a fade
+MAX_HOLD_S = 1.0  # seconds of the flat picture next to it that a fade takes in (the rest is a shot)
 
 
 def _column(measures: np.ndarray, name: str) -> np.ndarray:
@@ -98,13 +100,18 @@ def _classify(run: tuple[int, int], contrast: np.ndarray, flat: np.ndarray, chan
     """``(start, end, kind)`` rows of one run of blended frames, or None if it is no transition.
 
     A flat picture within ``lag`` rows before the run makes it a fade in (starting where that
-    flat picture starts), after it a fade out (ending where it ends). ``change`` is the picture
+    flat picture starts, at most ``MAX_HOLD_S`` before the run), after it a fade out (ending where
+    it ends, likewise); a fade's run spans at most ``MAX_FADE_S``. ``change`` is the picture
     change of the window centred on each row; a dissolve spans at most ``longest`` rows."""
     start, end = run
+    rows_per_s = 2 * lag / BLEND_WINDOW_S
+    hold = round(MAX_HOLD_S * rows_per_s)
+    if end - start > MAX_FADE_S * rows_per_s:
+        return None
     if (black := _flat_run(flat, range(start - 1, start - lag - 1, -1))) is not None:
-        return black[0], end, FADE_IN
+        return max(black[0], start - hold), end, FADE_IN
     if (black := _flat_run(flat, range(end, end + lag))) is not None:
-        return start, black[1], FADE_OUT
+        return start, min(black[1], end + hold), FADE_OUT
     if end - start > longest:
         return None
     before, after = max(start - 1, 0), min(end, len(contrast) - 1)
