@@ -23,21 +23,21 @@ def frames_of(manifest_path):
 
 
 def test_sample_is_analyse_select_extract(bikes, tmp_path):
-    manifest_path = sample(bikes, "adaptive", out_dir=tmp_path / "out", frames=14)
+    manifest_path = sample(bikes, "adaptive", out_dir=tmp_path / "out", frames=20)
     assert manifest_path == tmp_path / "out" / "bikes" / "manifest.json"
-    # Qwen's size rule (the default) turns temporal pairs on: 7 moments of 2 frames each, one per
-    # state (6 scenes, one split by a state change)
-    expected = select(analyze(bikes), "adaptive", frames=14, pair_s=0.5)
+    # Qwen's size rule (the default) turns temporal pairs on: 10 moments of 2 frames each, at
+    # least one per state (6 scenes, some split by state changes)
+    expected = select(analyze(bikes), "adaptive", frames=20, pair_s=0.5)
     assert frames_of(manifest_path) == expected.indices.tolist() and expected.params["pair_s"] == 0.5
     analysis = analyze(bikes)
-    pairs = np.asarray(frames_of(manifest_path)).reshape(7, 2)
+    pairs = np.asarray(frames_of(manifest_path)).reshape(10, 2)
     assert np.all(analysis.scene_of(pairs[:, 0]) == analysis.scene_of(pairs[:, 1]))
     assert np.all(np.diff(analysis.times_of(pairs), axis=1) <= 0.5)
-    unpaired = sample(bikes, "adaptive", out_dir=tmp_path / "off", frames=14, pair_s=None)
-    assert frames_of(unpaired) == select(analysis, "adaptive", frames=14).indices.tolist()
+    unpaired = sample(bikes, "adaptive", out_dir=tmp_path / "off", frames=20, pair_s=None)
+    assert frames_of(unpaired) == select(analysis, "adaptive", frames=20).indices.tolist()
     manifest = json.loads(manifest_path.read_text())
     assert manifest["strategy"] == {"name": "adaptive", **expected.params}
-    assert manifest["config_hash"] == config_hash(JobConfig(strategy="adaptive", params={"frames": 14}))
+    assert manifest["config_hash"] == config_hash(JobConfig(strategy="adaptive", params={"frames": 20}))
     assert manifest["scenes"] == [[0, 30], [30, 76], [76, 137], [137, 187], [187, 242], [242, 250]]
 
 

@@ -28,7 +28,7 @@ from .probe import content_id, probe
 from .scenes import SceneTracker, scenes_from_cuts
 from .score import MEASURES, ChangeScorer, blend_lag, normal_rows, step_third
 from .settings import AnalysisConfig
-from .states import apart_from_boundaries, find_state_changes
+from .states import apart_from_boundaries, find_passing_events, find_state_changes
 from .transitions import cuts_with_transitions, find_transitions
 from .types import Analysis, VideoInfo
 
@@ -259,7 +259,7 @@ def assemble(probed: VideoInfo, config: AnalysisConfig, *, decoder: str, frame_t
     else:
         spans, kinds = find_transitions(measures, analysed, lag=blend_lag(analysed_fps),
                                         total_frames=info.frames)
-        changes, strengths = find_state_changes(measures, analysed, third=step_third(analysed_fps))
+        changes, strengths = _states(measures, analysed, analysed_fps)
     cuts = cuts_with_transitions(cuts, spans, kinds, margin=blend_lag(probed.fps), total_frames=info.frames)
     changes, strengths = apart_from_boundaries(changes, strengths, cuts, spans, margin=step_third(probed.fps))
     column = {name: measures[:, MEASURES.index(name)].copy() for name in ("score", "luma_diff", "hist_diff")}
@@ -279,6 +279,17 @@ def assemble(probed: VideoInfo, config: AnalysisConfig, *, decoder: str, frame_t
         state_strengths=strengths,
         elapsed_s=elapsed_s,
     )
+
+
+def _states(measures: np.ndarray, analysed: np.ndarray, analysed_fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """State changes and passing events' ends (:mod:`framepick.states`), sorted and unique (the
+    stronger of two at one frame kept): frames int64, strengths float32."""
+    steps = find_state_changes(measures, analysed, third=step_third(analysed_fps))
+    events = find_passing_events(measures, analysed, rows_per_s=analysed_fps)
+    frames, strengths = (np.concatenate(pair) for pair in zip(steps, events))
+    order = np.lexsort((-strengths, frames))
+    frames, first = np.unique(frames[order], return_index=True)
+    return frames, strengths[order][first]
 
 
 def _decoded_info(probed: VideoInfo, frame_times_s: np.ndarray) -> VideoInfo:

@@ -38,6 +38,7 @@ BLEND_WINDOW_S = 0.5  # seconds spanned by a blend window (see ChangeScorer)
 BLEND_SHARE = 0.75  # share of the blocks the blend fit keeps: the best fitting (motion elsewhere)
 STEP_THIRD_S = 0.5  # seconds spanned by each third of a step window (see ChangeScorer)
 NORMAL_S = 4.0  # seconds of the past over which a block's own activity is averaged
+NORMAL_WEIGHT = 1.5  # how many times its own activity a block must exceed to have changed state
 CELLS_PER_BLOCK = 4  # cells per block side in the step measure's cell images
 STEP_BLOCK = 0.2  # standard deviations: a block whose step evidence reaches this has changed state
 MEASURES = ("score", "luma_diff", "hist_diff", "contrast", "blend_alpha", "blend_residual", "blend_span",
@@ -238,8 +239,9 @@ def normal_rows(analysed_fps: float) -> int:
 
 def step_reach(analysed_fps: float) -> int:
     """Analysed frames before a frame that its step measures depend on: its window's
-    ``3 * step_third`` and the ``normal_rows - 1`` windows before it whose activity is averaged."""
-    return 3 * step_third(analysed_fps) + normal_rows(analysed_fps) - 1
+    ``3 * step_third``, and the ``normal_rows`` windows ending before it began whose activity is
+    averaged."""
+    return 6 * step_third(analysed_fps) + normal_rows(analysed_fps) - 1
 
 
 def standardised_cells(planes: np.ndarray) -> np.ndarray:
@@ -254,13 +256,14 @@ def standardised_cells(planes: np.ndarray) -> np.ndarray:
     return ((cells - means) / spread).astype(np.float32)
 
 
-def _trailing_mean(history: np.ndarray, width: int, rows: int) -> np.ndarray:
-    """Mean of each of the last ``rows`` rows of ``history`` (float32 (n, k)) and the ``width - 1``
-    rows before it, the first row standing in for rows before the first: float32 (rows, k).
-    Each row's mean reads the same values in the same order however ``history`` was gathered."""
-    missing = max(0, width + rows - 1 - len(history))
-    padded = np.concatenate([np.repeat(history[:1], missing, axis=0), history])[-(width + rows - 1):]
-    windows = np.lib.stride_tricks.sliding_window_view(padded, width, axis=0)  # (rows, k, width)
+def _trailing_mean(history: np.ndarray, width: int, rows: int, delay: int) -> np.ndarray:
+    """For each of the last ``rows`` rows of ``history`` (float32 (n, k)), the mean of the
+    ``width`` rows that end ``delay`` rows before it, the first row standing in for rows before the
+    first: float32 (rows, k). Each mean reads the same values in the same order however
+    ``history`` was gathered."""
+    span = width + rows - 1 + delay
+    padded = np.concatenate([np.repeat(history[:1], max(0, span - len(history)), axis=0), history])[-span:]
+    windows = np.lib.stride_tricks.sliding_window_view(padded[:len(padded) - delay], width, axis=0)
     return windows.mean(axis=2, dtype=np.float64).astype(np.float32)
 
 
@@ -284,7 +287,7 @@ def step_evidence(diffs: np.ndarray, normal: np.ndarray) -> np.ndarray:
         middle third) and a block that is always busy.
     """
     before, middle, after = diffs[:, 0], diffs[:, 1], diffs[:, 2]
-    return middle - np.maximum(before, after) - normal
+    return middle - np.maximum(before, after) - NORMAL_WEIGHT * normal
 
 
 class ChangeScorer:
@@ -307,10 +310,11 @@ class ChangeScorer:
     - ``step``, ``step_share``: whether the picture changed *state* in the middle third of the
       step window of ``3 * third + 1`` frames ending at this one (its middle third spans rows
       ``2 * third`` to ``third`` before this one): per block, :func:`step_evidence` against the
-      block's own activity over the last ``normal`` windows; ``step`` averages the ``TOP_SHARE``
-      of the blocks with most evidence (divided by ``FULL_CHANGE``, clipped to [0, 1]: one line
-      of text revealed), ``step_share`` is the share of blocks whose evidence reaches
-      ``STEP_BLOCK`` (a new slide); NaN for the first ``3 * third`` frames.
+      block's own activity over the ``normal`` windows that end before this window begins;
+      ``step`` averages the ``TOP_SHARE`` of the blocks with most evidence (divided by
+      ``FULL_CHANGE``, clipped to [0, 1]: one line of text revealed), ``step_share`` is the share
+      of blocks whose evidence reaches ``STEP_BLOCK`` (a new slide); NaN for the first
+      ``3 * third`` frames.
 
     Parameters
     ----------
@@ -335,7 +339,7 @@ class ChangeScorer:
         self._last: np.ndarray | None = None  # the last RGB frame (histograms)
         self._window = np.empty((0, 0, 0), np.uint8)  # the last 2 * lag luma planes
         self._cells = np.empty((0, 0, 0), np.float32)  # the last 3 * third cell images
-        self._outer = np.empty((0, GRID * GRID), np.float32)  # the last ``normal`` windows' outer changes
+        self._outer = np.empty((0, GRID * GRID), np.float32)  # outer changes of the last normal + 3 * third windows
 
     def update(self, frames: np.ndarray) -> np.ndarray:
         """The measures of ``frames`` (uint8, (n, h, w, 3)): float32 (n, len(MEASURES))."""
@@ -382,10 +386,11 @@ class ChangeScorer:
             done = first - len(self._cells)  # rows of ``planes`` without a full window
             diffs = step_diffs(window, self.third, first, GRID)
             history = np.concatenate([self._outer, diffs[:, [0, 2]].max(axis=1)])
-            evidence = step_evidence(diffs, _trailing_mean(history, self.normal, len(diffs)))
+            normal = _trailing_mean(history, self.normal, len(diffs), reach)  # before each window
+            evidence = step_evidence(diffs, normal)
             top = max(1, round(GRID * GRID * TOP_SHARE))
             out[done:, 0] = np.clip(np.sort(evidence, axis=1)[:, -top:].mean(axis=1) / FULL_CHANGE, 0.0, 1.0)
             out[done:, 1] = (evidence >= STEP_BLOCK).mean(axis=1)
-            self._outer = history[-self.normal:]
+            self._outer = history[-(self.normal + reach):]
         self._cells = window[-reach:].copy()
         return out

@@ -15,7 +15,11 @@ module turns those measures into the frames where a new state begins:
 2. Each run gives one change, at the row its span implies, moved to the largest frame-to-frame
    luma change within ``MAX_SHIFT`` rows (the frame where a hard change happens), and the run's
    largest ``step`` as its strength.
-3. Changes that are scene boundaries already (within ``STEP_THIRD_S`` of a cut or a gradual
+3. A *passing* event, motion where the picture is otherwise still (someone crossing a fixed
+   camera's view), leaves no state behind, so it has no step: runs of at least ``EVENT_MIN_S``
+   where the change ``score`` exceeds the video's median by ``EVENT_MARGIN`` (gaps of up to
+   ``EVENT_GAP_S`` bridged) begin and end a state each (:func:`find_passing_events`).
+4. Changes that are scene boundaries already (within ``STEP_THIRD_S`` of a cut or a gradual
    transition, or inside one) are dropped (:func:`apart_from_boundaries`): the detector's cut is
    placed to the frame.
 
@@ -28,11 +32,14 @@ import numpy as np
 
 from .score import MEASURES
 
-__all__ = ["STEP_EVENT", "find_state_changes", "apart_from_boundaries"]
+__all__ = ["STEP_EVENT", "EVENT_MARGIN", "find_state_changes", "find_passing_events", "apart_from_boundaries"]
 
 STEP_EVENT = 0.02  # ``step`` of a state change: one line of text on a slide reaches ~0.03
 MAX_GAP = 1  # rows below the threshold inside one run
 MAX_SHIFT = 2  # rows a change may move to the largest frame-to-frame change
+EVENT_MARGIN = 0.06  # ``score`` above the video's median that makes a passing event
+EVENT_MIN_S = 1.0  # seconds a passing event lasts at least
+EVENT_GAP_S = 0.5  # seconds below the margin that do not end one
 
 
 def _runs(above: np.ndarray) -> list[tuple[int, int]]:
@@ -85,6 +92,29 @@ def find_state_changes(measures: np.ndarray, analysed: np.ndarray, *, third: int
     frames, first = np.unique(frames, return_index=True)
     keep = frames > 0
     return frames[keep], np.asarray(strengths, dtype=np.float32)[first][keep]
+
+
+def find_passing_events(measures: np.ndarray, analysed: np.ndarray, *, rows_per_s: float
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """The first and the end frame of every passing event, and its strength (its ``score``'s mean
+    excess over the median), both per boundary: int64 (2e,) sorted, float32 (2e,).
+
+    ``rows_per_s`` is the analysed frames per second."""
+    score = measures[:, MEASURES.index("score")].astype(np.float64)
+    excess = score - np.median(score) if len(score) else score
+    bridge = max(0, round(EVENT_GAP_S * rows_per_s) - 1)
+    rows = np.flatnonzero(excess > EVENT_MARGIN)
+    if len(rows) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.float32)
+    breaks = np.flatnonzero(np.diff(rows) > bridge + 1)
+    starts = np.concatenate([[rows[0]], rows[breaks + 1]])
+    ends = np.concatenate([rows[breaks], [rows[-1]]]) + 1
+    frames, strengths = [], []
+    for start, end in zip(starts.tolist(), ends.tolist()):
+        if end - start >= EVENT_MIN_S * rows_per_s and end < len(score):
+            frames += [analysed[start], analysed[end]]
+            strengths += [float(excess[start:end].mean())] * 2
+    return np.asarray(frames, dtype=np.int64), np.asarray(strengths, dtype=np.float32)
 
 
 def apart_from_boundaries(frames: np.ndarray, strengths: np.ndarray, cuts: np.ndarray, spans: np.ndarray, *,
