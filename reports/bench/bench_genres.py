@@ -291,14 +291,17 @@ def times(results: list[dict]) -> tuple[float, dict[str, float]]:
 
 
 def pct(value: float) -> str:
+    """A share in [0, 1] as a whole percentage; ``-`` for NaN (nothing to hold)."""
     return "-" if np.isnan(value) else f"{100 * value:.0f}%"
 
 
 def genres_of(results: list[dict]) -> list[str]:
+    """The genres measured, in :data:`genre_videos.GENRES` order."""
     return [genre for genre in GENRES if any(r["genre"] == genre for r in results)]
 
 
 def videos_table(results: list[dict]) -> str:
+    """Per genre: videos, their length (minutes), CRF and the truth's counts."""
     rows = []
     for genre in genres_of(results):
         truths = [Truth.from_dict(r["truth"]) for r in results if r["genre"] == genre]
@@ -416,6 +419,8 @@ def cut_losses(results: list[dict]) -> list[str]:
 
 
 def header(args: argparse.Namespace, settings: dict, made_s: float, measured_s: float) -> list[str]:
+    """The report's opening: date, command, commit, settings, machine; ``made_s`` and ``measured_s``
+    are the seconds spent making the videos and measuring them."""
     commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
                             text=True).stdout.strip()
     date = subprocess.run(["date"], capture_output=True, text=True).stdout.strip()
@@ -432,6 +437,7 @@ def header(args: argparse.Namespace, settings: dict, made_s: float, measured_s: 
 
 def write_report(path: Path, results: list[dict], real: list[dict], args: argparse.Namespace, settings: dict,
                  made_s: float, measured_s: float) -> None:
+    """Write the markdown report of ``results`` (genre videos) and ``real`` (the real clips) to ``path``."""
     strategies = tuple(args.strategies)
     lines = ["# Frame selection by genre", "", *header(args, settings, made_s, measured_s), "",
              "Videos (`reports/bench/genre_videos.py`, 640x360 25 fps H.264, x264 `veryfast`; states and events "

@@ -128,6 +128,7 @@ ACTIONS = {"editor": ("scroll", "scroll", "type"), "terminal": ("type",), "brows
 
 
 def _name(rng: np.random.Generator) -> str:
+    """An identifier of one or two :data:`WORDS`."""
     return "_".join(rng.choice(WORDS, int(rng.integers(1, 3))))
 
 
@@ -140,6 +141,7 @@ def _code_line(rng: np.random.Generator, indent: int) -> str:
 
 
 def _code_lines(rng: np.random.Generator, count: int) -> list[str]:
+    """``count`` lines of a Python-like file: functions of 3-9 lines."""
     lines: list[str] = []
     while len(lines) < count:
         lines += ["", f"def {_name(rng)}({_name(rng)}, {_name(rng)}):"]
@@ -148,16 +150,19 @@ def _code_lines(rng: np.random.Generator, count: int) -> list[str]:
 
 
 def _command(rng: np.random.Generator) -> str:
+    """A shell command typed at the prompt."""
     return str(rng.choice(["python train.py --epochs", "pytest -q tests/test_", "git log --oneline -n",
                            "du -sh data/", "ls -la runs/"])) + str(int(rng.integers(1, 9)))
 
 
 def _output(rng: np.random.Generator) -> list[str]:
+    """2-6 lines of a command's output."""
     count = int(rng.integers(2, 7))
     return [f"{_name(rng)}  {rng.uniform(0, 1):.3f}  {words(rng, 1, 3).lower()}" for _ in range(count)]
 
 
 def _doc_lines(rng: np.random.Generator, count: int) -> list[str]:
+    """``count`` lines of a document: headings (``# ``) over paragraphs of 3-7 lines."""
     lines: list[str] = []
     while len(lines) < count:
         lines += ["# " + words(rng, 2, 4), *(words(rng, 7, 10) for _ in range(int(rng.integers(3, 8)))), ""]

@@ -119,6 +119,7 @@ def video_path(work: Path, genre: str, seed: int, minutes: float) -> Path:
 
 @functools.lru_cache(maxsize=None)
 def _footage(work: Path) -> Footage:
+    """The real footage of ``work`` (decoded there on first use), once per process."""
     return load_footage(work / "footage")
 
 
@@ -148,6 +149,7 @@ def ensure_video(work: Path, genre: str, seed: int, minutes: float) -> tuple[Pat
 
 
 def _timed_video(work: Path, genre: str, seed: int, minutes: float) -> tuple[Path, Truth, float]:
+    """:func:`ensure_video` and the seconds it took (a worker of :func:`ensure_set`)."""
     started = time.perf_counter()
     return *ensure_video(work, genre, seed, minutes), time.perf_counter() - started
 
