@@ -5,7 +5,8 @@ Layout of one video's output::
     OUT/<video_id>/frame_<index:06d>.jpg
     OUT/<video_id>/manifest.json
 
-The manifest records the source file (``video.path``, ``video.content_id``) and, under
+The manifest records the source file (``video.path``, ``video.content_id``), the model family
+the frames were sized for (``target``, :func:`framepick.qwen_rules.manifest_target`) and, under
 ``"files"``, every image's size in bytes and CRC-32, so a later run can tell a complete, intact
 output of this video with these settings (:func:`finished_manifest`) from a damaged one. The
 default video id never takes another video's output: :func:`output_id`.
@@ -48,7 +49,14 @@ from .analysis import shows_progress
 from .decode import read_frames
 from .errors import ConfigError, OutputError, VideoError
 from .probe import content_id
-from .qwen_rules import PROCESSOR_KWARGS, evenly_spaced, times_prompt, video_entry, video_metadata
+from .qwen_rules import (
+    PROCESSOR_KWARGS,
+    evenly_spaced,
+    manifest_target,
+    times_prompt,
+    video_entry,
+    video_metadata,
+)
 from .select import frame_range
 from .settings import OutputConfig
 from .types import Analysis, Selection
@@ -62,7 +70,7 @@ __all__ = [
 ]
 
 MANIFEST_NAME = "manifest.json"
-MANIFEST_VERSION = 2  # 2: "files" records each image's size and CRC-32
+MANIFEST_VERSION = 3  # 2: "files" records each image's size and CRC-32; 3: "target" names the model family
 _CHUNK_BYTES = 1 << 20  # read size when checking an image's CRC-32
 
 def extract(
@@ -226,6 +234,7 @@ def _manifest(analysis: Analysis, selection: Selection, *, video_id: str, size: 
         "strategy": _strategy_entry(selection),
         "config_hash": config_hash,
         "output": {**output.to_dict(), "width": size[0], "height": size[1]},
+        "target": manifest_target(output.resize, output.factor),
         "frames": [
             {"index": int(i), "time_s": round(float(t), 6), "file": f, "scene": None if s is None else int(s)}
             for i, t, s, f in zip(indices, times_s, scene_numbers, names)

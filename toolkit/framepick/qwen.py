@@ -1,5 +1,6 @@
 """Qwen integration on top of the pipeline: the Qwen inputs of an extraction's manifest
-(:func:`from_manifest`), and qwen-vl-utils' ``fetch_video`` / ``process_vision_info`` with
+(:func:`from_manifest`, checked against the model family they go to), and qwen-vl-utils'
+``fetch_video`` / ``process_vision_info`` with
 framepick's selection in place of its sampling. The rules these follow (frame budget, linspace,
 sizes, metadata) are :mod:`framepick.qwen_rules`, re-exported here.
 """
@@ -15,6 +16,7 @@ import numpy as np
 from .checks import MAX_SIDE, check_pixels, flag, instance_argument, integer, path_argument, shown
 from .errors import ArgumentError, ConfigError
 from .qwen_rules import (
+    FAMILIES,
     FRAME_FACTOR,
     IMAGE_MAX_TOKENS,
     IMAGE_MIN_TOKENS,
@@ -22,8 +24,10 @@ from .qwen_rules import (
     PROCESSOR_KWARGS,
     SPATIAL_MERGE,
     evenly_spaced,
+    family_of,
     frame_budget,
     listed_frame_size,
+    manifest_target,
     qwen_frame_size,
     qwen_linspace,
     smart_resize,
@@ -33,6 +37,7 @@ from .qwen_rules import (
 )
 
 __all__ = [
+    "FAMILIES",
     "FRAME_FACTOR",
     "PAIR_S",
     "PROCESSOR_KWARGS",
@@ -47,6 +52,7 @@ __all__ = [
     "evenly_spaced",
     "QwenInputs",
     "from_manifest",
+    "manifest_target_of",
     "fetch_video",
     "process_vision_info",
 ]
@@ -65,26 +71,95 @@ class QwenInputs(NamedTuple):
     times_prompt: str | None
 
 
-def from_manifest(manifest_path: str | os.PathLike) -> QwenInputs:
+def from_manifest(manifest_path: str | os.PathLike, model: Any = None, *, resize: bool = False) -> QwenInputs:
     """The Qwen inputs of an extraction, frame paths made absolute where the manifest is now.
+
+    Parameters
+    ----------
+    manifest_path : str or os.PathLike
+        A ``manifest.json`` written by framepick.
+    model : str or processor, optional
+        The model the frames go to: a family name of :data:`FAMILIES` (``"Qwen2.5-VL"``,
+        ``"Qwen3-VL"``), or a transformers processor or video processor (its ``patch_size`` and
+        ``merge_size``). Given, the frames must have been sized for it (the manifest's ``target``,
+        :func:`manifest_target_of`); otherwise they are refused, or resized with ``resize``.
+    resize : bool
+        With ``model``: frames sized for another model, or for none, get ``resized_width`` and
+        ``resized_height`` in the entry: the size framepick writes for ``model`` (pixels), to
+        which qwen-vl-utils resizes them, instead of being refused.
 
     Raises
     ------
     ArgumentError
-        ``manifest_path`` is not a path, or not that of a ``manifest.json`` written by framepick.
+        ``manifest_path`` is not a path, or not that of a ``manifest.json`` written by framepick;
+        ``model`` is neither a family name nor a processor; the frames were sized for another
+        model than ``model`` and ``resize`` is False (one line naming both).
     """
     from .extract import qwen_entry
 
     path = Path(path_argument("manifest_path", manifest_path))
-    qwen = _read_manifest(path)["qwen_inputs"]
-    return QwenInputs(qwen_entry(path), qwen["video_metadata"], qwen["processor_kwargs"], qwen["times_prompt"])
+    flag("resize", resize, error=ArgumentError)
+    wanted = None if model is None else _model_factor(model)
+    manifest = _read_manifest(path)
+    qwen = manifest["qwen_inputs"]
+    entry = qwen_entry(path)
+    if wanted is not None:
+        entry = _entry_for(entry, manifest, path, wanted, resize=resize)
+    return QwenInputs(entry, qwen["video_metadata"], qwen["processor_kwargs"], qwen["times_prompt"])
+
+
+def manifest_target_of(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """The model family a manifest's frames were sized for (its ``target``, see
+    :func:`manifest_target`), or None if no model's rule sized them. A manifest written before
+    version 3 names none: its target is taken from its ``output`` (``resize`` and ``factor``),
+    which those versions wrote."""
+    if "target" in manifest:
+        return manifest["target"]
+    output = manifest.get("output") or {}
+    return manifest_target(output.get("resize", "none"), output.get("factor", 0))
+
+
+def _model_factor(model: Any) -> tuple[str, int]:
+    """(name, factor) of the model ``model`` names: a family name, or a processor or video
+    processor whose ``patch_size * merge_size`` is the factor."""
+    if isinstance(model, str):
+        if model not in FAMILIES:
+            raise ArgumentError(f"model must be one of {tuple(FAMILIES)} or a Qwen processor, got {shown(model)}")
+        return model, FAMILIES[model].factor
+    video = getattr(model, "video_processor", model)
+    patch, merge = getattr(video, "patch_size", None), getattr(video, "merge_size", None)
+    if not (isinstance(patch, int) and isinstance(merge, int) and patch > 0 and merge > 0):
+        raise ArgumentError(f"model must be one of {tuple(FAMILIES)} or a processor with patch_size and "
+                            f"merge_size, got {shown(model)}")
+    family = family_of(patch * merge)
+    return (family.name if family else f"a model of {patch} px patches"), patch * merge
+
+
+def _entry_for(entry: dict[str, Any], manifest: dict[str, Any], path: Path, wanted: tuple[str, int], *,
+               resize: bool) -> dict[str, Any]:
+    """``entry`` if the manifest's frames were sized for the model ``wanted`` (name, factor); with
+    ``resize``, the entry with the size framepick writes for that model; an error otherwise."""
+    name, factor = wanted
+    target = manifest_target_of(manifest)
+    if target is not None and target.get("factor") == factor:
+        return entry
+    if not resize:
+        sized = "no model" if target is None else f"{target.get('family') or 'a model'} (factor {target.get('factor')})"
+        raise ArgumentError(f"manifest_path: {path} holds frames sized for {sized}, not {name} (factor {factor}): "
+                            f"extract them with factor = {factor}, or pass resize=True")
+    video, output = manifest["video"], manifest["output"]
+    width, height = listed_frame_size(video["width"], video["height"], len(entry["video"]), factor=factor,
+                                      min_pixels=output.get("min_pixels"), max_pixels=output.get("max_pixels"),
+                                      total_pixels=output.get("total_pixels"))
+    return {**entry, "resized_width": width, "resized_height": height}
 
 
 _QWEN_INPUTS = ("video_metadata", "processor_kwargs", "times_prompt")
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
-    """The manifest at ``path`` if it is one (its ``qwen``, ``qwen_inputs`` and ``frames``)."""
+    """The manifest at ``path`` if it is one (its ``qwen``, ``qwen_inputs``, ``video``, ``output``
+    and ``frames``; ``target`` is missing from those written before manifest version 3)."""
     import json
 
     if path.exists() and not path.is_file():  # a folder, or a FIFO that would block the read
@@ -98,9 +173,10 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     inputs = manifest.get("qwen_inputs") if isinstance(manifest, dict) else None
     frames = manifest.get("frames") if isinstance(manifest, dict) else None
     if not (isinstance(inputs, dict) and all(key in inputs for key in _QWEN_INPUTS)
-            and isinstance(manifest.get("qwen"), dict) and isinstance(frames, list)
-            and all(isinstance(frame, dict) and "file" in frame for frame in frames)):
-        raise ArgumentError(f"manifest_path: {path} is not a framepick manifest (no qwen, qwen_inputs and frames)")
+            and all(isinstance(manifest.get(key), dict) for key in ("qwen", "video", "output"))
+            and isinstance(frames, list) and all(isinstance(frame, dict) and "file" in frame for frame in frames)):
+        raise ArgumentError(f"manifest_path: {path} is not a framepick manifest "
+                            "(no qwen, qwen_inputs, video, output and frames)")
     return manifest
 
 

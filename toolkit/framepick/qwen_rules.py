@@ -6,7 +6,9 @@ every strategy, setting and writer that follows Qwen reads.
 - the size frames are given (:func:`qwen_frame_size`, its ``smart_resize`` with the per-frame
   pixel budget of a video);
 - the message entry of extracted frames and the metadata that tells the processor their true
-  times (:func:`video_entry`, :func:`video_metadata`, :func:`times_prompt`).
+  times (:func:`video_entry`, :func:`video_metadata`, :func:`times_prompt`);
+- the model families and their frame geometry (:data:`FAMILIES`), and the target a manifest
+  names (:func:`manifest_target`).
 
 qwen-vl-utils 0.0.14 (``qwen-vl-utils/src/qwen_vl_utils/vision_process.py`` in QwenLM's
 repositories) is the reference; ``tests/`` check these functions against the installed package.
@@ -17,6 +19,7 @@ The integration on top (reading manifests, ``fetch_video``, ``process_vision_inf
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,12 +27,16 @@ import numpy as np
 from .errors import ConfigError
 
 __all__ = [
+    "FAMILIES",
     "FRAME_FACTOR",
     "IMAGE_MAX_TOKENS",
     "IMAGE_MIN_TOKENS",
     "PAIR_S",
     "PROCESSOR_KWARGS",
     "SPATIAL_MERGE",
+    "ModelFamily",
+    "family_of",
+    "manifest_target",
     "frame_budget",
     "qwen_linspace",
     "qwen_frame_size",
@@ -52,6 +59,51 @@ SPATIAL_MERGE = 2  # patches merged 2x2: the size factor is image_patch_size * 2
 PAIR_S = 0.5  # seconds: the longest span of one temporal pair (two frames of Qwen's 2 fps sampling)
 PROCESSOR_KWARGS = {"do_sample_frames": False}  # the frames are chosen: the processor must not resample
 
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """A Qwen vision model family's frame geometry, as its processor reads frames: square patches
+    of ``patch_size`` pixels, ``merge_size`` x ``merge_size`` patches merged into one token, and
+    ``temporal_patch_size`` consecutive frames in one temporal patch."""
+
+    name: str
+    patch_size: int
+    merge_size: int = SPATIAL_MERGE
+    temporal_patch_size: int = FRAME_FACTOR
+
+    @property
+    def factor(self) -> int:
+        """Pixels per token along each side (``patch_size * merge_size``): frame sides are multiples of it."""
+        return self.patch_size * self.merge_size
+
+    def to_dict(self) -> dict[str, Any]:
+        """What a manifest's ``target`` records: the family's name, sizes and factor."""
+        return {"family": self.name, "patch_size": self.patch_size, "merge_size": self.merge_size,
+                "temporal_patch_size": self.temporal_patch_size, "factor": self.factor}
+
+
+FAMILIES: dict[str, ModelFamily] = {family.name: family for family in (ModelFamily("Qwen2.5-VL", 14),
+                                                                        ModelFamily("Qwen3-VL", 16))}
+"""The model families framepick sizes frames for, by name (transformers' processors' sizes)."""
+
+
+def family_of(factor: int) -> ModelFamily | None:
+    """The family whose frames are multiples of ``factor`` pixels (28: Qwen2.5-VL, 32: Qwen3-VL), if any."""
+    return next((family for family in FAMILIES.values() if family.factor == factor), None)
+
+
+def manifest_target(resize: str, factor: int) -> dict[str, Any] | None:
+    """The model a manifest's frames were sized for (its ``target``), from the output's size rule
+    ``resize`` and ``factor``: the family's :meth:`~ModelFamily.to_dict`; ``{"family": None,
+    "factor": factor}`` for a factor no family has; None unless Qwen's rule (``"qwen"``) sized them.
+
+    >>> manifest_target("qwen", 32)["family"], manifest_target("qwen", 56), manifest_target("none", 28)
+    ('Qwen3-VL', {'family': None, 'factor': 56}, None)
+    """
+    if resize != "qwen":
+        return None
+    family = family_of(factor)
+    return family.to_dict() if family is not None else {"family": None, "factor": factor}
 
 
 def _floor_to(count: float, factor: int) -> int:
