@@ -23,7 +23,9 @@ Output size rules (:class:`OutputConfig`):
 - ``"qwen"``: the size qwen-vl-utils 0.0.14 keeps when it reads the frames back as a list
   (:func:`framepick.qwen_rules.listed_frame_size`: both sides multiples of ``2 * factor``, pixels within
   Qwen's per-frame budget for a video, which shrinks with the frame count, aspect ratio kept);
-  ``process_vision_info`` does not resize them again.
+  ``process_vision_info`` does not resize them again. A selection made with a budget of
+  ``tokens`` is written at :func:`framepick.qwen_rules.token_frame_size`, and its Qwen entry
+  carries that budget as ``total_pixels``.
 - ``"longest"``: the longer side becomes ``longest_side`` pixels (never enlarged).
 - ``"none"``: the decoded size.
 """
@@ -51,15 +53,17 @@ from .errors import ConfigError, OutputError, VideoError
 from .probe import content_id
 from .qwen_rules import (
     PROCESSOR_KWARGS,
+    check_tokens_alone,
     evenly_spaced,
     manifest_target,
     times_prompt,
+    token_frame_size,
     video_entry,
     video_metadata,
 )
 from .select import frame_range
 from .settings import OutputConfig
-from .types import Analysis, Selection
+from .types import Analysis, Selection, VideoInfo
 
 __all__ = [
     "MANIFEST_NAME",
@@ -137,7 +141,7 @@ def extract(
     with _writing(target):
         staging = outdir.staging(out_dir, video_id)
     try:
-        size = output.frame_size(info.width, info.height, len(indices))
+        size = _frame_size(info, selection.params, output, len(indices))
         decoder, files = _write_frames(analysis, indices, staging, size=size, output=output,
                                        backend=backend or analysis.config.backend, threads=threads, target=target,
                                        progress=shows_progress() if progress is None else progress)
@@ -244,9 +248,32 @@ def _manifest(analysis: Analysis, selection: Selection, *, video_id: str, size: 
         "transitions": [{"kind": str(kind), "frames": span} for span, kind in
                         zip(analysis.transitions.tolist(), analysis.transition_kinds)] if analysis.scored else None,
         "qwen": video_entry([str(folder / name) for name in names], sample_fps=_sample_fps(analysis, selection),
-                            options=output.qwen_options()),
+                            options=_entry_options(output, selection.params.get("tokens"))),
         "qwen_inputs": _qwen_inputs(analysis, selection, times_s),
     }
+
+
+_PIXEL_SETTINGS = ("min_pixels", "max_pixels", "total_pixels")
+
+
+def _frame_size(info: VideoInfo, params: dict[str, Any], output: OutputConfig, frames: int) -> tuple[int, int]:
+    """(width, height) in pixels to write ``frames`` frames of the video at: the output's size
+    rule, or, for a selection made with ``tokens`` (at the output's factor), the size within that
+    budget."""
+    tokens = params.get("tokens")
+    if tokens is None:
+        return output.frame_size(info.width, info.height, frames)
+    check_tokens_alone(output.resize, {name: getattr(output, name) for name in _PIXEL_SETTINGS})
+    if params.get("factor", output.factor) != output.factor:
+        raise ConfigError(f"the selection's tokens were counted at factor {params['factor']}, "
+                          f"the output writes factor {output.factor}")
+    return token_frame_size(info.width, info.height, frames, tokens=tokens, factor=output.factor)
+
+
+def _entry_options(output: OutputConfig, tokens: int | None) -> dict[str, int]:
+    """The size settings the Qwen entry repeats so that qwen-vl-utils keeps the frames' size: the
+    output's, or a token budget as qwen-vl-utils' ``total_pixels``."""
+    return output.qwen_options() if tokens is None else {"total_pixels": tokens * output.factor ** 2}
 
 
 def _strategy_entry(selection: Selection) -> dict[str, Any]:

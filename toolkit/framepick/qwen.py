@@ -23,6 +23,7 @@ from .qwen_rules import (
     PAIR_S,
     PROCESSOR_KWARGS,
     SPATIAL_MERGE,
+    check_tokens_alone,
     evenly_spaced,
     family_of,
     frame_budget,
@@ -32,8 +33,11 @@ from .qwen_rules import (
     qwen_linspace,
     smart_resize,
     times_prompt,
+    token_frame_size,
+    token_frames,
     video_entry,
     video_metadata,
+    video_tokens,
 )
 
 __all__ = [
@@ -46,6 +50,9 @@ __all__ = [
     "qwen_frame_size",
     "listed_frame_size",
     "smart_resize",
+    "video_tokens",
+    "token_frames",
+    "token_frame_size",
     "video_entry",
     "video_metadata",
     "times_prompt",
@@ -188,9 +195,10 @@ _ELEMENT_PARAMS = {"nframes": "frames", "fps": "fps", "min_frames": "min_frames"
 _SIZE_KEYS = ("min_pixels", "max_pixels", "total_pixels", "resized_height", "resized_width")
 
 
-def _selection_params(ele: dict[str, Any], strategy: str) -> dict[str, Any]:
+def _selection_params(ele: dict[str, Any], strategy: str, factor: int) -> dict[str, Any]:
     """The selection parameters an element asks for: qwen-vl-utils' keys translated, and any
-    parameter of ``strategy`` given under its own name."""
+    parameter of ``strategy`` given under its own name; a budget of ``tokens`` is counted at
+    ``factor`` (``image_patch_size * 2``), and sets the frame size alone."""
     from .strategies import strategy_defaults
 
     accepted = strategy_defaults(strategy)
@@ -200,6 +208,14 @@ def _selection_params(ele: dict[str, Any], strategy: str) -> dict[str, Any]:
         raise ConfigError("give either nframes or fps, not both (as qwen-vl-utils)")
     if "nframes" in ele and strategy == "fps":
         raise ConfigError("the fps strategy takes fps, not nframes")
+    if "tokens" in ele and "tokens" not in accepted:
+        raise ConfigError(f"the {strategy} strategy takes no tokens budget")
+    if ele.get("factor", factor) != factor:
+        raise ConfigError(f"factor is image_patch_size x {SPATIAL_MERGE} ({factor}), got {shown(ele['factor'])}")
+    if ele.get("tokens") is not None:
+        check_tokens_alone("qwen", {key: ele.get(key) for key in _SIZE_KEYS})
+    if "factor" in accepted:
+        params["factor"] = factor
     return {key: value for key, value in params.items() if key in accepted}
 
 
@@ -223,7 +239,7 @@ def _element_video(ele: Any, image_patch_size: Any) -> str:
             if key in ele:
                 integer(key, ele[key], low=1, high=MAX_SIDE)
         strategy = ele.get("strategy", "uniform")
-        strategy_params(strategy, _selection_params(ele, strategy))
+        strategy_params(strategy, _selection_params(ele, strategy, factor))
     except ConfigError as exc:
         raise ArgumentError(f"ele: {exc}") from None
     return video[len("file://"):] if video.startswith("file://") else video
@@ -231,7 +247,9 @@ def _element_video(ele: Any, image_patch_size: Any) -> str:
 
 def _frame_size(ele: dict[str, Any], width: int, height: int, frames: int, factor: int) -> tuple[int, int]:
     """(width, height) qwen-vl-utils' ``fetch_video`` gives ``frames`` frames of a video shown
-    ``width`` x ``height``."""
+    ``width`` x ``height``; with a budget of ``tokens``, the size a manifest has within it."""
+    if ele.get("tokens") is not None:
+        return token_frame_size(width, height, frames, tokens=ele["tokens"], factor=factor)
     if "resized_height" in ele and "resized_width" in ele:
         out_h, out_w = smart_resize(ele["resized_height"], ele["resized_width"], factor,
                                     IMAGE_MIN_TOKENS * factor * factor, IMAGE_MAX_TOKENS * factor * factor)
@@ -249,7 +267,9 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
     ``nframes``, ``min_frames``, ``max_frames``, ``video_start``, ``video_end``, ``min_pixels``,
     ``max_pixels``, ``total_pixels``, ``resized_height`` and ``resized_width``) plus
     ``strategy`` (default ``"uniform"``: the frames qwen-vl-utils takes) and that strategy's
-    parameters under their own names (``floor``, ``pair_s``, ... see :mod:`framepick.select`).
+    parameters under their own names (``floor``, ``pair_s``, ``tokens``, ... see
+    :mod:`framepick.select`; ``tokens`` is counted at ``image_patch_size * 2`` and gives the
+    frames the size a manifest has, :func:`token_frame_size`).
     The video is analysed once (cached) when the strategy needs it; ``uniform`` and ``fps``
     need the frame times alone (:func:`framepick.pipeline.for_strategy`). The chosen frames are decoded
     straight to the output size (no JPEG round trip); memory holds the output frames.
@@ -282,10 +302,11 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
 
     strategy = ele.get("strategy", "uniform")
     analysis = for_strategy(path, strategy, progress=False)
-    selection = select(analysis, strategy, **_selection_params(ele, strategy))
+    factor = image_patch_size * SPATIAL_MERGE
+    selection = select(analysis, strategy, **_selection_params(ele, strategy, factor))
     indices = selection.indices
     info = analysis.info
-    width, height = _frame_size(ele, info.width, info.height, len(indices), image_patch_size * SPATIAL_MERGE)
+    width, height = _frame_size(ele, info.width, info.height, len(indices), factor)
     frames = np.empty((len(indices), height, width, 3), np.uint8)
     got = 0
     for got, (_, _, pixels) in enumerate(read_frames(path, indices, size=(width, height),

@@ -4,7 +4,8 @@ every strategy, setting and writer that follows Qwen reads.
 - how many frames (:func:`frame_budget`, qwen-vl-utils' ``smart_nframes``) and which
   (:func:`qwen_linspace`, its ``torch.linspace(...).round()``), for the ``uniform`` strategy;
 - the size frames are given (:func:`qwen_frame_size`, its ``smart_resize`` with the per-frame
-  pixel budget of a video);
+  pixel budget of a video), and the count and size that fit a budget of tokens
+  (:func:`token_frames`, :func:`token_frame_size`, :func:`video_tokens`);
 - the message entry of extracted frames and the metadata that tells the processor their true
   times (:func:`video_entry`, :func:`video_metadata`, :func:`times_prompt`);
 - the model families and their frame geometry (:data:`FAMILIES`), and the target a manifest
@@ -42,6 +43,10 @@ __all__ = [
     "qwen_frame_size",
     "listed_frame_size",
     "smart_resize",
+    "video_tokens",
+    "token_frame_size",
+    "token_frames",
+    "check_tokens_alone",
     "video_entry",
     "video_metadata",
     "times_prompt",
@@ -268,6 +273,91 @@ def listed_frame_size(width: int, height: int, frames: int, *, factor: int = 28,
     low, budget = _pixel_bounds(frames, factor, min_pixels, max_pixels, total_pixels)
     out_height, out_width = smart_resize(height, width, 2 * factor, low, budget)
     return out_width, out_height
+
+
+def video_tokens(width: int, height: int, frames: int, *, factor: int) -> int:
+    """Tokens Qwen's processors give ``frames`` frames of ``width`` x ``height`` pixels (multiples
+    of ``factor``): one per ``factor`` x ``factor`` pixels of each temporal pair, an odd last frame
+    padded to a pair (transformers' ``video_grid_thw`` product over ``merge_size**2``).
+
+    >>> video_tokens(448, 252, 16, factor=28)  # 8 pairs of 16 x 9 tokens
+    1152
+    """
+    return math.ceil(frames / FRAME_FACTOR) * (width // factor) * (height // factor)
+
+
+def token_frame_size(width: int, height: int, frames: int, *, tokens: int, factor: int) -> tuple[int, int]:
+    """Size to write ``frames`` frames of a video shown ``width`` x ``height`` at, within a budget
+    of ``tokens`` video tokens: :func:`listed_frame_size` with qwen-vl-utils' ``total_pixels`` set
+    to ``tokens * factor**2``, so that each temporal pair takes at most ``tokens / pairs`` tokens
+    (and qwen-vl-utils' 768). Its floor (128 tokens a frame) may exceed that share: the count
+    that fits is :func:`token_frames`'s.
+
+    Returns
+    -------
+    (int, int)
+        (width, height) in pixels, multiples of ``2 * factor``.
+    """
+    return listed_frame_size(width, height, frames, factor=factor, total_pixels=tokens * factor * factor)
+
+
+def token_frames(width: int, height: int, frames: int, *, tokens: int, factor: int,
+                 multiple_of: int = FRAME_FACTOR) -> int:
+    """The most frames, ``frames`` or fewer by steps of ``multiple_of``, that fit a budget of
+    ``tokens`` video tokens at their :func:`token_frame_size`, each frame keeping at least
+    qwen-vl-utils' 128 tokens (so that neither it nor transformers' processor enlarges it).
+
+    Fewer frames never take more tokens (each gets a larger share, and a frame held at the floor
+    keeps its size), so the count is found by bisection.
+
+    Parameters
+    ----------
+    width, height : int
+        The video's displayed size in pixels.
+    frames : int
+        The count wanted (``>= 1``), e.g. qwen-vl-utils' count for the duration.
+    tokens : int
+        The budget: video tokens of the whole selection (:func:`video_tokens`).
+    factor : int
+        Pixels per token along each side (28: Qwen2.5-VL, 32: Qwen3-VL).
+    multiple_of : int
+        The step by which the count is lowered.
+
+    Raises
+    ------
+    ConfigError
+        Not even the smallest count (one temporal pair) fits.
+
+    Examples
+    --------
+    >>> token_frames(1280, 720, 60, tokens=4000, factor=28), token_frames(1280, 720, 60, tokens=100_000, factor=28)
+    (54, 60)
+    """
+    low = _QWEN_MIN_TOKENS * factor * factor
+
+    def fits(count: int) -> bool:
+        out_width, out_height = token_frame_size(width, height, count, tokens=tokens, factor=factor)
+        return out_width * out_height >= low and video_tokens(out_width, out_height, count, factor=factor) <= tokens
+
+    steps = (frames - 1) // multiple_of  # counts frames, frames - multiple_of, ..., the last >= 1
+    if not fits(frames - steps * multiple_of):
+        raise ConfigError(f"tokens={tokens} is below what one temporal pair of this {width}x{height} video takes "
+                          f"at factor {factor} (at least {_QWEN_MIN_TOKENS} tokens a frame)")
+    fewest, most = 0, steps  # the fewest steps down that fit
+    while fewest < most:
+        middle = (fewest + most) // 2
+        fewest, most = (fewest, middle) if fits(frames - middle * multiple_of) else (middle + 1, most)
+    return frames - fewest * multiple_of
+
+
+def check_tokens_alone(resize: str, sizes: dict[str, Any]) -> None:
+    """``tokens`` sets the frame size: a :class:`ConfigError` unless Qwen's size rule (``resize``
+    ``"qwen"``) sizes the frames and no other size setting of ``sizes`` (name: value) is given."""
+    if resize != "qwen":
+        raise ConfigError(f'tokens sets the frame size by Qwen\'s rule: it needs resize = "qwen", not {resize!r}')
+    given = sorted(name for name, value in sizes.items() if value is not None)
+    if given:
+        raise ConfigError(f"tokens sets the frame size: give it without {', '.join(given)}")
 
 
 def smart_resize(height: int, width: int, factor: int, min_pixels: float, max_pixels: float) -> tuple[int, int]:
