@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"strategies"},  # one module per strategy and their registry: analyses (types) in, indices out
     {"select", "metrics"},
     {"outdir", "extract"},
-    {"config", "pipeline", "qwen", "limits", "export"},  # the job: strategy + settings + limits
+    {"config", "pipeline", "qwen", "vllm_request", "limits", "export"},  # the job: strategy + settings + limits
     {"batch", "show"},
     {"widgets", "report", "cli"},
     {"__init__"},  # the package's lazy public names

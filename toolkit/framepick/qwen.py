@@ -25,10 +25,10 @@ from .qwen_rules import (
     SPATIAL_MERGE,
     check_tokens_alone,
     evenly_spaced,
-    family_of,
     frame_budget,
     listed_frame_size,
     manifest_target,
+    model_factor,
     qwen_frame_size,
     qwen_linspace,
     smart_resize,
@@ -60,6 +60,7 @@ __all__ = [
     "QwenInputs",
     "from_manifest",
     "manifest_target_of",
+    "model_factor",
     "fetch_video",
     "process_vision_info",
 ]
@@ -106,7 +107,7 @@ def from_manifest(manifest_path: str | os.PathLike, model: Any = None, *, resize
 
     path = Path(path_argument("manifest_path", manifest_path))
     flag("resize", resize, error=ArgumentError)
-    wanted = None if model is None else _model_factor(model)
+    wanted = None if model is None else model_factor(model)
     manifest = _read_manifest(path)
     qwen = manifest["qwen_inputs"]
     entry = qwen_entry(path)
@@ -124,22 +125,6 @@ def manifest_target_of(manifest: dict[str, Any]) -> dict[str, Any] | None:
         return manifest["target"]
     output = manifest.get("output") or {}
     return manifest_target(output.get("resize", "none"), output.get("factor", 0))
-
-
-def _model_factor(model: Any) -> tuple[str, int]:
-    """(name, factor) of the model ``model`` names: a family name, or a processor or video
-    processor whose ``patch_size * merge_size`` is the factor."""
-    if isinstance(model, str):
-        if model not in FAMILIES:
-            raise ArgumentError(f"model must be one of {tuple(FAMILIES)} or a Qwen processor, got {shown(model)}")
-        return model, FAMILIES[model].factor
-    video = getattr(model, "video_processor", model)
-    patch, merge = getattr(video, "patch_size", None), getattr(video, "merge_size", None)
-    if not (isinstance(patch, int) and isinstance(merge, int) and patch > 0 and merge > 0):
-        raise ArgumentError(f"model must be one of {tuple(FAMILIES)} or a processor with patch_size and "
-                            f"merge_size, got {shown(model)}")
-    family = family_of(patch * merge)
-    return (family.name if family else f"a model of {patch} px patches"), patch * merge
 
 
 def _entry_for(entry: dict[str, Any], manifest: dict[str, Any], path: Path, wanted: tuple[str, int], *,

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
+from .checks import shown
+from .errors import ArgumentError, ConfigError
 
 __all__ = [
     "FAMILIES",
@@ -37,6 +38,7 @@ __all__ = [
     "SPATIAL_MERGE",
     "ModelFamily",
     "family_of",
+    "model_factor",
     "manifest_target",
     "frame_budget",
     "qwen_linspace",
@@ -95,6 +97,27 @@ FAMILIES: dict[str, ModelFamily] = {family.name: family for family in (ModelFami
 def family_of(factor: int) -> ModelFamily | None:
     """The family whose frames are multiples of ``factor`` pixels (28: Qwen2.5-VL, 32: Qwen3-VL), if any."""
     return next((family for family in FAMILIES.values() if family.factor == factor), None)
+
+
+def model_factor(model: Any) -> tuple[str, int]:
+    """(name, factor) of the model ``model`` names: a family name of :data:`FAMILIES`, or a
+    transformers processor or video processor whose ``patch_size * merge_size`` is the factor
+    (read without importing transformers); an :class:`ArgumentError` otherwise.
+
+    >>> model_factor("Qwen3-VL")
+    ('Qwen3-VL', 32)
+    """
+    if isinstance(model, str):
+        if model not in FAMILIES:
+            raise ArgumentError(f"model must be one of {tuple(FAMILIES)} or a Qwen processor, got {shown(model)}")
+        return model, FAMILIES[model].factor
+    video = getattr(model, "video_processor", model)
+    patch, merge = getattr(video, "patch_size", None), getattr(video, "merge_size", None)
+    if not (isinstance(patch, int) and isinstance(merge, int) and patch > 0 and merge > 0):
+        raise ArgumentError(f"model must be one of {tuple(FAMILIES)} or a processor with patch_size and "
+                            f"merge_size, got {shown(model)}")
+    family = family_of(patch * merge)
+    return (family.name if family else f"a model of {patch} px patches"), patch * merge
 
 
 def manifest_target(resize: str, factor: int) -> dict[str, Any] | None:
