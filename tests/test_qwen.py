@@ -79,7 +79,7 @@ def test_adaptive_times_reach_qwen3_true_and_not_through_a_frame_list(qwen_vl_ut
     _, fake = qwen_vl_utils.fetch_video(dict(inputs.entry), return_video_metadata=True)
     assert np.max(np.abs(np.asarray(qwen3_timestamps(fake)) - true)) > 1.0  # seconds off
     np.testing.assert_allclose(qwen3_timestamps(inputs.video_metadata), true, atol=1e-9)
-    assert inputs.processor_kwargs == {"do_sample_frames": False}
+    assert inputs.processor_kwargs == qwen.PROCESSOR_KWARGS
     assert inputs.times_prompt.startswith("The video is shown as 6 moments of two frames each, at ")
 
 
@@ -135,11 +135,11 @@ def test_process_vision_info_in_memory(bikes):
     messages = [{"role": "user", "content": [video, {"type": "text", "text": "Describe."}]}]
     images, videos, kwargs = qwen.process_vision_info(messages, return_video_kwargs=True, return_video_metadata=True)
     frames, metadata = videos[0]
-    assert images is None and kwargs == {"do_sample_frames": False}
+    assert images is None and kwargs == qwen.PROCESSOR_KWARGS
     assert metadata["frames_indices"] == select(analyze(bikes), "adaptive", frames=8).indices.tolist()
     # without return_video_metadata the kwargs carry the metadata (no fps list: transformers 5 refuses it)
     _, plain, together = qwen.process_vision_info(messages, return_video_kwargs=True)
-    assert together == {"do_sample_frames": False, "video_metadata": [metadata]}
+    assert together == {**qwen.PROCESSOR_KWARGS, "video_metadata": [metadata]}
     assert tuple(plain[0].shape) == tuple(frames.shape)
 
 
@@ -235,6 +235,39 @@ def test_qwen3_processor_writes_the_true_times_from_a_manifest_and_in_memory(qwe
     true = pair_times(analysis.times_of(select(analysis, "adaptive", frames=8, pair_s=0.5).indices))
     for batch in (from_manifest, in_memory):
         np.testing.assert_allclose(markers_s(processor, batch), true, atol=0.05 + 1e-9)  # written to 0.1 s
+
+
+@pytest.mark.parametrize("kind", list(MODELS))
+@pytest.mark.slow
+def test_framepicks_processor_kwargs_leave_no_cap_warning(qwen_vl_utils, tiny_qwen, bikes, kind):
+    import logging
+
+    from transformers.utils import logging as transformers_logging
+
+    processor = load_processor(tiny_qwen[kind])
+    video = {"type": "video", "video": str(bikes), "nframes": 4}
+    _, frames, kwargs = qwen.process_vision_info(message(video), return_video_kwargs=True,
+                                                 image_patch_size=MODELS[kind][1])
+    without_cap = {key: value for key, value in kwargs.items() if key != "cap_pixels_per_frame"}
+    records: list[logging.LogRecord] = []
+
+    class Kept(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Kept()
+    library = logging.getLogger("transformers")
+    library.addHandler(handler)
+    try:
+        warned = []
+        for given in (kwargs, without_cap):
+            transformers_logging.warning_once.cache_clear()  # a first call each time
+            records.clear()
+            processed(processor, message(video), frames, **given)
+            warned.append(any("cap_pixels_per_frame" in record.getMessage() for record in records))
+    finally:
+        library.removeHandler(handler)
+    assert warned == [False, True]
 
 
 @pytest.mark.slow

@@ -129,8 +129,8 @@ def test_the_processors_count_the_tokens_framepick_predicts(qwen_vl_utils, tiny_
     text = [processor.apply_chat_template(message(inputs.entry), tokenize=False)]
 
     def resized(budget: int) -> int:  # the video tokens with the processor's own resize and budget
-        return video_pads(processor, processor(text=text, videos=videos, return_tensors="pt", **kwargs,
-                                               **same_budget(kind, budget)))
+        return video_pads(processor, processor(text=text, videos=videos, return_tensors="pt",
+                                               **{**kwargs, **same_budget(kind, budget)}))
 
     assert resized(tokens) == resized(predicted) == predicted  # the same budget keeps the frames as they are
     if width * height > 1.05 * 128 * factor ** 2:  # above the processors' floor: one token less shrinks them

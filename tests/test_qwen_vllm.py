@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from framepick import analyze, qwen
+from framepick import analyze
 from framepick.config import JobConfig, OutputConfig
 from framepick.errors import ArgumentError
 from framepick.pipeline import sample
@@ -61,7 +61,7 @@ def test_a_manifest_becomes_the_video_vllm_reads(bikes, tmp_path, kind):
     assert {key: metadata[key] for key in ("fps", "frames_indices", "total_num_frames", "duration")} == \
         {key: expected[key] for key in ("fps", "frames_indices", "total_num_frames", "duration")}
     assert metadata["do_sample_frames"] is False
-    assert video.extra_body["mm_processor_kwargs"] == {"videos_kwargs": {**qwen.PROCESSOR_KWARGS, "do_resize": False}}
+    assert video.extra_body["mm_processor_kwargs"] == {"videos_kwargs": {"do_sample_frames": False, "do_resize": False}}
     assert video.times_prompt == manifest["qwen_inputs"]["times_prompt"] is not None
     body = json.loads(json.dumps(video.request("What happens when?", model="served")))
     assert body["messages"][0]["content"][1]["text"] == f"{video.times_prompt} What happens when?"

@@ -113,7 +113,8 @@ def from_manifest(manifest_path: str | os.PathLike, model: Any = None, *, resize
     entry = qwen_entry(path)
     if wanted is not None:
         entry = _entry_for(entry, manifest, path, wanted, resize=resize)
-    return QwenInputs(entry, qwen["video_metadata"], qwen["processor_kwargs"], qwen["times_prompt"])
+    kwargs = {**PROCESSOR_KWARGS, **qwen["processor_kwargs"]}  # older manifests' lack the cap
+    return QwenInputs(entry, qwen["video_metadata"], kwargs, qwen["times_prompt"])
 
 
 def manifest_target_of(manifest: dict[str, Any]) -> dict[str, Any] | None:
@@ -326,7 +327,8 @@ def process_vision_info(conversations: list, return_video_kwargs: bool = False, 
     Images and videos given as lists of frames go to qwen-vl-utils itself. Returns what it
     returns: ``(images, videos)`` or, with ``return_video_kwargs``, ``(images, videos,
     video_kwargs)``, for ``processor(text=..., images=images, videos=..., **video_kwargs)``.
-    ``video_kwargs`` holds ``do_sample_frames=False`` (:data:`PROCESSOR_KWARGS`) and, without
+    ``video_kwargs`` holds :data:`PROCESSOR_KWARGS` (``do_sample_frames=False``,
+    ``cap_pixels_per_frame=True``) and, without
     ``return_video_metadata``, ``video_metadata``: one true-time metadata per video
     (:func:`video_metadata`). With ``return_video_metadata`` the videos are ``(frames,
     metadata)`` pairs, as qwen-vl-utils gives them, and the metadata goes to the processor as

@@ -64,7 +64,10 @@ IMAGE_MAX_TOKENS = 16384  # smart_resize's default pixel cap, for explicit resiz
 IMAGE_MIN_TOKENS = 4
 SPATIAL_MERGE = 2  # patches merged 2x2: the size factor is image_patch_size * 2
 PAIR_S = 0.5  # seconds: the longest span of one temporal pair (two frames of Qwen's 2 fps sampling)
-PROCESSOR_KWARGS = {"do_sample_frames": False}  # the frames are chosen: the processor must not resample
+PROCESSOR_KWARGS = {"do_sample_frames": False, "cap_pixels_per_frame": True}
+"""For the processor: the frames are chosen, so it must not sample them again; and transformers 5's
+per-frame pixel cap as qwen-vl-utils applies it (its future default, said explicitly: no warning;
+it changes no frame passed with ``do_resize=False``)."""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 from .checks import instance_argument, integer
 from .errors import ArgumentError
 from .qwen import from_manifest
-from .qwen_rules import PROCESSOR_KWARGS, model_factor
+from .qwen_rules import model_factor
 from .settings import OutputConfig
 from .types import Analysis, Selection
 
@@ -127,5 +127,5 @@ def _video(jpegs: list[bytes], metadata: dict[str, Any], times_prompt: str | Non
              "total_num_frames": int(metadata["total_num_frames"]), "duration": float(metadata["duration"]),
              "do_sample_frames": False}
     extra_body = {"media_io_kwargs": {"video": video},
-                  "mm_processor_kwargs": {"videos_kwargs": {**PROCESSOR_KWARGS, "do_resize": False}}}
+                  "mm_processor_kwargs": {"videos_kwargs": {"do_sample_frames": False, "do_resize": False}}}
     return VllmVideo({"type": "video_url", "video_url": {"url": url}}, extra_body, times_prompt)
