@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "toolkit" / "framepick"
 
 LAYERS: list[set[str]] = [
     {"errors", "about"},
-    {"checks", "sizes", "qwen_rules"},  # limits, picture sizes, Qwen's rules: pure functions
+    {"checks", "sizes", "qwen_rules", "qwen_models"},  # limits, picture sizes, Qwen's rules: pure functions
     {"settings"},  # analysis and output settings
     {"types"},
     {"probe", "_kernels"},

@@ -47,7 +47,8 @@ from typing import Any
 
 from .checks import MAX_SECONDS, Span, shown
 from .errors import ConfigError
-from .qwen_rules import PAIR_S, check_tokens_alone
+from .qwen_models import check_tokens_alone
+from .qwen_rules import PAIR_S
 from .scenes import make_detector
 from .settings import ANALYSIS_SPANS, BACKENDS, DETECTORS, RESIZE_RULES, AnalysisConfig, OutputConfig
 from .strategies import PARAM_SPANS, STRATEGIES, strategy_defaults, strategy_params

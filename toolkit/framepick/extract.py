@@ -6,7 +6,7 @@ Layout of one video's output::
     OUT/<video_id>/manifest.json
 
 The manifest records the source file (``video.path``, ``video.content_id``), the model family
-the frames were sized for (``target``, :func:`framepick.qwen_rules.manifest_target`) and, under
+the frames were sized for (``target``, :func:`framepick.qwen_models.manifest_target`) and, under
 ``"files"``, every image's size in bytes and CRC-32, so a later run can tell a complete, intact
 output of this video with these settings (:func:`finished_manifest`) from a damaged one. The
 default video id never takes another video's output: :func:`output_id`.
@@ -24,7 +24,7 @@ Output size rules (:class:`OutputConfig`):
   (:func:`framepick.qwen_rules.listed_frame_size`: both sides multiples of ``2 * factor``, pixels within
   Qwen's per-frame budget for a video, which shrinks with the frame count, aspect ratio kept);
   ``process_vision_info`` does not resize them again. A selection made with a budget of
-  ``tokens`` is written at :func:`framepick.qwen_rules.token_frame_size`, and its Qwen entry
+  ``tokens`` is written at :func:`framepick.qwen_models.token_frame_size`, and its Qwen entry
   carries that budget as ``total_pixels``.
 - ``"longest"``: the longer side becomes ``longest_side`` pixels (never enlarged).
 - ``"none"``: the decoded size.
@@ -51,16 +51,8 @@ from .analysis import shows_progress
 from .decode import read_frames
 from .errors import ConfigError, OutputError, VideoError
 from .probe import content_id
-from .qwen_rules import (
-    PROCESSOR_KWARGS,
-    check_tokens_alone,
-    evenly_spaced,
-    manifest_target,
-    times_prompt,
-    token_frame_size,
-    video_entry,
-    video_metadata,
-)
+from .qwen_models import check_tokens_alone, manifest_target, token_frame_size
+from .qwen_rules import PROCESSOR_KWARGS, evenly_spaced, times_prompt, video_entry, video_metadata
 from .select import frame_range
 from .settings import OutputConfig
 from .types import Analysis, Selection, VideoInfo

@@ -1,8 +1,8 @@
 """Qwen integration on top of the pipeline: the Qwen inputs of an extraction's manifest
 (:func:`from_manifest`, checked against the model family they go to), and qwen-vl-utils'
-``fetch_video`` / ``process_vision_info`` with
-framepick's selection in place of its sampling. The rules these follow (frame budget, linspace,
-sizes, metadata) are :mod:`framepick.qwen_rules`, re-exported here.
+``fetch_video`` / ``process_vision_info`` with framepick's selection in place of its sampling.
+The rules these follow (frame budget, linspace, sizes, metadata) are :mod:`framepick.qwen_rules`,
+the model families and token budgets :mod:`framepick.qwen_models`, both re-exported here.
 """
 
 from __future__ import annotations
@@ -15,29 +15,31 @@ import numpy as np
 
 from .checks import MAX_SIDE, check_pixels, flag, instance_argument, integer, path_argument, shown
 from .errors import ArgumentError, ConfigError
-from .qwen_rules import (
+from .qwen_models import (
     FAMILIES,
+    check_tokens_alone,
+    manifest_target,
+    model_factor,
+    token_frame_size,
+    token_frames,
+    video_tokens,
+)
+from .qwen_rules import (
     FRAME_FACTOR,
     IMAGE_MAX_TOKENS,
     IMAGE_MIN_TOKENS,
     PAIR_S,
     PROCESSOR_KWARGS,
     SPATIAL_MERGE,
-    check_tokens_alone,
     evenly_spaced,
     frame_budget,
     listed_frame_size,
-    manifest_target,
-    model_factor,
     qwen_frame_size,
     qwen_linspace,
     smart_resize,
     times_prompt,
-    token_frame_size,
-    token_frames,
     video_entry,
     video_metadata,
-    video_tokens,
 )
 
 __all__ = [

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 from .checks import instance_argument, integer
 from .errors import ArgumentError
 from .qwen import from_manifest
-from .qwen_rules import model_factor
+from .qwen_models import model_factor
 from .settings import OutputConfig
 from .types import Analysis, Selection
 

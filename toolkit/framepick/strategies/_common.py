@@ -13,7 +13,8 @@ import numpy as np
 
 from ..checks import MAX_FPS, MAX_FRAMES, Span
 from ..errors import ConfigError
-from ..qwen_rules import FAMILIES, PAIR_S, frame_budget, token_frames
+from ..qwen_models import FAMILIES, token_frames
+from ..qwen_rules import PAIR_S, frame_budget
 from ..types import Analysis
 
 __all__ = ["BUDGET", "FRAME_COUNT", "RANGE", "PAIRS", "SHARED_SPANS", "frame_range", "budget", "keep_multiple",
