@@ -14,7 +14,7 @@ import numpy as np
 from ..checks import MAX_FPS, MAX_FRAMES, Span
 from ..errors import ConfigError
 from ..qwen_models import FAMILIES, token_frames
-from ..qwen_rules import PAIR_S, frame_budget
+from ..qwen_rules import PAIR_S, VIDEO_MAX_TOKENS, frame_budget
 from ..types import Analysis
 
 __all__ = ["BUDGET", "FRAME_COUNT", "RANGE", "PAIRS", "SHARED_SPANS", "frame_range", "budget", "keep_multiple",
@@ -37,7 +37,7 @@ SHARED_SPANS: dict[str, Span] = {
     "fps": Span(float, 0.0, MAX_FPS, low_included=False),  # above the video's rate: every frame
     "min_frames": Span(int, 1, MAX_FRAMES),
     "max_frames": Span(int, 1, MAX_FRAMES, none=True),
-    "tokens": Span(int, 1, MAX_FRAMES * 768, none=True),  # at most every frame of the largest selection at 768
+    "tokens": Span(int, 1, MAX_FRAMES * VIDEO_MAX_TOKENS, none=True),  # the largest selection at the most a frame
     "factor": Span(int, 1, 1024),  # as OutputConfig's
     "start_s": Span(float, none=True),  # any time: clamped to the video, as qwen-vl-utils does
     "end_s": Span(float, none=True),
