@@ -21,6 +21,7 @@ import av
 import pytest
 
 from helpers import HANG_S
+from tiny_qwen import MODELS, tiny_qwen_model
 from videos import write_audio_only, write_slow_video, write_video
 
 DATA = Path(__file__).parent / "data"
@@ -253,3 +254,22 @@ def ray_cluster() -> Iterator[RayCluster]:
         pytest.fail("Ray did not start:\n" + "\n".join(failures))
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- Qwen
+
+
+@pytest.fixture(scope="session")
+def qwen_vl_utils():
+    """qwen-vl-utils, reading videos with decord: it reads FORCE_QWENVL_VIDEO_READER once, when
+    imported, so every test that loads it (itself or through framepick.qwen) takes this fixture."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FORCE_QWENVL_VIDEO_READER", os.environ.get("FORCE_QWENVL_VIDEO_READER", "decord"))
+        import qwen_vl_utils
+    return qwen_vl_utils
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen(tmp_path_factory) -> dict[str, Path]:
+    """Folders of a tiny Qwen2.5-VL and Qwen3-VL, each loadable offline by ``from_pretrained``."""
+    return {kind: tiny_qwen_model(kind, tmp_path_factory.mktemp(kind)) for kind in MODELS}

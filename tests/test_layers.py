@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "toolkit" / "framepick"
 
 LAYERS: list[set[str]] = [
     {"errors", "about"},
-    {"checks", "sizes", "qwen_rules"},  # limits, picture sizes, Qwen's rules: pure functions
+    {"checks", "sizes", "qwen_rules", "qwen_models"},  # limits, picture sizes, Qwen's rules: pure functions
     {"settings"},  # analysis and output settings
     {"types"},
     {"probe", "_kernels"},
@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"strategies"},  # one module per strategy and their registry: analyses (types) in, indices out
     {"select", "metrics"},
     {"outdir", "extract"},
-    {"config", "pipeline", "qwen", "limits", "export"},  # the job: strategy + settings + limits
+    {"config", "pipeline", "qwen", "vllm_request", "limits", "export"},  # the job: strategy + settings + limits
     {"batch", "show"},
     {"widgets", "report", "cli"},
     {"__init__"},  # the package's lazy public names

@@ -175,7 +175,7 @@ def test_the_manifest_records_every_images_size_and_crc32(done):
 
     out, images = done
     manifest = manifest_of(out, "cuts")
-    assert manifest["manifest_version"] == 2
+    assert manifest["manifest_version"] == 3
     assert manifest["files"] == {name: {"bytes": len(data), "crc32": f"{zlib.crc32(data):08x}"}
                                  for name, data in images.items()}
     assert [frame["file"] for frame in manifest["frames"]] == list(images)

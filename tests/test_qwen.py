@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from fractions import Fraction
@@ -17,22 +16,22 @@ from framepick import analyze, qwen, sample_video
 from framepick.config import JobConfig, OutputConfig
 from framepick.pipeline import sample
 from framepick.select import select
+from tiny_qwen import (
+    MODELS,
+    load_processor,
+    markers_s,
+    message,
+    pair_times,
+    processed,
+    qwen3_timestamps,
+    seconds_per_pair,
+)
 from videos import write_video
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "qwen.md"
 
 # torch, transformers and qwen-vl-utils take seconds to load: they are imported by the tests that
 # use them (not at collection), and those tests are marked slow; the others here are quick
-
-
-@pytest.fixture(scope="module")
-def qwen_vl_utils():
-    """qwen-vl-utils, reading videos with decord: it reads FORCE_QWENVL_VIDEO_READER once, when
-    imported, so every test that loads it (itself or through framepick.qwen) takes this fixture."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FORCE_QWENVL_VIDEO_READER", os.environ.get("FORCE_QWENVL_VIDEO_READER", "decord"))
-        import qwen_vl_utils
-    return qwen_vl_utils
 
 
 ELEMENTS = [
@@ -44,17 +43,6 @@ ELEMENTS = [
     {"nframes": 4, "resized_height": 200, "resized_width": 300},
     {"nframes": 4, "total_pixels": 2_000_000},
 ]
-
-
-def qwen3_timestamps(metadata: dict) -> list[float]:
-    """The ``<t seconds>`` of each temporal pair, as transformers' Qwen3-VL processor computes them."""
-    from transformers.models.qwen3_vl.processing_qwen3_vl import Qwen3VLProcessor
-
-    return Qwen3VLProcessor._calculate_timestamps(None, list(metadata["frames_indices"]), metadata["fps"], 2)
-
-
-def pair_times(times_s) -> np.ndarray:
-    return np.asarray(times_s, dtype=np.float64).reshape(-1, 2).mean(axis=1)
 
 
 @pytest.mark.parametrize("element", ELEMENTS, ids=lambda e: ",".join(e))
@@ -91,7 +79,7 @@ def test_adaptive_times_reach_qwen3_true_and_not_through_a_frame_list(qwen_vl_ut
     _, fake = qwen_vl_utils.fetch_video(dict(inputs.entry), return_video_metadata=True)
     assert np.max(np.abs(np.asarray(qwen3_timestamps(fake)) - true)) > 1.0  # seconds off
     np.testing.assert_allclose(qwen3_timestamps(inputs.video_metadata), true, atol=1e-9)
-    assert inputs.processor_kwargs == {"do_sample_frames": False}
+    assert inputs.processor_kwargs == qwen.PROCESSOR_KWARGS
     assert inputs.times_prompt.startswith("The video is shown as 6 moments of two frames each, at ")
 
 
@@ -147,11 +135,11 @@ def test_process_vision_info_in_memory(bikes):
     messages = [{"role": "user", "content": [video, {"type": "text", "text": "Describe."}]}]
     images, videos, kwargs = qwen.process_vision_info(messages, return_video_kwargs=True, return_video_metadata=True)
     frames, metadata = videos[0]
-    assert images is None and kwargs == {"do_sample_frames": False}
+    assert images is None and kwargs == qwen.PROCESSOR_KWARGS
     assert metadata["frames_indices"] == select(analyze(bikes), "adaptive", frames=8).indices.tolist()
     # without return_video_metadata the kwargs carry the metadata (no fps list: transformers 5 refuses it)
     _, plain, together = qwen.process_vision_info(messages, return_video_kwargs=True)
-    assert together == {"do_sample_frames": False, "video_metadata": [metadata]}
+    assert together == {**qwen.PROCESSOR_KWARGS, "video_metadata": [metadata]}
     assert tuple(plain[0].shape) == tuple(frames.shape)
 
 
@@ -195,104 +183,13 @@ def test_anamorphic_frames_have_the_displayed_shape(video_dir, tmp_path):
 
 # --------------------------------------------------------------------------- real processors and models
 
-# Tiny, randomly initialised Qwen2.5-VL and Qwen3-VL, built from configs (no weights: no hub), with
-# a byte-level BPE tokenizer holding Qwen's special tokens and a chat template of Qwen's layout
-# reduced to what the recipes use. The processors are transformers' own classes.
-SPECIAL_TOKENS = ["<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"]
-CHAT_TEMPLATE = (
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
-    "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for item in message['content'] %}"
-    "{% if item['type'] == 'video' %}<|vision_start|><|video_pad|><|vision_end|>"
-    "{% elif item['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
-    "{% elif item['type'] == 'text' %}{{ item['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
-    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-MODELS = {"Qwen2.5-VL": (28, 14), "Qwen3-VL": (32, 16)}  # model: (framepick's factor, image_patch_size)
-
-
-def tiny_qwen_model(kind: str, folder: Path) -> Path:
-    """Save a tiny ``kind`` model with its processor to ``folder``; return the folder."""
-    import torch
-    from tokenizers.pre_tokenizers import ByteLevel
-    from transformers import (
-        GenerationConfig,
-        Qwen2_5_VLConfig,
-        Qwen2_5_VLForConditionalGeneration,
-        Qwen2_5_VLProcessor,
-        Qwen2Tokenizer,
-        Qwen2VLImageProcessor,
-        Qwen2VLVideoProcessor,
-        Qwen3VLConfig,
-        Qwen3VLForConditionalGeneration,
-        Qwen3VLProcessor,
-        Qwen3VLVideoProcessor,
-    )
-
-    tokenizer = Qwen2Tokenizer(vocab={char: i for i, char in enumerate(sorted(ByteLevel.alphabet()))}, merges=[])
-    tokenizer.add_special_tokens({"additional_special_tokens": SPECIAL_TOKENS})
-    ids = dict(zip(SPECIAL_TOKENS, tokenizer.convert_tokens_to_ids(SPECIAL_TOKENS)))
-    special = {"image_token_id": ids["<|image_pad|>"], "video_token_id": ids["<|video_pad|>"],
-               "vision_start_token_id": ids["<|vision_start|>"], "vision_end_token_id": ids["<|vision_end|>"]}
-    text = {"vocab_size": len(tokenizer), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
-            "num_attention_heads": 2, "num_key_value_heads": 1, "bos_token_id": None,
-            "eos_token_id": ids["<|im_end|>"], "pad_token_id": tokenizer.pad_token_id}
-    rope = {"rope_type": "default", "mrope_section": [2, 3, 3], "rope_theta": 10000.0}  # head_dim 16
-    vision = {"hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": 32}
-    torch.manual_seed(0)
-    if kind == "Qwen2.5-VL":
-        config = Qwen2_5_VLConfig(text_config={**text, "rope_parameters": rope},
-                                  vision_config={**vision, "depth": 2, "fullatt_block_indexes": [1]}, **special)
-        model = Qwen2_5_VLForConditionalGeneration(config)
-        processor = Qwen2_5_VLProcessor(image_processor=Qwen2VLImageProcessor(), tokenizer=tokenizer,
-                                        video_processor=Qwen2VLVideoProcessor(), chat_template=CHAT_TEMPLATE)
-    else:
-        text.update(head_dim=16, rope_parameters={**rope, "mrope_interleaved": True})
-        config = Qwen3VLConfig(text_config=text, vision_config={**vision, "depth": 1, "num_position_embeddings": 64,
-                                                                "deepstack_visual_indexes": [0]}, **special)
-        model = Qwen3VLForConditionalGeneration(config)
-        processor = Qwen3VLProcessor(image_processor=Qwen2VLImageProcessor(patch_size=16), tokenizer=tokenizer,
-                                     video_processor=Qwen3VLVideoProcessor(), chat_template=CHAT_TEMPLATE)
-    model.generation_config = GenerationConfig(eos_token_id=ids["<|im_end|>"], pad_token_id=tokenizer.pad_token_id)
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def tiny_qwen(tmp_path_factory) -> dict[str, Path]:
-    """Folders of a tiny Qwen2.5-VL and Qwen3-VL, each loadable offline by ``from_pretrained``."""
-    return {kind: tiny_qwen_model(kind, tmp_path_factory.mktemp(kind)) for kind in MODELS}
-
-
-def load_processor(folder: Path):
-    from transformers import AutoProcessor
-
-    return AutoProcessor.from_pretrained(folder)
-
-
-def processed(processor, messages: list, videos: list, **kwargs):
-    text = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    return processor(text=[text], videos=videos, do_resize=False, return_tensors="pt", **kwargs)
-
-
-def markers_s(processor, batch) -> list[float]:
-    """The ``<t seconds>`` markers Qwen3-VL's processor wrote into the prompt."""
-    text = processor.batch_decode(batch["input_ids"])[0]
-    return [float(t) for t in re.findall(r"<([0-9.]+) seconds>", text)]
-
-
-def seconds_per_pair(batch) -> float:
-    return float(batch["second_per_grid_ts"][0])
+# The tiny models and their processors: tiny_qwen.py; the fixtures: conftest.py.
 
 
 # (qwen-vl-utils' element keys, framepick's selection parameters): evenly spaced frames, whose
 # seconds per temporal pair is 2 / qwen-vl-utils' sample_fps
 SPANS = [({}, {}), ({"nframes": 8}, {"frames": 8}),
          ({"video_start": 2.0, "video_end": 8.0, "fps": 1.0}, {"start_s": 2.0, "end_s": 8.0, "fps": 1.0})]
-
-
-def message(entry: dict, text: str = "What happens when?") -> list:
-    return [{"role": "user", "content": [entry, {"type": "text", "text": text}]}]
 
 
 @pytest.mark.parametrize(("element", "params"), SPANS, ids=["whole", "nframes", "range"])
@@ -351,6 +248,39 @@ def test_qwen3_processor_writes_the_true_times_from_a_manifest_and_in_memory(qwe
     true = pair_times(analysis.times_of(select(analysis, "adaptive", frames=8, pair_s=0.5).indices))
     for batch in (from_manifest, in_memory):
         np.testing.assert_allclose(markers_s(processor, batch), true, atol=0.05 + 1e-9)  # written to 0.1 s
+
+
+@pytest.mark.parametrize("kind", list(MODELS))
+@pytest.mark.slow
+def test_framepicks_processor_kwargs_leave_no_cap_warning(qwen_vl_utils, tiny_qwen, bikes, kind):
+    import logging
+
+    from transformers.utils import logging as transformers_logging
+
+    processor = load_processor(tiny_qwen[kind])
+    video = {"type": "video", "video": str(bikes), "nframes": 4}
+    _, frames, kwargs = qwen.process_vision_info(message(video), return_video_kwargs=True,
+                                                 image_patch_size=MODELS[kind][1])
+    without_cap = {key: value for key, value in kwargs.items() if key != "cap_pixels_per_frame"}
+    records: list[logging.LogRecord] = []
+
+    class Kept(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Kept()
+    library = logging.getLogger("transformers")
+    library.addHandler(handler)
+    try:
+        warned = []
+        for given in (kwargs, without_cap):
+            transformers_logging.warning_once.cache_clear()  # a first call each time
+            records.clear()
+            processed(processor, message(video), frames, **given)
+            warned.append(any("cap_pixels_per_frame" in record.getMessage() for record in records))
+    finally:
+        library.removeHandler(handler)
+    assert warned == [False, True]
 
 
 @pytest.mark.slow

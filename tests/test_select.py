@@ -336,7 +336,7 @@ def test_invalid_params(strategy, params, message):
 def test_strategy_defaults():
     assert STRATEGIES[:5] == ("uniform", "fps", "scenes", "adaptive", "novelty")  # the built-in ones first
     assert strategy_defaults("uniform") == {
-        "frames": None, "fps": 2.0, "min_frames": 4, "max_frames": 768,
+        "frames": None, "fps": 2.0, "min_frames": 4, "max_frames": 768, "tokens": None, "factor": 28,
         "start_s": None, "end_s": None, "multiple_of": 2,
     }  # fmt: skip
     defaults = strategy_defaults("adaptive")

@@ -47,6 +47,7 @@ from typing import Any
 
 from .checks import MAX_SECONDS, Span, shown
 from .errors import ConfigError
+from .qwen_models import check_tokens_alone
 from .qwen_rules import PAIR_S
 from .scenes import make_detector
 from .settings import ANALYSIS_SPANS, BACKENDS, DETECTORS, RESIZE_RULES, AnalysisConfig, OutputConfig
@@ -104,19 +105,36 @@ class JobConfig:
                 raise ConfigError(f"{name} must be a framepick.{kind.__name__}, got {shown(getattr(self, name))}")
         for name, span in LIMIT_SPANS.items():
             span.check(f"limits: {name}", getattr(self, name))
+        self._check_token_budget()
+
+    def _check_token_budget(self) -> None:
+        """A budget of ``tokens`` is counted at ``[output] factor`` and sets the frame size itself."""
+        if self.params.get("tokens") is None:
+            return  # factor is read with tokens only
+        factor = self.params.get("factor", self.output.factor)
+        if factor != self.output.factor:
+            raise ConfigError(f"strategy {self.strategy!r}: tokens counted at factor {factor}, but [output] factor "
+                              f"is {self.output.factor}: the output's factor is the one counted")
+        sizes = {name: getattr(self.output, name) for name in ("min_pixels", "max_pixels", "total_pixels")}
+        try:
+            check_tokens_alone(self.output.resize, sizes)
+        except ConfigError as error:
+            raise ConfigError(f"strategy {self.strategy!r}: {error} ([output])") from None
 
     def timeout_for(self, duration_s: float) -> float:
         """Wall-clock limit in seconds for a video lasting ``duration_s`` seconds."""
         return self.timeout_s + self.timeout_ratio * max(0.0, duration_s)
 
     def resolved_params(self) -> dict[str, Any]:
-        """The strategy's full parameters: its defaults updated with ``params``, and temporal
-        pairs (``pair_s``, see :mod:`framepick.select`) on for Qwen's output size rule where the
+        """The strategy's full parameters: its defaults updated with ``params``, temporal pairs
+        (``pair_s``, see :mod:`framepick.select`) on for Qwen's output size rule where the
         strategy takes them and ``params`` does not name them (an explicit ``None`` or 0 keeps
-        them off)."""
+        them off), and the ``factor`` a budget of ``tokens`` is counted at: the output's."""
         params = {**strategy_defaults(self.strategy), **self.params}
         if "pair_s" in params and "pair_s" not in self.params and self.output.resize == "qwen":
             params["pair_s"] = PAIR_S
+        if "factor" in params:
+            params["factor"] = self.output.factor
         return params
 
     def with_overrides(self, *, strategy: str | None = None, **params: Any) -> JobConfig:

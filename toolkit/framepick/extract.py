@@ -5,7 +5,8 @@ Layout of one video's output::
     OUT/<video_id>/frame_<index:06d>.jpg
     OUT/<video_id>/manifest.json
 
-The manifest records the source file (``video.path``, ``video.content_id``) and, under
+The manifest records the source file (``video.path``, ``video.content_id``), the model family
+the frames were sized for (``target``, :func:`framepick.qwen_models.manifest_target`) and, under
 ``"files"``, every image's size in bytes and CRC-32, so a later run can tell a complete, intact
 output of this video with these settings (:func:`finished_manifest`) from a damaged one. The
 default video id never takes another video's output: :func:`output_id`.
@@ -22,7 +23,9 @@ Output size rules (:class:`OutputConfig`):
 - ``"qwen"``: the size qwen-vl-utils 0.0.14 keeps when it reads the frames back as a list
   (:func:`framepick.qwen_rules.listed_frame_size`: both sides multiples of ``2 * factor``, pixels within
   Qwen's per-frame budget for a video, which shrinks with the frame count, aspect ratio kept);
-  ``process_vision_info`` does not resize them again.
+  ``process_vision_info`` does not resize them again. A selection made with a budget of
+  ``tokens`` is written at :func:`framepick.qwen_models.token_frame_size`, and its Qwen entry
+  carries that budget as ``total_pixels``.
 - ``"longest"``: the longer side becomes ``longest_side`` pixels (never enlarged).
 - ``"none"``: the decoded size.
 """
@@ -48,21 +51,24 @@ from .analysis import shows_progress
 from .decode import read_frames
 from .errors import ConfigError, OutputError, VideoError
 from .probe import content_id
+from .qwen_models import check_tokens_alone, manifest_target, token_frame_size
 from .qwen_rules import PROCESSOR_KWARGS, evenly_spaced, times_prompt, video_entry, video_metadata
 from .select import frame_range
 from .settings import OutputConfig
-from .types import Analysis, Selection
+from .types import Analysis, Selection, VideoInfo
 
 __all__ = [
     "MANIFEST_NAME",
     "extract",
     "finished_manifest",
+    "jpeg_frames",
     "output_id",
     "qwen_entry",
+    "qwen_inputs",
 ]
 
 MANIFEST_NAME = "manifest.json"
-MANIFEST_VERSION = 2  # 2: "files" records each image's size and CRC-32
+MANIFEST_VERSION = 3  # 2: "files" records each image's size and CRC-32; 3: "target" names the model family
 _CHUNK_BYTES = 1 << 20  # read size when checking an image's CRC-32
 
 def extract(
@@ -118,18 +124,14 @@ def extract(
     started = time.perf_counter()
     output = output or OutputConfig()
     info = analysis.info
-    indices = np.asarray(selection.indices, dtype=np.int64)
-    if len(indices) == 0:
-        raise ConfigError(f"{info.path}: nothing to extract: the selection is empty")
-    if indices.min() < 0 or indices.max() >= info.frames or np.any(np.diff(indices) <= 0):
-        raise ConfigError(f"selection indices must be sorted, unique and within [0, {info.frames})")
+    indices = _checked_indices(analysis, selection)
     out_dir = Path(out_dir)
     video_id = outdir.check_video_id(video_id) if video_id is not None else output_id(info.path, out_dir)
     target = out_dir / video_id
     with _writing(target):
         staging = outdir.staging(out_dir, video_id)
     try:
-        size = output.frame_size(info.width, info.height, len(indices))
+        size = _frame_size(info, selection.params, output, len(indices))
         decoder, files = _write_frames(analysis, indices, staging, size=size, output=output,
                                        backend=backend or analysis.config.backend, threads=threads, target=target,
                                        progress=shows_progress() if progress is None else progress)
@@ -143,6 +145,61 @@ def extract(
         outdir.remove(staging)
         raise
     return final / MANIFEST_NAME
+
+
+def jpeg_frames(analysis: Analysis, selection: Selection, *, output: OutputConfig | None = None,
+                backend: str | None = None, threads: int = 0) -> list[bytes]:
+    """The JPEG files :func:`extract` would write for ``selection``, as bytes in memory, in the
+    selection's order (same size rule, quality and decoding; no file is written).
+
+    Raises
+    ------
+    VideoError
+        A selected frame cannot be decoded.
+    ConfigError
+        Empty selection, or indices outside the video.
+    """
+    output = output or OutputConfig()
+    indices = _checked_indices(analysis, selection)
+    size = _frame_size(analysis.info, selection.params, output, len(indices))
+    frames = _decoded(analysis, indices, size=size, backend=backend or analysis.config.backend, threads=threads)
+    jpegs = {index: _jpeg(pixels, output.jpeg_quality) for index, _time_s, pixels in frames}
+    _check_all_decoded(analysis, indices, set(jpegs))
+    return [jpegs[index] for index in indices.tolist()]
+
+
+def _checked_indices(analysis: Analysis, selection: Selection) -> np.ndarray:
+    """The selection's indices (int64) if they are frames of the video, sorted and unique."""
+    info = analysis.info
+    indices = np.asarray(selection.indices, dtype=np.int64)
+    if len(indices) == 0:
+        raise ConfigError(f"{info.path}: nothing to extract: the selection is empty")
+    if indices.min() < 0 or indices.max() >= info.frames or np.any(np.diff(indices) <= 0):
+        raise ConfigError(f"selection indices must be sorted, unique and within [0, {info.frames})")
+    return indices
+
+
+def _decoded(analysis: Analysis, indices: np.ndarray, *, size: tuple[int, int], backend: str, threads: int):
+    """The frames ``indices`` of the video decoded at ``size`` (:func:`framepick.decode.read_frames`)."""
+    return read_frames(analysis.info.path, indices, size=size, backend=backend, threads=threads,
+                       frame_times_s=analysis.frame_times_s, keyframes=np.asarray(analysis.info.keyframes))
+
+
+def _jpeg(pixels: np.ndarray, quality: int) -> bytes:
+    """``pixels`` (uint8, height x width x 3) as a JPEG file's bytes."""
+    from PIL import Image
+
+    encoded = io.BytesIO()  # Pillow ignores a short write (a file cut off at a full disk) on a file
+    Image.fromarray(pixels).save(encoded, "JPEG", quality=quality)
+    return encoded.getvalue()
+
+
+def _check_all_decoded(analysis: Analysis, indices: np.ndarray, decoded: set[int]) -> None:
+    """A :class:`VideoError` naming the frames of ``indices`` not in ``decoded``, if any."""
+    missing = [int(i) for i in indices if int(i) not in decoded]
+    if missing:
+        raise VideoError(analysis.info.path, f"frames {missing[:5]}{'...' if len(missing) > 5 else ''} "
+                                             f"do not decode (of {analysis.info.frames} analysed)")
 
 
 @contextmanager
@@ -170,27 +227,20 @@ def _write_frames(analysis: Analysis, indices: np.ndarray, folder: Path, *, size
     """Decode, resize and write every selected frame into ``folder`` (a progress bar of them with
     ``progress``); return the decoder that delivered them and :func:`_file_record` of every file by
     name. A write error is an :class:`OutputError` naming ``target``."""
-    from PIL import Image
     from tqdm.auto import tqdm
 
-    frames = read_frames(analysis.info.path, indices, size=size, backend=backend, threads=threads,
-                         frame_times_s=analysis.frame_times_s, keyframes=np.asarray(analysis.info.keyframes))
+    frames = _decoded(analysis, indices, size=size, backend=backend, threads=threads)
     written = set()
     files = {}
     bar = tqdm(frames, total=len(indices), unit="frame", desc=f"{Path(analysis.info.path).name}: writing",
                file=sys.stderr, disable=not progress, dynamic_ncols=True)
     for index, _time_s, pixels in bar:
-        encoded = io.BytesIO()  # Pillow ignores a short write (a file cut off at a full disk) on a file
-        Image.fromarray(pixels).save(encoded, "JPEG", quality=output.jpeg_quality)
-        data = encoded.getvalue()
+        data = _jpeg(pixels, output.jpeg_quality)
         with _writing(target):
             (folder / _frame_file(index)).write_bytes(data)
         written.add(index)
         files[_frame_file(index)] = _file_record(data)
-    missing = [int(i) for i in indices if int(i) not in written]
-    if missing:
-        raise VideoError(analysis.info.path, f"frames {missing[:5]}{'...' if len(missing) > 5 else ''} "
-                                             f"do not decode (of {analysis.info.frames} analysed)")
+    _check_all_decoded(analysis, indices, written)
     assert frames.decoder is not None  # a backend delivered the frames written
     return frames.decoder, files
 
@@ -226,6 +276,7 @@ def _manifest(analysis: Analysis, selection: Selection, *, video_id: str, size: 
         "strategy": _strategy_entry(selection),
         "config_hash": config_hash,
         "output": {**output.to_dict(), "width": size[0], "height": size[1]},
+        "target": manifest_target(output.resize, output.factor),
         "frames": [
             {"index": int(i), "time_s": round(float(t), 6), "file": f, "scene": None if s is None else int(s)}
             for i, t, s, f in zip(indices, times_s, scene_numbers, names)
@@ -235,9 +286,32 @@ def _manifest(analysis: Analysis, selection: Selection, *, video_id: str, size: 
         "transitions": [{"kind": str(kind), "frames": span} for span, kind in
                         zip(analysis.transitions.tolist(), analysis.transition_kinds)] if analysis.scored else None,
         "qwen": video_entry([str(folder / name) for name in names], sample_fps=_sample_fps(analysis, selection),
-                            options=output.qwen_options()),
-        "qwen_inputs": _qwen_inputs(analysis, selection, times_s),
+                            options=_entry_options(output, selection.params.get("tokens"))),
+        "qwen_inputs": qwen_inputs(analysis, selection),
     }
+
+
+_PIXEL_SETTINGS = ("min_pixels", "max_pixels", "total_pixels")
+
+
+def _frame_size(info: VideoInfo, params: dict[str, Any], output: OutputConfig, frames: int) -> tuple[int, int]:
+    """(width, height) in pixels to write ``frames`` frames of the video at: the output's size
+    rule, or, for a selection made with ``tokens`` (at the output's factor), the size within that
+    budget."""
+    tokens = params.get("tokens")
+    if tokens is None:
+        return output.frame_size(info.width, info.height, frames)
+    check_tokens_alone(output.resize, {name: getattr(output, name) for name in _PIXEL_SETTINGS})
+    if params.get("factor", output.factor) != output.factor:
+        raise ConfigError(f"the selection's tokens were counted at factor {params['factor']}, "
+                          f"the output writes factor {output.factor}")
+    return token_frame_size(info.width, info.height, frames, tokens=tokens, factor=output.factor)
+
+
+def _entry_options(output: OutputConfig, tokens: int | None) -> dict[str, int]:
+    """The size settings the Qwen entry repeats so that qwen-vl-utils keeps the frames' size: the
+    output's, or a token budget as qwen-vl-utils' ``total_pixels``."""
+    return output.qwen_options() if tokens is None else {"total_pixels": tokens * output.factor ** 2}
 
 
 def _strategy_entry(selection: Selection) -> dict[str, Any]:
@@ -250,11 +324,13 @@ def _strategy_entry(selection: Selection) -> dict[str, Any]:
     return {"name": selection.strategy, **params}
 
 
-def _qwen_inputs(analysis: Analysis, selection: Selection, times_s: np.ndarray) -> dict[str, Any]:
+def qwen_inputs(analysis: Analysis, selection: Selection) -> dict[str, Any]:
     """What the Qwen2.5-VL and Qwen3-VL processors need beside the frames to state their true
     times (Qwen3-VL) or spacing (Qwen2.5-VL), and the times as a sentence for Qwen2.5-VL when
-    the frames are not evenly spaced."""
+    the frames are not evenly spaced: the manifest's ``qwen_inputs``, ``{"video_metadata",
+    "processor_kwargs", "times_prompt"}``."""
     info = analysis.info
+    times_s = analysis.times_of(selection.indices)
     paired = bool(selection.params.get("pair_s"))
     even = not paired and evenly_spaced(times_s, 1.0 / info.fps)
     first, last = frame_range(analysis, selection.params.get("start_s"), selection.params.get("end_s"))

@@ -1,7 +1,8 @@
 """Qwen integration on top of the pipeline: the Qwen inputs of an extraction's manifest
-(:func:`from_manifest`), and qwen-vl-utils' ``fetch_video`` / ``process_vision_info`` with
-framepick's selection in place of its sampling. The rules these follow (frame budget, linspace,
-sizes, metadata) are :mod:`framepick.qwen_rules`, re-exported here.
+(:func:`from_manifest`, checked against the model family they go to), and qwen-vl-utils'
+``fetch_video`` / ``process_vision_info`` with framepick's selection in place of its sampling.
+The rules these follow (frame budget, linspace, sizes, metadata) are :mod:`framepick.qwen_rules`,
+the model families and token budgets :mod:`framepick.qwen_models`, both re-exported here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,15 @@ import numpy as np
 
 from .checks import MAX_SIDE, check_pixels, flag, instance_argument, integer, path_argument, shown
 from .errors import ArgumentError, ConfigError
+from .qwen_models import (
+    FAMILIES,
+    check_tokens_alone,
+    manifest_target,
+    model_factor,
+    token_frame_size,
+    token_frames,
+    video_tokens,
+)
 from .qwen_rules import (
     FRAME_FACTOR,
     IMAGE_MAX_TOKENS,
@@ -33,6 +43,7 @@ from .qwen_rules import (
 )
 
 __all__ = [
+    "FAMILIES",
     "FRAME_FACTOR",
     "PAIR_S",
     "PROCESSOR_KWARGS",
@@ -41,12 +52,17 @@ __all__ = [
     "qwen_frame_size",
     "listed_frame_size",
     "smart_resize",
+    "video_tokens",
+    "token_frames",
+    "token_frame_size",
     "video_entry",
     "video_metadata",
     "times_prompt",
     "evenly_spaced",
     "QwenInputs",
     "from_manifest",
+    "manifest_target_of",
+    "model_factor",
     "fetch_video",
     "process_vision_info",
 ]
@@ -65,26 +81,80 @@ class QwenInputs(NamedTuple):
     times_prompt: str | None
 
 
-def from_manifest(manifest_path: str | os.PathLike) -> QwenInputs:
+def from_manifest(manifest_path: str | os.PathLike, model: Any = None, *, resize: bool = False) -> QwenInputs:
     """The Qwen inputs of an extraction, frame paths made absolute where the manifest is now.
+
+    Parameters
+    ----------
+    manifest_path : str or os.PathLike
+        A ``manifest.json`` written by framepick.
+    model : str or processor, optional
+        The model the frames go to: a family name of :data:`FAMILIES` (``"Qwen2.5-VL"``,
+        ``"Qwen3-VL"``), or a transformers processor or video processor (its ``patch_size`` and
+        ``merge_size``). Given, the frames must have been sized for it (the manifest's ``target``,
+        :func:`manifest_target_of`); otherwise they are refused, or resized with ``resize``.
+    resize : bool
+        With ``model``: frames sized for another model, or for none, get ``resized_width`` and
+        ``resized_height`` in the entry: the size framepick writes for ``model`` (pixels), to
+        which qwen-vl-utils resizes them, instead of being refused.
 
     Raises
     ------
     ArgumentError
-        ``manifest_path`` is not a path, or not that of a ``manifest.json`` written by framepick.
+        ``manifest_path`` is not a path, or not that of a ``manifest.json`` written by framepick;
+        ``model`` is neither a family name nor a processor; the frames were sized for another
+        model than ``model`` and ``resize`` is False (one line naming both).
     """
     from .extract import qwen_entry
 
     path = Path(path_argument("manifest_path", manifest_path))
-    qwen = _read_manifest(path)["qwen_inputs"]
-    return QwenInputs(qwen_entry(path), qwen["video_metadata"], qwen["processor_kwargs"], qwen["times_prompt"])
+    flag("resize", resize, error=ArgumentError)
+    wanted = None if model is None else model_factor(model)
+    manifest = _read_manifest(path)
+    qwen = manifest["qwen_inputs"]
+    entry = qwen_entry(path)
+    if wanted is not None:
+        entry = _entry_for(entry, manifest, path, wanted, resize=resize)
+    kwargs = {**PROCESSOR_KWARGS, **qwen["processor_kwargs"]}  # older manifests' lack the cap
+    return QwenInputs(entry, qwen["video_metadata"], kwargs, qwen["times_prompt"])
+
+
+def manifest_target_of(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """The model family a manifest's frames were sized for (its ``target``, see
+    :func:`manifest_target`), or None if no model's rule sized them. A manifest written before
+    version 3 names none: its target is taken from its ``output`` (``resize`` and ``factor``),
+    which those versions wrote."""
+    if "target" in manifest:
+        return manifest["target"]
+    output = manifest.get("output") or {}
+    return manifest_target(output.get("resize", "none"), output.get("factor", 0))
+
+
+def _entry_for(entry: dict[str, Any], manifest: dict[str, Any], path: Path, wanted: tuple[str, int], *,
+               resize: bool) -> dict[str, Any]:
+    """``entry`` if the manifest's frames were sized for the model ``wanted`` (name, factor); with
+    ``resize``, the entry with the size framepick writes for that model; an error otherwise."""
+    name, factor = wanted
+    target = manifest_target_of(manifest)
+    if target is not None and target.get("factor") == factor:
+        return entry
+    if not resize:
+        sized = "no model" if target is None else f"{target.get('family') or 'a model'} (factor {target.get('factor')})"
+        raise ArgumentError(f"manifest_path: {path} holds frames sized for {sized}, not {name} (factor {factor}): "
+                            f"extract them with factor = {factor}, or pass resize=True")
+    video, output = manifest["video"], manifest["output"]
+    width, height = listed_frame_size(video["width"], video["height"], len(entry["video"]), factor=factor,
+                                      min_pixels=output.get("min_pixels"), max_pixels=output.get("max_pixels"),
+                                      total_pixels=output.get("total_pixels"))
+    return {**entry, "resized_width": width, "resized_height": height}
 
 
 _QWEN_INPUTS = ("video_metadata", "processor_kwargs", "times_prompt")
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
-    """The manifest at ``path`` if it is one (its ``qwen``, ``qwen_inputs`` and ``frames``)."""
+    """The manifest at ``path`` if it is one (its ``qwen``, ``qwen_inputs``, ``video``, ``output``
+    and ``frames``; ``target`` is missing from those written before manifest version 3)."""
     import json
 
     if path.exists() and not path.is_file():  # a folder, or a FIFO that would block the read
@@ -98,9 +168,10 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     inputs = manifest.get("qwen_inputs") if isinstance(manifest, dict) else None
     frames = manifest.get("frames") if isinstance(manifest, dict) else None
     if not (isinstance(inputs, dict) and all(key in inputs for key in _QWEN_INPUTS)
-            and isinstance(manifest.get("qwen"), dict) and isinstance(frames, list)
-            and all(isinstance(frame, dict) and "file" in frame for frame in frames)):
-        raise ArgumentError(f"manifest_path: {path} is not a framepick manifest (no qwen, qwen_inputs and frames)")
+            and all(isinstance(manifest.get(key), dict) for key in ("qwen", "video", "output"))
+            and isinstance(frames, list) and all(isinstance(frame, dict) and "file" in frame for frame in frames)):
+        raise ArgumentError(f"manifest_path: {path} is not a framepick manifest "
+                            "(no qwen, qwen_inputs, video, output and frames)")
     return manifest
 
 
@@ -112,9 +183,10 @@ _ELEMENT_PARAMS = {"nframes": "frames", "fps": "fps", "min_frames": "min_frames"
 _SIZE_KEYS = ("min_pixels", "max_pixels", "total_pixels", "resized_height", "resized_width")
 
 
-def _selection_params(ele: dict[str, Any], strategy: str) -> dict[str, Any]:
+def _selection_params(ele: dict[str, Any], strategy: str, factor: int) -> dict[str, Any]:
     """The selection parameters an element asks for: qwen-vl-utils' keys translated, and any
-    parameter of ``strategy`` given under its own name."""
+    parameter of ``strategy`` given under its own name; a budget of ``tokens`` is counted at
+    ``factor`` (``image_patch_size * 2``), and sets the frame size alone."""
     from .strategies import strategy_defaults
 
     accepted = strategy_defaults(strategy)
@@ -124,6 +196,14 @@ def _selection_params(ele: dict[str, Any], strategy: str) -> dict[str, Any]:
         raise ConfigError("give either nframes or fps, not both (as qwen-vl-utils)")
     if "nframes" in ele and strategy == "fps":
         raise ConfigError("the fps strategy takes fps, not nframes")
+    if "tokens" in ele and "tokens" not in accepted:
+        raise ConfigError(f"the {strategy} strategy takes no tokens budget")
+    if ele.get("factor", factor) != factor:
+        raise ConfigError(f"factor is image_patch_size x {SPATIAL_MERGE} ({factor}), got {shown(ele['factor'])}")
+    if ele.get("tokens") is not None:
+        check_tokens_alone("qwen", {key: ele.get(key) for key in _SIZE_KEYS})
+    if "factor" in accepted:
+        params["factor"] = factor
     return {key: value for key, value in params.items() if key in accepted}
 
 
@@ -147,7 +227,7 @@ def _element_video(ele: Any, image_patch_size: Any) -> str:
             if key in ele:
                 integer(key, ele[key], low=1, high=MAX_SIDE)
         strategy = ele.get("strategy", "uniform")
-        strategy_params(strategy, _selection_params(ele, strategy))
+        strategy_params(strategy, _selection_params(ele, strategy, factor))
     except ConfigError as exc:
         raise ArgumentError(f"ele: {exc}") from None
     return video[len("file://"):] if video.startswith("file://") else video
@@ -155,7 +235,9 @@ def _element_video(ele: Any, image_patch_size: Any) -> str:
 
 def _frame_size(ele: dict[str, Any], width: int, height: int, frames: int, factor: int) -> tuple[int, int]:
     """(width, height) qwen-vl-utils' ``fetch_video`` gives ``frames`` frames of a video shown
-    ``width`` x ``height``."""
+    ``width`` x ``height``; with a budget of ``tokens``, the size a manifest has within it."""
+    if ele.get("tokens") is not None:
+        return token_frame_size(width, height, frames, tokens=ele["tokens"], factor=factor)
     if "resized_height" in ele and "resized_width" in ele:
         out_h, out_w = smart_resize(ele["resized_height"], ele["resized_width"], factor,
                                     IMAGE_MIN_TOKENS * factor * factor, IMAGE_MAX_TOKENS * factor * factor)
@@ -173,7 +255,9 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
     ``nframes``, ``min_frames``, ``max_frames``, ``video_start``, ``video_end``, ``min_pixels``,
     ``max_pixels``, ``total_pixels``, ``resized_height`` and ``resized_width``) plus
     ``strategy`` (default ``"uniform"``: the frames qwen-vl-utils takes) and that strategy's
-    parameters under their own names (``max_gap_s``, ``pair_s``, ... see :mod:`framepick.select`).
+    parameters under their own names (``max_gap_s``, ``pair_s``, ``tokens``, ... see
+    :mod:`framepick.select`; ``tokens`` is counted at ``image_patch_size * 2`` and gives the
+    frames the size a manifest has, :func:`token_frame_size`).
     The video is analysed once (cached) when the strategy needs it; ``uniform`` and ``fps``
     need the frame times alone (:func:`framepick.pipeline.for_strategy`). The chosen frames are decoded
     straight to the output size (no JPEG round trip); memory holds the output frames.
@@ -206,10 +290,11 @@ def fetch_video(ele: dict[str, Any], image_patch_size: int = 14, return_video_sa
 
     strategy = ele.get("strategy", "uniform")
     analysis = for_strategy(path, strategy, progress=False)
-    selection = select(analysis, strategy, **_selection_params(ele, strategy))
+    factor = image_patch_size * SPATIAL_MERGE
+    selection = select(analysis, strategy, **_selection_params(ele, strategy, factor))
     indices = selection.indices
     info = analysis.info
-    width, height = _frame_size(ele, info.width, info.height, len(indices), image_patch_size * SPATIAL_MERGE)
+    width, height = _frame_size(ele, info.width, info.height, len(indices), factor)
     frames = np.empty((len(indices), height, width, 3), np.uint8)
     got = 0
     for got, (_, _, pixels) in enumerate(read_frames(path, indices, size=(width, height),
@@ -244,7 +329,8 @@ def process_vision_info(conversations: list, return_video_kwargs: bool = False, 
     Images and videos given as lists of frames go to qwen-vl-utils itself. Returns what it
     returns: ``(images, videos)`` or, with ``return_video_kwargs``, ``(images, videos,
     video_kwargs)``, for ``processor(text=..., images=images, videos=..., **video_kwargs)``.
-    ``video_kwargs`` holds ``do_sample_frames=False`` (:data:`PROCESSOR_KWARGS`) and, without
+    ``video_kwargs`` holds :data:`PROCESSOR_KWARGS` (``do_sample_frames=False``,
+    ``cap_pixels_per_frame=True``) and, without
     ``return_video_metadata``, ``video_metadata``: one true-time metadata per video
     (:func:`video_metadata`). With ``return_video_metadata`` the videos are ``(frames,
     metadata)`` pairs, as qwen-vl-utils gives them, and the metadata goes to the processor as

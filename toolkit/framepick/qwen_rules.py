@@ -8,6 +8,9 @@ every strategy, setting and writer that follows Qwen reads.
 - the message entry of extracted frames and the metadata that tells the processor their true
   times (:func:`video_entry`, :func:`video_metadata`, :func:`times_prompt`).
 
+The model families, the tokens their frames take and the count and size within a budget of
+tokens are :mod:`framepick.qwen_models`.
+
 qwen-vl-utils 0.0.14 (``qwen-vl-utils/src/qwen_vl_utils/vision_process.py`` in QwenLM's
 repositories) is the reference; ``tests/`` check these functions against the installed package.
 The integration on top (reading manifests, ``fetch_video``, ``process_vision_info``) is
@@ -30,6 +33,8 @@ __all__ = [
     "PAIR_S",
     "PROCESSOR_KWARGS",
     "SPATIAL_MERGE",
+    "VIDEO_MAX_TOKENS",
+    "VIDEO_MIN_TOKENS",
     "frame_budget",
     "qwen_linspace",
     "qwen_frame_size",
@@ -42,16 +47,18 @@ __all__ = [
 ]
 
 # qwen-vl-utils 0.0.14 (vision_process.py): tokens per frame and the model's sequence length.
-_QWEN_MIN_TOKENS = 128
-_QWEN_MAX_TOKENS = 768
+VIDEO_MIN_TOKENS = 128  # qwen-vl-utils' least and most tokens a video frame takes
+VIDEO_MAX_TOKENS = 768
 _QWEN_SEQ_LEN = 128000
 FRAME_FACTOR = 2  # frames go to the model in temporal pairs (temporal_patch_size)
 IMAGE_MAX_TOKENS = 16384  # smart_resize's default pixel cap, for explicit resized_height/width
 IMAGE_MIN_TOKENS = 4
 SPATIAL_MERGE = 2  # patches merged 2x2: the size factor is image_patch_size * 2
 PAIR_S = 0.5  # seconds: the longest span of one temporal pair (two frames of Qwen's 2 fps sampling)
-PROCESSOR_KWARGS = {"do_sample_frames": False}  # the frames are chosen: the processor must not resample
-
+PROCESSOR_KWARGS = {"do_sample_frames": False, "cap_pixels_per_frame": True}
+"""For the processor: the frames are chosen, so it must not sample them again; and transformers 5's
+per-frame pixel cap as qwen-vl-utils applies it (its future default, said explicitly: no warning;
+it changes no frame passed with ``do_resize=False``)."""
 
 
 def _floor_to(count: float, factor: int) -> int:
@@ -166,10 +173,10 @@ def _pixel_bounds(frames: int, factor: int, min_pixels: int | None, max_pixels: 
     """qwen-vl-utils 0.0.14's per-frame pixel bounds ``(min_pixels, budget)`` for a video of
     ``frames`` frames: the budget is ``max(min(768 f², total_pixels / n * 2), int(min_pixels *
     1.05))`` with ``n`` the count rounded up to even, capped by ``max_pixels``."""
-    low = min_pixels if min_pixels is not None else _QWEN_MIN_TOKENS * factor * factor
+    low = min_pixels if min_pixels is not None else VIDEO_MIN_TOKENS * factor * factor
     total = total_pixels if total_pixels is not None else _QWEN_SEQ_LEN * factor * factor * 0.9
     padded = math.ceil(frames / FRAME_FACTOR) * FRAME_FACTOR
-    budget = max(min(_QWEN_MAX_TOKENS * factor * factor, total / padded * FRAME_FACTOR), int(low * 1.05))
+    budget = max(min(VIDEO_MAX_TOKENS * factor * factor, total / padded * FRAME_FACTOR), int(low * 1.05))
     return low, budget if max_pixels is None else min(budget, max_pixels)
 
 

@@ -9,6 +9,13 @@ Shared parameters, with the same meaning in every strategy that has them:
 
 ``frames`` / ``fps`` / ``min_frames`` / ``max_frames``
     The frame count (the *budget*), by qwen-vl-utils' rule (see :func:`framepick.qwen_rules.frame_budget`).
+``tokens`` / ``factor``
+    A budget of video tokens instead of frames: the count above (from ``frames`` or ``fps``) is
+    lowered until the frames, at the size Qwen's rule gives them within that budget, fit in
+    ``tokens`` tokens at ``factor`` pixels per token side (28: Qwen2.5-VL, the default; 32:
+    Qwen3-VL; a job takes ``[output] factor``). Each frame keeps at least qwen-vl-utils' 128
+    tokens; the size is then :func:`framepick.qwen_models.token_frame_size` (see
+    :func:`framepick.qwen_models.token_frames`). ``fps`` has no ``tokens``.
 ``start_s`` / ``end_s``
     Restrict the selection to this time range in seconds, as qwen-vl-utils' ``video_start`` and
     ``video_end`` do: from frame ``ceil(start_s * fps)`` to frame ``floor(end_s * fps)``, both

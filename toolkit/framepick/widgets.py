@@ -45,7 +45,7 @@ __all__ = ["CompareApp", "compare_app", "detector_threshold"]
 BUDGET_PARAMS = ("frames", "fps", "min_frames", "max_frames")
 """Parameters set by the app's shared budget controls rather than per strategy."""
 
-_FIXED_PARAMS = ("start_s", "end_s", "multiple_of", "max_gap_s", "pair_s")  # left at their defaults by the app
+_FIXED_PARAMS = ("start_s", "end_s", "multiple_of", "max_gap_s", "pair_s", "tokens", "factor")  # left at defaults
 _SLIDERS = {  # parameter -> (min, max, step) of its slider; other parameters get a text box
     "threshold": (0.01, 2.0, 0.01),
 }

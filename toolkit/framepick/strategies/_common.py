@@ -13,25 +13,32 @@ import numpy as np
 
 from ..checks import MAX_FPS, MAX_FRAMES, Span
 from ..errors import ConfigError
-from ..qwen_rules import PAIR_S, frame_budget
+from ..qwen_models import FAMILIES, token_frames
+from ..qwen_rules import PAIR_S, VIDEO_MAX_TOKENS, frame_budget
 from ..types import Analysis
 
-__all__ = ["BUDGET", "RANGE", "PAIRS", "SHARED_SPANS", "frame_range", "budget", "keep_multiple",
+__all__ = ["BUDGET", "FRAME_COUNT", "RANGE", "PAIRS", "SHARED_SPANS", "frame_range", "budget", "keep_multiple",
            "scenes_within", "states_within", "allowed_frames", "cores", "largest"]
 
-BUDGET: dict[str, Any] = {"frames": None, "fps": 2.0, "min_frames": 4, "max_frames": 768}
-"""The frame count's parameters and their defaults (read by :func:`budget`)."""
+FRAME_COUNT: dict[str, Any] = {"frames": None, "fps": 2.0, "min_frames": 4, "max_frames": 768}
+"""The frame count's own parameters and their defaults: what :func:`budget` needs."""
+BUDGET: dict[str, Any] = {**FRAME_COUNT, "tokens": None, "factor": FAMILIES["Qwen2.5-VL"].factor}
+"""The budget's parameters and their defaults (read by :func:`budget`): the frame count, and a
+budget of video tokens at a size factor (a strategy registered with :data:`FRAME_COUNT` alone
+counts frames only)."""
 RANGE: dict[str, Any] = {"start_s": None, "end_s": None}
 """The time range's parameters (read by :func:`frame_range`)."""
 PAIRS: dict[str, Any] = {"pair_s": None}
 """Temporal pairs (see :func:`framepick.strategies.paired`); a strategy that takes it takes
-:data:`BUDGET` and :data:`RANGE` too."""
+:data:`FRAME_COUNT` and :data:`RANGE` too."""
 
 SHARED_SPANS: dict[str, Span] = {
     "frames": Span(int, 1, MAX_FRAMES, none=True),
     "fps": Span(float, 0.0, MAX_FPS, low_included=False),  # above the video's rate: every frame
     "min_frames": Span(int, 1, MAX_FRAMES),
     "max_frames": Span(int, 1, MAX_FRAMES, none=True),
+    "tokens": Span(int, 1, MAX_FRAMES * VIDEO_MAX_TOKENS, none=True),  # the largest selection at the most a frame
+    "factor": Span(int, 1, 1024),  # as OutputConfig's
     "start_s": Span(float, none=True),  # any time: clamped to the video, as qwen-vl-utils does
     "end_s": Span(float, none=True),
     "multiple_of": Span(int, 1, MAX_FRAMES),
@@ -61,9 +68,15 @@ def frame_range(analysis: Analysis, start_s: float | None, end_s: float | None) 
 
 def budget(analysis: Analysis, first: int, last: int, params: dict[str, Any]) -> int:
     """The frame count for frames ``first..last`` by qwen-vl-utils' rule (:func:`frame_budget`),
-    from the :data:`BUDGET` parameters and ``multiple_of`` in ``params``."""
-    return frame_budget(last - first + 1, analysis.info.fps, frames=params["frames"], sample_fps=params["fps"],
-                        min_frames=params["min_frames"], max_frames=params["max_frames"],
+    from the :data:`BUDGET` parameters and ``multiple_of`` in ``params``; with ``tokens``, lowered
+    until the frames fit that many video tokens at ``factor`` (:func:`token_frames`)."""
+    count = frame_budget(last - first + 1, analysis.info.fps, frames=params["frames"], sample_fps=params["fps"],
+                         min_frames=params["min_frames"], max_frames=params["max_frames"],
+                         multiple_of=params["multiple_of"])
+    if params.get("tokens") is None:
+        return count
+    info = analysis.info
+    return token_frames(info.width, info.height, count, tokens=params["tokens"], factor=params["factor"],
                         multiple_of=params["multiple_of"])
 
 

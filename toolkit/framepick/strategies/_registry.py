@@ -14,7 +14,7 @@ import numpy as np
 
 from ..checks import Span, shown
 from ..errors import ConfigError
-from ._common import BUDGET, PAIRS, RANGE, SHARED_SPANS
+from ._common import FRAME_COUNT, PAIRS, RANGE, SHARED_SPANS
 
 __all__ = ["Strategy", "register", "unregister", "lookup", "STRATEGIES", "TIMING_ONLY", "PARAM_SPANS",
            "strategy_defaults", "strategy_params"]
@@ -181,7 +181,7 @@ def _strategy(name: str, function: Callable[..., np.ndarray], defaults: dict[str
     if not set(defaults) <= set(known) or not set(own) <= set(defaults):
         raise ConfigError(f"strategy {name!r}: parameter(s) {sorted(set(defaults) - set(known))} have no span, "
                           f"span(s) {sorted(set(own) - set(defaults))} no parameter")
-    if "pair_s" in defaults and not {*BUDGET, *RANGE, *PAIRS, "multiple_of"} <= set(defaults):
+    if "pair_s" in defaults and not {*FRAME_COUNT, *RANGE, *PAIRS, "multiple_of"} <= set(defaults):
         raise ConfigError(f"strategy {name!r}: pair_s needs the budget and range parameters")
     try:
         inspect.signature(function).bind(None, **defaults)
