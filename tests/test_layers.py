@@ -20,7 +20,7 @@ LAYERS: list[set[str]] = [
     {"types"},
     {"probe", "_kernels"},
     {"decode"},  # the frame sources (a package: its modules import each other)
-    {"score", "scenes", "transitions", "states"},
+    {"score", "scenes", "transitions", "states", "transnet"},
     {"cache", "analysis", "segments"},
     {"strategies"},  # one module per strategy and their registry: analyses (types) in, indices out
     {"select", "metrics"},

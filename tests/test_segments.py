@@ -130,6 +130,14 @@ def test_parts_that_do_not_join_are_refused(long_cuts):
         merge_segments(long_cuts, config, [parts[0], *parts[2:]])
 
 
+def test_a_warmup_that_does_not_count_as_planned_is_refused(long_cuts):
+    segment = plan_segments(long_cuts, EVERY_FRAME, segment_s=30.0)[1]
+    assert segment.start_index == round(segment.start_s * 25) and 0 < segment.first_index < segment.start_index
+    miscounted = dataclasses.replace(segment, first_index=segment.first_index + 1)
+    with pytest.raises(SegmentMismatch, match="frames before the boundary"):
+        analyze_segment(long_cuts, EVERY_FRAME, miscounted)
+
+
 def test_settings_that_cannot_be_split(long_cuts):
     with pytest.raises(ConfigError, match="keyframes_only"):
         plan_segments(long_cuts, AnalysisConfig(reference_only=False, keyframes_only=True), segment_s=10.0)

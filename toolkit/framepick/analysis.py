@@ -2,7 +2,7 @@
 
 :func:`analyze` decodes the video once at a small size (see :mod:`framepick.decode`; by default
 its reference frames only, see :attr:`framepick.config.AnalysisConfig.reference_only`), and hands
-every analysed chunk to the change scorer (:mod:`framepick.score`), to a PySceneDetect detector
+every analysed chunk to the change scorer (:mod:`framepick.score`), to a scene detector
 (:mod:`framepick.scenes`) and to the thumbnail collector (together: :class:`Accumulator`); at the
 end, fades and dissolves are found in the scorer's measures (:mod:`framepick.transitions`) and
 join the detector's cuts as scene boundaries. Memory holds one chunk of small frames
@@ -25,7 +25,7 @@ from . import cache as _cache
 from .decode import Chunk, RateGate, iter_chunks, read_ahead, scaled_size
 from .errors import VideoError
 from .probe import content_id, probe
-from .scenes import SceneTracker, scenes_from_cuts
+from .scenes import make_tracker, scenes_from_cuts
 from .score import MEASURES, ChangeScorer, blend_lag, normal_rows, step_third
 from .settings import AnalysisConfig
 from .states import apart_from_boundaries, find_passing_events, find_state_changes
@@ -187,15 +187,19 @@ class Accumulator:
     detector_params : dict, optional
         Detector parameters in place of ``config.detector_params`` (segments lift its minimum
         scene length).
+    first_index : int
+        Frame index in the video of the first frame decoded (a segment's; see
+        :func:`framepick.scenes.make_tracker`).
     """
 
     def __init__(self, config: AnalysisConfig, *, fps: float, thumb_wh: tuple[int, int],
-                 detector_params: dict[str, Any] | None = None) -> None:
+                 detector_params: dict[str, Any] | None = None, first_index: int = 0) -> None:
         params = config.detector_params if detector_params is None else detector_params
         self._analysed_fps = config.rate_fps or fps
         self._rate_measured = config.fills_gaps
         self.scorer: ChangeScorer | None = None  # made with the first chunk, see ``lag``
-        self.tracker = SceneTracker(config.detector, params, fps=fps, fill_gaps=config.fills_gaps)
+        self.tracker = make_tracker(config.detector, params, fps=fps, fill_gaps=config.fills_gaps,
+                                    first_index=first_index)
         self.thumbs = _Thumbnails(config.thumb_fps, thumb_wh)
         self._times: list[np.ndarray] = []
         self._analysed: list[np.ndarray] = []

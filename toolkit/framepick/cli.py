@@ -52,7 +52,8 @@ def _analysis_options() -> argparse.ArgumentParser:
                             "the same cuts and selections within noise; see docs/limits.md)")
     group.add_argument("--backend", choices=BACKENDS,
                        help=f"frame source (default {default.backend} = pyav, streaming)")
-    group.add_argument("--detector", choices=DETECTORS, help=f"PySceneDetect detector (default {default.detector})")
+    group.add_argument("--detector", choices=DETECTORS,
+                       help=f"scene detector (default {default.detector}; transnetv2 needs framepick[transnetv2])")
     group.add_argument("--detector-param", action="append", metavar="NAME=VALUE",
                        help="detector constructor argument, e.g. threshold=27 (repeatable)")
     group.add_argument("--threads", type=int,

@@ -1,8 +1,10 @@
-"""Scene boundaries from PySceneDetect's own detectors, fed the frames the analysis already decoded.
+"""Scene boundaries from a detector fed the frames the analysis already decoded: one of
+PySceneDetect's own, or TransNetV2 (:mod:`framepick.transnet`).
 
 framepick does not reimplement scene detection: :class:`SceneTracker` hands each analysed frame
 (converted to BGR, as PySceneDetect expects) to a ``scenedetect`` detector and collects its cuts,
-so a video is decoded once for scores, scenes and thumbnails together.
+:class:`NetworkTracker` hands every frame to TransNetV2, so a video is decoded once for scores,
+scenes and thumbnails together (:func:`make_tracker` builds the one a detector needs).
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
+from .transnet import REACH_FRAMES, Probabilities, TransNetDetector, TransNetRunner
 
-__all__ = ["make_detector", "SceneTracker", "in_between", "scenes_from_cuts", "detector_reach",
-           "threshold_params", "cuts_from_candidates"]
+__all__ = ["make_detector", "make_tracker", "SceneTracker", "NetworkTracker", "in_between", "scenes_from_cuts",
+           "detector_reach", "threshold_params", "cuts_from_candidates"]
 
 
 def _detector_classes() -> dict[str, type]:
@@ -31,16 +34,18 @@ def _detector_classes() -> dict[str, type]:
         "content": ContentDetector,
         "histogram": HistogramDetector,
         "hash": HashDetector,
+        "transnetv2": TransNetDetector,
     }
 
 
 def make_detector(name: str, params: dict[str, Any] | None = None):
-    """A new PySceneDetect detector ``name`` built with ``params`` (its constructor's arguments).
+    """A new detector ``name`` built with ``params`` (its constructor's arguments).
 
     Parameters
     ----------
-    name : {"adaptive", "content", "histogram", "hash"}
-        ``AdaptiveDetector``, ``ContentDetector``, ``HistogramDetector`` or ``HashDetector``.
+    name : {"adaptive", "content", "histogram", "hash", "transnetv2"}
+        PySceneDetect's ``AdaptiveDetector``, ``ContentDetector``, ``HistogramDetector`` or
+        ``HashDetector``, or :class:`framepick.transnet.TransNetDetector`.
     params : dict, optional
         Keyword arguments of that class, e.g. ``{"threshold": 27.0, "min_scene_len": 15}`` for
         ``content``; ``min_scene_len`` counts analysed frames (or seconds, given as a float).
@@ -48,7 +53,8 @@ def make_detector(name: str, params: dict[str, Any] | None = None):
     Raises
     ------
     ConfigError
-        Unknown detector or a parameter the detector does not take or rejects.
+        Unknown detector, a parameter the detector does not take or rejects, or ``transnetv2``
+        without its package.
     """
     classes = _detector_classes()
     if name not in classes:
@@ -60,12 +66,23 @@ def make_detector(name: str, params: dict[str, Any] | None = None):
             raise ConfigError(f"the {name} detector's {key} must be a number, got {value!r}")
     try:
         return classes[name](**(params or {}))
+    except ConfigError:  # a detector's own: transnetv2 without its package
+        raise
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"bad parameters for the {name} detector {params!r}: {exc}") from exc
 
 
+def make_tracker(detector: str, params: dict[str, Any], *, fps: float, fill_gaps: bool = False,
+                 first_index: int = 0) -> SceneTracker | NetworkTracker:
+    """The tracker of detector ``detector``: a :class:`NetworkTracker` for TransNetV2 (which reads
+    ``first_index``), else a :class:`SceneTracker` (which reads ``fill_gaps``). Arguments as theirs."""
+    if _detector_classes().get(detector) is TransNetDetector:
+        return NetworkTracker(detector, params, fps=fps, first_index=first_index)
+    return SceneTracker(detector, params, fps=fps, fill_gaps=fill_gaps)
+
+
 class SceneTracker:
-    """Feeds analysed frames to a detector and turns its cuts into ``[start, end)`` scenes.
+    """Feeds analysed frames to a PySceneDetect detector and turns its cuts into ``[start, end)`` scenes.
 
     Parameters
     ----------
@@ -163,6 +180,81 @@ class _Reading:
         return np.asarray(self.cuts, dtype=np.int64)
 
 
+class NetworkTracker:
+    """Feeds analysed frames to TransNetV2 (:mod:`framepick.transnet`) and turns the frames where
+    its scenes start into ``[start, end)`` scenes; :class:`SceneTracker`'s interface.
+
+    The network reads every frame of the video: the frames between analysed ones (an analysis of
+    reference frames only) are given to it as :func:`in_between` blends, as ``SceneTracker``'s
+    ``fill_gaps`` gives them. The minimum scene length is applied at the end, to every frame
+    where a scene starts (:func:`cuts_from_candidates`). The network's transition probabilities
+    are not used: fades and dissolves are the scorer's (:mod:`framepick.transitions`).
+
+    Parameters
+    ----------
+    detector : str
+        ``"transnetv2"``.
+    params : dict
+        Its parameters (:class:`framepick.transnet.TransNetDetector`).
+    fps : float
+        The video's average frame rate (the clock of ``min_scene_len`` in seconds).
+    first_index : int
+        Frame index in the video of the frame numbered 0 in :meth:`update`'s ``indices`` (a
+        segment's first decoded frame; the network's windows are aligned on the video's frames).
+    """
+
+    def __init__(self, detector: str, params: dict[str, Any], *, fps: float, first_index: int = 0) -> None:
+        self._name, self._params, self._fps = detector, params, float(fps)
+        self._detector = make_detector(detector, params)
+        self._first_index = first_index
+        self._runner: TransNetRunner | None = None  # made at the first frame, which it is told
+        self._first: int | None = None
+        self._last_index: int | None = None
+        self._last_frame: np.ndarray | None = None
+        self._before = 0.0  # cut probability of the frame before the next one given: none, so not above
+        self._candidates: list[int] = []  # frames where a scene starts, any minimum length aside
+
+    def update(self, indices: np.ndarray, frames: np.ndarray) -> None:
+        """Process analysed frames (uint8 RGB, (n, h, w, 3)) with their frame ``indices``."""
+        if len(indices) == 0:
+            return
+        if self._runner is None:
+            self._first = int(indices[0])
+            self._runner = TransNetRunner(first_index=self._first_index + self._first)
+        self._take(self._runner.update(self._every_frame(indices, frames)))
+
+    def scenes(self, total_frames: int) -> np.ndarray:
+        """Finish detection and return the scenes tiling ``[0, total_frames)`` (int64, (k, 2))."""
+        if self._runner is None:
+            return scenes_from_cuts(np.empty(0, np.int64), total_frames)
+        assert self._first is not None and self._last_index is not None
+        self._take(self._runner.finish())
+        cuts = cuts_from_candidates(self._name, self._params, fps=self._fps, candidates=np.asarray(self._candidates),
+                                    analysed=np.arange(self._first, self._last_index + 1))
+        return scenes_from_cuts(cuts, total_frames)
+
+    def _every_frame(self, indices: np.ndarray, frames: np.ndarray) -> np.ndarray:
+        """``frames`` with the frames missing between them and since the previous call's last
+        frame as :func:`in_between` blends: every frame up to ``indices[-1]`` (uint8, (m, h, w, 3))."""
+        parts = []
+        for index, frame in zip(indices.tolist(), frames):
+            gap = 0 if self._last_index is None else index - self._last_index - 1
+            if gap > 0:
+                assert self._last_frame is not None
+                parts.append(in_between(self._last_frame, frame, gap))
+            parts.append(frame[np.newaxis])
+            self._last_index, self._last_frame = index, frame
+        self._last_frame = frames[-1].copy()  # the chunk's frames are not kept
+        return np.concatenate(parts)
+
+    def _take(self, found: Probabilities) -> None:
+        """Keep the frames where scenes start among the network's :class:`~framepick.transnet.Probabilities`."""
+        starts = self._detector.scene_starts(found.cut, before=self._before)
+        self._candidates += (found.start - self._first_index + starts).tolist()
+        if len(found.cut):
+            self._before = float(found.cut[-1])
+
+
 def _bgr(frames: np.ndarray) -> np.ndarray:
     """RGB frames (uint8, (n, h, w, 3)) as the contiguous BGR arrays PySceneDetect expects, in
     one OpenCV call (rather than numpy's slower copy of the reversed channels)."""
@@ -219,10 +311,13 @@ def _settings(name: str, params: dict[str, Any]) -> dict[str, Any]:
 def detector_reach(name: str, params: dict[str, Any]) -> tuple[int, int]:
     """Analysed frames (before, after) a frame that decide whether detector ``name``'s threshold is
     met there: the adaptive detector compares a frame's score with ``window_width`` scores on
-    either side (each score needs the frame before it); the others compare two frames."""
+    either side (each score needs the frame before it); TransNetV2 reads the windows around it and
+    the frame before it (:data:`framepick.transnet.REACH_FRAMES`); the others compare two frames."""
     if name == "adaptive":
         width = int(_settings(name, params)["window_width"])
         return width + 1, width
+    if _detector_classes()[name] is TransNetDetector:
+        return REACH_FRAMES
     return 1, 0
 
 
@@ -238,7 +333,7 @@ def cuts_from_candidates(name: str, params: dict[str, Any], *, fps: float, analy
     (sorted frame indices), given the ``candidates`` among them where its threshold is met.
 
     The content detector passes every frame through PySceneDetect's ``FlashFilter``; the
-    adaptive, histogram and hash detectors accept a candidate that lies at least
+    adaptive, histogram, hash and transnetv2 detectors accept a candidate that lies at least
     ``min_scene_len`` after the last cut (the first analysed frame at first).
     """
     from scenedetect import FrameTimecode

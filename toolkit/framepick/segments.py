@@ -10,7 +10,9 @@ differs). What makes that exact:
 - **A warm-up before each segment.** Decoding starts at an earlier keyframe, so that the analysed
   frames before the boundary prime what carries over from frame to frame: the previous frame of
   the change score, the analysis-rate and thumbnail gates, and the scene detector's window
-  (:func:`framepick.scenes.detector_reach`). These frames are analysed twice and kept once.
+  (:func:`framepick.scenes.detector_reach`). These frames are analysed twice and kept once. A
+  detector that counts frames from the video's start (TransNetV2's windows) is told where the
+  segment's first decoded frame lies in the video.
 - **Cuts decided locally, minimum scene length applied once.** Each segment runs the detector with
   ``min_scene_len = 0``, which reports every frame where its threshold is met (a decision that
   depends only on the window around the frame); the merge then applies the minimum scene length
@@ -75,6 +77,9 @@ class Segment:
         Thumbnail (width, height) in pixels.
     warmup_frames, tail_frames : int
         Analysed frames needed before ``start_s``, and analysed at or after ``end_s``.
+    first_index, start_index : int
+        Frame index in the video of the first frame decoded (at ``seek_pts``) and of the
+        segment's first frame (at ``start_s``), by the packets' timestamps.
     """
 
     number: int
@@ -86,6 +91,8 @@ class Segment:
     thumb_wh: tuple[int, int]
     warmup_frames: int
     tail_frames: int
+    first_index: int
+    start_index: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -196,9 +203,18 @@ def plan_segments(path: str | os.PathLike, config: AnalysisConfig | None = None,
     bounds = [None, *[float(key_times[p]) for p in starts], None]
     seeks = [None] + [_warmup_keyframe(key_pts, key_times, key_times[p] - warmup_s) for p in starts]
     thumb_wh = scaled_size(info.width, info.height, config.thumb_size)
+    indices = _frame_indices(pts, [None, *seeks[1:]]), _frame_indices(pts, [None, *key_pts[starts].tolist()])
     return [Segment(number=n, start_s=bounds[n], end_s=bounds[n + 1], seek_pts=seeks[n], origin_s=origin,
-                    fps=info.fps, thumb_wh=thumb_wh, warmup_frames=before, tail_frames=max(after, 1))
+                    fps=info.fps, thumb_wh=thumb_wh, warmup_frames=before, tail_frames=max(after, 1),
+                    first_index=indices[0][n], start_index=indices[1][n])
             for n in range(len(bounds) - 1)]
+
+
+def _frame_indices(pts: np.ndarray, stamps: list[int | None]) -> list[int]:
+    """Frame index of the frame with each timestamp of ``stamps`` among frames timed ``pts``
+    (their rank by time; None: the first frame)."""
+    ordered = np.sort(pts)
+    return [0 if stamp is None else int(np.searchsorted(ordered, stamp)) for stamp in stamps]
 
 
 def _frame_time(pts: int, time_base: Fraction) -> float:
@@ -229,7 +245,8 @@ def analyze_segment(path: str | os.PathLike, config: AnalysisConfig, segment: Se
 
     _check_config(config)
     collected = Accumulator(config, fps=segment.fps, thumb_wh=segment.thumb_wh,
-                            detector_params=threshold_params(config.detector_params))
+                            detector_params=threshold_params(config.detector_params),
+                            first_index=segment.first_index)
     chunks = iter_chunks(path, size=config.size, rate_fps=config.rate_fps, backend="pyav", fallback=False,
                          threads=config.thread_count, seek_pts=segment.seek_pts, origin_s=segment.origin_s)
     tail_analysed = 0
@@ -258,6 +275,9 @@ def _part(segment: Segment, times_s: np.ndarray, positions: np.ndarray, measures
     end = len(times_s) if segment.end_s is None else int(np.searchsorted(times_s, segment.end_s))
     if segment.start_s is not None and (first == len(times_s) or times_s[first] != segment.start_s):
         raise SegmentMismatch(f"{where}: the boundary keyframe at {segment.start_s:.3f} s was not decoded")
+    if segment.first_index + first != segment.start_index:
+        raise SegmentMismatch(f"{where}: decoding from the warm-up keyframe gave {first} frames before the "
+                              f"boundary, not {segment.start_index - segment.first_index}")
     if segment.seek_pts is not None and np.sum(positions < first) < segment.warmup_frames:
         raise SegmentMismatch(f"{where}: warm-up of {segment.warmup_frames} analysed frames fell short")
     if segment.end_s is not None and np.sum(positions >= end) < segment.tail_frames:

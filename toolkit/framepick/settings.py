@@ -6,7 +6,7 @@ given. The whole job (strategy, these settings, limits, TOML) is :mod:`framepick
 
 The names a setting may take are registries read by the command line, the config and the docs
 alike: :data:`BACKENDS` (frame sources, :mod:`framepick.decode`), :data:`DETECTORS`
-(PySceneDetect's detectors, :mod:`framepick.scenes`), :data:`RESIZE_RULES`.
+(scene detectors, :mod:`framepick.scenes`), :data:`RESIZE_RULES`.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ __all__ = ["BACKENDS", "DETECTORS", "RESIZE_RULES", "ANALYSIS_SPANS", "AnalysisC
 
 BACKENDS = ("auto", "pyav", "decord")
 """Frame sources: ``"auto"`` (PyAV, which streams in flat memory) or one by name."""
-DETECTORS = ("adaptive", "content", "histogram", "hash")
-"""PySceneDetect's detectors, by the names of :func:`framepick.scenes.make_detector`."""
+DETECTORS = ("adaptive", "content", "histogram", "hash", "transnetv2")
+"""Scene detectors, by the names of :func:`framepick.scenes.make_detector`: PySceneDetect's four,
+and TransNetV2 (:mod:`framepick.transnet`; the optional extra ``framepick[transnetv2]``)."""
 RESIZE_RULES = ("qwen", "longest", "none")
 """How output frames are sized (:class:`OutputConfig`)."""
 
@@ -44,9 +45,10 @@ _DETECTOR_SPANS: dict[str, dict[str, Span]] = {
     "histogram": {"threshold": Span(float, 0.0, 1.0), "bins": Span(int, 1, 256), "min_scene_len": _SCENE_LEN},
     "hash": {"threshold": Span(float, 0.0, 1.0), "size": Span(int, 2, 64), "lowpass": Span(int, 1, 16),
              "min_scene_len": _SCENE_LEN},
+    "transnetv2": {"threshold": Span(float, 0.0, 1.0), "min_scene_len": _SCENE_LEN},
 }
-"""The values of the PySceneDetect detectors' numeric parameters (their other checks, and unknown
-names, are the detector's own: :func:`framepick.scenes.make_detector`)."""
+"""The values of the detectors' numeric parameters (their other checks, and unknown names, are the
+detector's own: :func:`framepick.scenes.make_detector`)."""
 _WEIGHTS = ("delta_hue", "delta_sat", "delta_lum", "delta_edges")  # ContentDetector.Components
 
 
@@ -110,8 +112,10 @@ class AnalysisConfig:
         every-frame analysis can be split into segments (:mod:`framepick.segments`).
     backend : {"auto", "pyav", "decord"}
         Frame source. ``"auto"`` picks PyAV, which streams in flat memory (see reports/analysis.md).
-    detector : {"adaptive", "content", "histogram", "hash"}
-        PySceneDetect detector; ``detector_params`` are passed to its constructor as they are.
+    detector : {"adaptive", "content", "histogram", "hash", "transnetv2"}
+        Scene detector (:data:`DETECTORS`); ``detector_params`` are passed to its constructor as
+        they are. ``"transnetv2"`` reads every frame of the video (the frames between decoded
+        ones as blends), so not with ``rate_fps`` or ``keyframes_only``.
     thumb_fps : float
         Thumbnails kept per second of video (for widgets and metrics).
     thumb_size : int
@@ -145,6 +149,8 @@ class AnalysisConfig:
             raise ConfigError(f"unknown backend {shown(self.backend)}; choose one of {BACKENDS}")
         if self.detector not in DETECTORS:
             raise ConfigError(f"unknown detector {shown(self.detector)}; choose one of {DETECTORS}")
+        if self.detector == "transnetv2" and (self.rate_fps is not None or self.keyframes_only):
+            raise ConfigError("the transnetv2 detector reads every frame: not with rate_fps or keyframes_only")
         _check_detector_params(self.detector, self.detector_params)
 
     @property
