@@ -121,7 +121,7 @@ def test_comparison_app_in_chromium(voila, tmp_path):
             assert backgrounds == ['url("data:image/png;base64'] * 32
             assert app.locator("select").evaluate_all("selects => selects.map(s => s.value)") == \
                 ["uniform", "adaptive", "adaptive"]
-            assert app.locator(".widget-slider").count() == 4  # the adaptive parameters
+            assert app.locator(".widget-slider").count() == 0  # uniform and adaptive: the budget alone
             expect(app.locator("table.fp-metrics")).to_contain_text("scene coverage")
             expect(app.get_by_role("button", name="Export")).to_be_visible()
 

@@ -66,21 +66,21 @@ def test_uniform_fetch_video_is_qwen_vl_utils(qwen_vl_utils, bikes, clip, elemen
 
 @pytest.mark.slow
 def test_adaptive_times_reach_qwen3_true_and_not_through_a_frame_list(qwen_vl_utils, bikes, tmp_path):
-    ele = {"video": str(bikes), "strategy": "adaptive", "nframes": 12, "pair_s": 0.5}
+    ele = {"video": str(bikes), "strategy": "adaptive", "nframes": 20, "pair_s": 0.5}
     frames, metadata = qwen.fetch_video(ele, return_video_metadata=True)
     analysis = analyze(bikes)
-    picks = select(analysis, "adaptive", frames=12, pair_s=0.5).indices
-    assert metadata["frames_indices"] == picks.tolist() and frames.shape[0] == 12
+    picks = select(analysis, "adaptive", frames=20, pair_s=0.5).indices
+    assert metadata["frames_indices"] == picks.tolist() and frames.shape[0] == 20
     true = pair_times(analysis.times_of(picks))
     np.testing.assert_allclose(qwen3_timestamps(metadata), true, atol=1e-9)
     # the same frames written out and read back by qwen-vl-utils as a list: evenly spaced fake times
-    manifest = sample(bikes, "adaptive", out_dir=tmp_path, frames=12)
+    manifest = sample(bikes, "adaptive", out_dir=tmp_path, frames=20)
     inputs = qwen.from_manifest(manifest)
     _, fake = qwen_vl_utils.fetch_video(dict(inputs.entry), return_video_metadata=True)
     assert np.max(np.abs(np.asarray(qwen3_timestamps(fake)) - true)) > 1.0  # seconds off
     np.testing.assert_allclose(qwen3_timestamps(inputs.video_metadata), true, atol=1e-9)
     assert inputs.processor_kwargs == qwen.PROCESSOR_KWARGS
-    assert inputs.times_prompt.startswith("The video is shown as 6 moments of two frames each, at ")
+    assert inputs.times_prompt.startswith("The video is shown as 10 moments of two frames each, at ")
 
 
 @pytest.mark.slow
@@ -216,12 +216,12 @@ def test_qwen25_processor_takes_the_true_spacing_from_a_manifest_and_in_memory(q
 def test_qwen25_spacing_of_pairs_and_of_a_variable_frame_rate(qwen_vl_utils, tiny_qwen, bikes, vfr_video, tmp_path):
     processor = load_processor(tiny_qwen["Qwen2.5-VL"])
     # a non-uniform selection in pairs: the mean spacing, and its times in the prompt
-    inputs = qwen.from_manifest(sample(bikes, "adaptive", out_dir=tmp_path, frames=8, pair_s=0.5))
+    inputs = qwen.from_manifest(sample(bikes, "adaptive", out_dir=tmp_path, frames=20, pair_s=0.5))
     _, videos = qwen_vl_utils.process_vision_info(message(inputs.entry))
     batch = processed(processor, message(inputs.entry), videos, video_metadata=[inputs.video_metadata],
                       **inputs.processor_kwargs)
-    assert seconds_per_pair(batch) == pytest.approx(2 * 10.0 / 8, rel=1e-6)  # 10 s, 4 pairs
-    assert inputs.times_prompt.startswith("The video is shown as 4 moments of two frames each, at ")
+    assert seconds_per_pair(batch) == pytest.approx(2 * 10.0 / 20, rel=1e-6)  # 10 s, 10 pairs
+    assert inputs.times_prompt.startswith("The video is shown as 10 moments of two frames each, at ")
     # variable frame rate, a millisecond clock: 8 frames over the 40 frames' 2.4 s
     path, _ = vfr_video
     video = {"type": "video", "video": str(path), "nframes": 8}

@@ -83,14 +83,15 @@ def test_finds_the_known_cuts_of_bikes():
     assert analysis.cuts.tolist() == BIKES_CUTS
 
 
-@pytest.mark.slow  # 27 to 60 s here under load (17 windows of 100 frames)
+@pytest.mark.slow  # about a minute here under load (27 windows of 100 frames)
 def test_segments_give_the_single_pass(tmp_path):
     path = tmp_path / "cuts.mp4"
-    known = write_video(path, [45, 60, 50, 53, 22, 70], gop=30)  # x264 also puts keyframes at the cuts
+    # x264 also puts keyframes at the cuts; 38 s, so that a segment starts after the warm-up (~14 s)
+    known = write_video(path, [45, 60, 50, 53, 22, 70] * 3 + [50], gop=30)
     config = AnalysisConfig(reference_only=False, detector="transnetv2")
     single = analyze(path, config, cache=False)
-    segments = plan_segments(path, config, segment_s=8.0)
-    assert [(s.first_index, s.start_index) for s in segments] == [(0, 0), (45, 208)]  # 45: not a window's start
+    segments = plan_segments(path, config, segment_s=16.0)
+    assert len(segments) >= 2 and all(s.start_index % 50 != 0 for s in segments[1:])  # not at a window's start
     merged = merge_segments(path, config, [analyze_segment(path, config, segment) for segment in segments])
     assert single.cuts.tolist() == known
     np.testing.assert_array_equal(merged.scenes, single.scenes)
