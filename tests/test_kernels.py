@@ -304,9 +304,10 @@ def naive_cover_states(picks, state_of, held, order, targets, max_gap, length):
             after = picks[i + 1] if i + 1 < len(picks) else length
             inside = before < targets[state] < after
             gap = max(targets[state] - before, after - targets[state]) if inside else after - before
-            gaps.append(gap if held[state_of[i]] >= 2 and gap <= max_gap else np.inf)
-        if np.isfinite(min(gaps)):
-            donor = int(np.argmin(gaps))
+            tight = (i ^ 1) < len(picks) and state_of[i ^ 1] == state_of[i]
+            gaps.append((tight, gap) if held[state_of[i]] >= 2 and gap <= max_gap else (True, np.inf))
+        if np.isfinite(min(gaps)[1]):
+            donor = min(range(len(gaps)), key=gaps.__getitem__)  # loose pair first, smallest gap, earliest
             held[state_of.pop(donor)] -= 1
             picks.pop(donor)
             held[state] += 1

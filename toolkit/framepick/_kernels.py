@@ -243,11 +243,12 @@ def cover_states(picks: np.ndarray, state_of: np.ndarray, held: np.ndarray, orde
                  targets: np.ndarray, max_gap: float, length: int) -> np.ndarray:
     """Picks moved into states that hold none, greedily.
 
-    For each state of ``order`` that holds no pick, the pick that lies in a state holding two or
-    more and whose move to the state's ``targets`` frame leaves the smallest gap (frames between
-    its neighbours, or between a neighbour and the target where the target falls between them;
-    ``-1`` and ``length`` bound the ends; ties: the earliest pick) moves there, if that gap is at
-    most ``max_gap`` frames.
+    For each state of ``order`` that holds no pick, a pick that lies in a state holding two or
+    more moves to the state's ``targets`` frame, if the gap its move leaves (frames between its
+    neighbours, or between a neighbour and the target where the target falls between them; ``-1``
+    and ``length`` bound the ends) is at most ``max_gap`` frames: of those, one whose Qwen pair
+    (picks ``2k`` and ``2k + 1``) does not lie in one state if there is one, then the smallest
+    gap, then the earliest.
 
     picks: int64 (n,) sorted frames in ``[0, length)``; state_of: int64 (n,) their states;
     held: int64 (k,) picks per state; order: int64 (m,) states to serve; targets: int64 (k,).
@@ -259,15 +260,21 @@ def cover_states(picks: np.ndarray, state_of: np.ndarray, held: np.ndarray, orde
         if held[state] > 0:
             continue
         target = targets[state]
-        best, best_gap = -1, max_gap
+        penalty = 2 * length + 2  # above any gap (at most length + 1 frames)
+        best, best_cost = -1, 2 * penalty
         for i in range(n):
             if held[state_of[i]] < 2:
                 continue
             before = picks[i - 1] if i > 0 else -1
             after = picks[i + 1] if i + 1 < n else length
             gap = max(target - before, after - target) if before < target < after else after - before
-            if gap < best_gap or (gap == best_gap and best < 0):
-                best, best_gap = i, gap
+            if gap > max_gap:
+                continue
+            partner = i ^ 1
+            tight = partner < n and state_of[partner] == state_of[i]
+            cost = gap + penalty if tight else gap  # a loose pair's pick first
+            if cost < best_cost:
+                best, best_cost = i, cost
         if best < 0:
             continue
         held[state_of[best]] -= 1
