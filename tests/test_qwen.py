@@ -77,7 +77,7 @@ def test_adaptive_times_reach_qwen3_true_and_not_through_a_frame_list(qwen_vl_ut
     manifest = sample(bikes, "adaptive", out_dir=tmp_path, frames=20)
     inputs = qwen.from_manifest(manifest)
     _, fake = qwen_vl_utils.fetch_video(dict(inputs.entry), return_video_metadata=True)
-    assert np.max(np.abs(np.asarray(qwen3_timestamps(fake)) - true)) > 1.0  # seconds off
+    assert np.max(np.abs(np.asarray(qwen3_timestamps(fake)) - true)) > 0.5  # seconds off
     np.testing.assert_allclose(qwen3_timestamps(inputs.video_metadata), true, atol=1e-9)
     assert inputs.processor_kwargs == qwen.PROCESSOR_KWARGS
     assert inputs.times_prompt.startswith("The video is shown as 10 moments of two frames each, at ")
