@@ -79,15 +79,20 @@ def _consecutive(planes: np.ndarray, previous_plane: np.ndarray) -> np.ndarray:
     return np.concatenate([previous_plane[None], planes[:-1]])
 
 
+def _top_mean(blocks: np.ndarray, share: float) -> np.ndarray:
+    """The mean of each row's largest ``share`` of its values (at least one): float (n,) of
+    ``blocks`` (n, blocks)."""
+    top = max(1, round(blocks.shape[1] * share))
+    return np.sort(blocks, axis=1)[:, -top:].mean(axis=1)
+
+
 def _block_change(planes: np.ndarray, references: np.ndarray, share: float) -> np.ndarray:
     """Block changes of ``planes`` against ``references`` (both uint8 (n, h, w)), averaged over the
     ``share`` most changed blocks, divided by ``FULL_CHANGE`` and clipped to 1: float32 (n,)."""
     from ._kernels import block_diffs
 
     blocks = block_diffs(planes, references, GRID, MIN_STD)
-    top = max(1, round(GRID * GRID * share))
-    changed = np.sort(blocks, axis=1)[:, -top:].mean(axis=1)
-    return np.minimum(changed / FULL_CHANGE, 1.0).astype(np.float32)
+    return np.minimum(_top_mean(blocks, share) / FULL_CHANGE, 1.0).astype(np.float32)
 
 
 def _local_change(planes: np.ndarray, references: np.ndarray) -> np.ndarray:
@@ -388,8 +393,7 @@ class ChangeScorer:
             history = np.concatenate([self._outer, diffs[:, [0, 2]].max(axis=1)])
             normal = _trailing_mean(history, self.normal, len(diffs), reach)  # before each window
             evidence = step_evidence(diffs, normal)
-            top = max(1, round(GRID * GRID * TOP_SHARE))
-            out[done:, 0] = np.clip(np.sort(evidence, axis=1)[:, -top:].mean(axis=1) / FULL_CHANGE, 0.0, 1.0)
+            out[done:, 0] = np.clip(_top_mean(evidence, TOP_SHARE) / FULL_CHANGE, 0.0, 1.0)
             out[done:, 1] = (evidence >= STEP_BLOCK).mean(axis=1)
             self._outer = history[-(self.normal + reach):]
         self._cells = window[-reach:].copy()

@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from .score import MEASURES
+from .transitions import runs_of
 
 __all__ = ["STEP_EVENT", "EVENT_MARGIN", "find_state_changes", "find_passing_events", "apart_from_boundaries"]
 
@@ -42,18 +43,7 @@ EVENT_MIN_S = 1.0  # seconds a passing event lasts at least
 EVENT_GAP_S = 0.5  # seconds below the margin that do not end one
 
 
-def _runs(above: np.ndarray) -> list[tuple[int, int]]:
-    """``[start, end)`` row ranges where ``above`` holds, bridging gaps of up to ``MAX_GAP`` rows."""
-    rows = np.flatnonzero(above)
-    if len(rows) == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(rows) > MAX_GAP + 1)
-    starts = np.concatenate([[rows[0]], rows[breaks + 1]])
-    ends = np.concatenate([rows[breaks], [rows[-1]]]) + 1
-    return list(zip(starts.tolist(), ends.tolist()))
-
-
-def _change_row(run: tuple[int, int], third: int, luma: np.ndarray) -> int:
+def _change_row(run: list[int], third: int, luma: np.ndarray) -> int:
     """The first row of the new state that the run of windows ``run`` saw: the row its span implies
     (``start - third`` and ``end - 2 * third``, averaged), moved to the largest ``luma`` change
     within ``MAX_SHIFT`` rows."""
@@ -85,7 +75,7 @@ def find_state_changes(measures: np.ndarray, analysed: np.ndarray, *, third: int
     step = np.nan_to_num(measures[:, MEASURES.index("step")], nan=0.0)
     luma = measures[:, MEASURES.index("luma_diff")]
     rows, strengths = [], []
-    for run in _runs(step >= STEP_EVENT):
+    for run in runs_of(step >= STEP_EVENT, gap=MAX_GAP).tolist():
         rows.append(_change_row(run, third, luma))
         strengths.append(float(step[run[0]:run[1]].max()))
     frames = np.asarray(analysed, dtype=np.int64)[np.asarray(rows, dtype=np.int64)]
@@ -103,14 +93,8 @@ def find_passing_events(measures: np.ndarray, analysed: np.ndarray, *, rows_per_
     score = measures[:, MEASURES.index("score")].astype(np.float64)
     excess = score - np.median(score) if len(score) else score
     bridge = max(0, round(EVENT_GAP_S * rows_per_s) - 1)
-    rows = np.flatnonzero(excess > EVENT_MARGIN)
-    if len(rows) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.float32)
-    breaks = np.flatnonzero(np.diff(rows) > bridge + 1)
-    starts = np.concatenate([[rows[0]], rows[breaks + 1]])
-    ends = np.concatenate([rows[breaks], [rows[-1]]]) + 1
     frames, strengths = [], []
-    for start, end in zip(starts.tolist(), ends.tolist()):
+    for start, end in runs_of(excess > EVENT_MARGIN, gap=bridge).tolist():
         if end - start >= EVENT_MIN_S * rows_per_s and end < len(score):
             frames += [analysed[start], analysed[end]]
             strengths += [float(excess[start:end].mean())] * 2

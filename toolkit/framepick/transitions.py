@@ -33,7 +33,7 @@ import numpy as np
 
 from .score import BLEND_WINDOW_S, MEASURES
 
-__all__ = ["KINDS", "FADE_IN", "FADE_OUT", "DISSOLVE", "find_transitions", "cuts_with_transitions"]
+__all__ = ["KINDS", "FADE_IN", "FADE_OUT", "DISSOLVE", "find_transitions", "cuts_with_transitions", "runs_of"]
 
 FADE_IN, FADE_OUT, DISSOLVE = KINDS = ("fade_in", "fade_out", "dissolve")
 ALPHA_MARGIN = 0.15  # the middle must lie this far (share of the way) from both ends
@@ -64,10 +64,16 @@ def _blended(measures: np.ndarray, lag: int) -> np.ndarray:
     return middle
 
 
-def _runs(flags: np.ndarray) -> np.ndarray:
-    """``[start, end)`` rows of the runs of True in ``flags`` (int64, (r, 2))."""
-    edges = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
-    return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)], axis=1)
+def runs_of(flags: np.ndarray, *, gap: int = 0) -> np.ndarray:
+    """``[start, end)`` rows of the runs of True in ``flags`` (int64, (r, 2)), runs at most ``gap``
+    False rows apart joined into one."""
+    rows = np.flatnonzero(flags)
+    if len(rows) == 0:
+        return np.empty((0, 2), np.int64)
+    breaks = np.flatnonzero(np.diff(rows) > gap + 1)
+    starts = np.concatenate([[rows[0]], rows[breaks + 1]])
+    ends = np.concatenate([rows[breaks], [rows[-1]]]) + 1
+    return np.stack([starts, ends], axis=1).astype(np.int64)
 
 
 def _bridged(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -149,7 +155,7 @@ def find_transitions(measures: np.ndarray, analysed: np.ndarray, *, lag: int,
     longest = MAX_DISSOLVE_S / BLEND_WINDOW_S * 2 * lag  # rows: lag rows are BLEND_WINDOW_S / 2 seconds
     change = np.full(len(contrast), np.nan)
     change[: len(change) - lag] = _column(measures, "span_change")[lag:]  # by the window's middle
-    found = _bridged([t for run in _runs(_blended(measures, lag))
+    found = _bridged([t for run in runs_of(_blended(measures, lag))
                       if (t := _classify(tuple(run), contrast, flat, change, lag, longest)) is not None])
     rows = _separate([_widened(start, end, kind, len(contrast)) for start, end, kind in found])
     ends = np.append(np.asarray(analysed, dtype=np.int64), total_frames)
