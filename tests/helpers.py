@@ -203,14 +203,19 @@ def state(pid: int) -> str | None:
         return None
 
 
-def children(parent: int) -> list[int]:
-    """Live child processes of ``parent`` (Linux /proc)."""
-    found = []
+def child_states(parent: int) -> dict[int, str]:
+    """The state letter of every child process of ``parent`` (Linux /proc), by pid."""
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == parent and fields[0] != "Z":
-            found.append(int(stat.parent.name))
+        if int(fields[1]) == parent:
+            found[int(stat.parent.name)] = fields[0]
     return found
+
+
+def children(parent: int) -> list[int]:
+    """Live child processes of ``parent`` (Linux /proc)."""
+    return [pid for pid, letter in child_states(parent).items() if letter != "Z"]

@@ -17,7 +17,7 @@ from framepick.batch import run_batch
 from framepick.cli import main
 from framepick.config import JobConfig
 from framepick.outdir import RESERVED
-from helpers import children, has_open, listing, state
+from helpers import child_states, children, has_open, listing, state
 
 # waits end as soon as what they wait for happens; the limit is only for a hang, far above what
 # even a machine with load 20 on 2 cores needs
@@ -39,15 +39,7 @@ def reaped(pid: int) -> bool:
 
 def zombie_children() -> list[int]:
     """Children of this process that ended and were not waited for."""
-    zombies = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] == "Z" and int(fields[1]) == os.getpid():
-            zombies.append(int(stat.parent.name))
-    return zombies
+    return [pid for pid, letter in child_states(os.getpid()).items() if letter == "Z"]
 
 
 def poll(condition, what: str) -> None:

@@ -252,17 +252,22 @@ def _child_staging(out: Path, name: str, *, wait: bool) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
+def _dead_writer_staging(out: Path, name: str) -> tuple[subprocess.Popen, Path]:
+    """A process that made a staging folder for ``name`` in ``out`` and ended, and that folder."""
+    ended = _child_staging(out, name, wait=False)
+    try:
+        return ended, Path(ended.communicate()[0].strip())
+    finally:
+        ended.wait()
+
+
 def _staged(out: Path) -> set[str]:
     return {p.name for p in (out / RESERVED / "staging").iterdir()}
 
 
 def test_a_new_staging_folder_removes_those_of_dead_writers_only(tmp_path):
     out = tmp_path / "out"
-    ended = _child_staging(out, "ended", wait=False)
-    try:
-        dead = Path(ended.communicate()[0].strip())
-    finally:
-        ended.wait()
+    ended, dead = _dead_writer_staging(out, "ended")
     mine = staging(out, "mine")  # this process writes one: the ended writer's goes
     assert _staged(out) == {mine.name}
     pid, origin, started = mine.name.split(".")[1].split("-")
@@ -292,11 +297,7 @@ def test_a_new_staging_folder_removes_those_of_dead_writers_only(tmp_path):
 
 def test_a_batch_removes_staging_of_dead_writers_and_its_own(cut_video, tmp_path):
     out = tmp_path / "out"
-    ended = _child_staging(out, "cuts", wait=False)
-    try:
-        dead = Path(ended.communicate()[0].strip())
-    finally:
-        ended.wait()
+    _, dead = _dead_writer_staging(out, "cuts")
     assert dead.is_dir()
     assert run([cut_video[0]], out).counts["ok"] == 1
     assert listing(out) == ["batch.jsonl", "cuts"]  # listing checks that staging is empty
