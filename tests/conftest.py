@@ -4,6 +4,7 @@ child processes that are always waited for."""
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -206,10 +207,22 @@ def _ray_address(folder: Path) -> str:
         return ""
 
 
+# Ports handed to a server that binds them later: below the kernel's ephemeral range (Linux:
+# 32768-60999), from which Ray's own processes take theirs meanwhile, and above Ray's worker
+# ports (10002-19999), so nothing started in between takes them first.
+FIXED_PORTS = range(20000, 32768)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port of ``FIXED_PORTS`` that nothing listens on now, chosen at random."""
+    for port in random.sample(FIXED_PORTS, 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {FIXED_PORTS}")
 
 
 @pytest.fixture(scope="session")

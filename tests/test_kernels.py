@@ -293,21 +293,31 @@ def test_streamed_steps_equal_one_batch(frames):
     assert np.isnan(streamed[:3, MEASURES.index("step")]).all() and not np.isnan(streamed[3:, -2:]).any()
 
 
-def naive_cover_states(picks, state_of, held, order, targets, max_gap, length):
+def pair_held_states(state_of):
+    """States holding both picks of a Qwen pair (picks 2k and 2k + 1), counted directly."""
+    return len({a for a, b in zip(state_of[::2], state_of[1::2], strict=False) if a == b})
+
+
+def naive_cover_states(picks, state_of, held, order, targets, max_gap, length, keep_pairs):
     picks, state_of, held = list(picks), list(state_of), held.copy()
+    start_pairs = pair_held_states(state_of)
     for state in order:
         if held[state]:
             continue
-        gaps = []
+        ranks = []
         for i in range(len(picks)):
             before = picks[i - 1] if i else -1
             after = picks[i + 1] if i + 1 < len(picks) else length
             inside = before < targets[state] < after
             gap = max(targets[state] - before, after - targets[state]) if inside else after - before
-            tight = (i ^ 1) < len(picks) and state_of[i ^ 1] == state_of[i]
-            gaps.append((tight, gap) if held[state_of[i]] >= 2 and gap <= max_gap else (True, np.inf))
-        if np.isfinite(min(gaps)[1]):
-            donor = min(range(len(gaps)), key=gaps.__getitem__)  # loose pair first, smallest gap, earliest
+            moved = state_of[:i] + state_of[i + 1:]
+            moved.insert(int(np.searchsorted(picks[:i] + picks[i + 1:], targets[state])), state)
+            gain = pair_held_states(moved) - pair_held_states(state_of) if keep_pairs else 0
+            floor = not keep_pairs or pair_held_states(moved) >= start_pairs  # never below the picks' own
+            allowed = held[state_of[i]] >= 2 and gap <= max_gap and floor
+            ranks.append((gap, -gain) if allowed else (np.inf, np.inf))
+        if np.isfinite(min(ranks)[0]):
+            donor = min(range(len(ranks)), key=ranks.__getitem__)  # smallest gap, most pairs, earliest
             held[state_of.pop(donor)] -= 1
             picks.pop(donor)
             held[state] += 1
@@ -317,8 +327,9 @@ def naive_cover_states(picks, state_of, held, order, targets, max_gap, length):
     return np.asarray(picks)
 
 
+@pytest.mark.parametrize("keep_pairs", [False, True])
 @pytest.mark.parametrize("seed", range(5))
-def test_cover_states_equals_python(seed):
+def test_cover_states_equals_python(seed, keep_pairs):
     rng = np.random.default_rng(seed)
     length = 5000
     bounds = np.unique(rng.integers(1, length, 80))
@@ -330,7 +341,24 @@ def test_cover_states_equals_python(seed):
     order = rng.permutation(len(starts))
     targets = (starts + ends) // 2
     for max_gap in (150.0, 400.0, np.inf):
-        got = _kernels.cover_states(picks, state_of, held, order, targets, max_gap, length)
-        np.testing.assert_array_equal(got, naive_cover_states(picks, state_of, held, order, targets, max_gap, length))
+        got = _kernels.cover_states(picks, state_of, held, order, targets, max_gap, length, keep_pairs)
+        want = naive_cover_states(picks, state_of, held, order, targets, max_gap, length, keep_pairs)
+        np.testing.assert_array_equal(got, want)
         assert np.all(np.diff(got) > 0) and len(got) == len(picks)
     assert not np.array_equal(got, picks)  # frames were moved
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_cover_states_keeps_qwen_pairs(seed):
+    """With ``keep_pairs`` the states holding a Qwen pair never drop, and they do without it."""
+    rng = np.random.default_rng(seed)
+    starts = np.concatenate([[0], np.unique(rng.integers(1, 3000, 60))])
+    picks = np.unique(rng.integers(0, 3000, 40))
+    state_of = np.searchsorted(starts, picks, side="right") - 1
+    held = np.bincount(state_of, minlength=len(starts))
+    targets = (starts + np.append(starts[1:], 3000)) // 2
+    order = rng.permutation(len(starts))
+    pairs = [pair_held_states(list(np.searchsorted(starts, chosen, side="right") - 1)) for chosen in
+             (picks, *(_kernels.cover_states(picks, state_of, held, order, targets, np.inf, 3000, keep)
+                       for keep in (True, False)))]
+    assert pairs[1] >= pairs[0] > pairs[2]

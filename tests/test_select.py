@@ -192,11 +192,18 @@ def test_adaptive_is_uniform_where_every_state_is_held():
 
 
 def test_adaptive_moves_a_frame_into_a_state_uniform_misses():
-    # states [0, 40), [40, 50), [50, 100); uniform holds the first and the last twice each. Moving
-    # 0 or 99 to the short state's middle leaves a gap of 34 frames (33 or 66 would leave 45, 54)
+    # states [0, 20), [20, 80), [80, 90), [90, 100): uniform's 0, 33, 66, 99 leave [80, 90) empty.
+    # Moving 66 to its middle (85) leaves a gap of 52 frames, moving 33 one of 66
+    analysis = make_analysis(100, 10.0, states={20: 0.1, 80: 0.1, 90: 0.1})
+    assert picks(analysis, "adaptive", frames=4) == [0, 33, 85, 99]
+    assert picks(analysis, "adaptive", frames=4, max_gap_s=5) == [0, 33, 66, 99]  # a gap of 52 is too long
+
+
+def test_adaptive_keeps_the_states_qwen_sees_as_pairs():
+    # states [0, 40), [40, 50), [50, 100): uniform's Qwen pairs 0+33 and 66+99 lie in the first and
+    # the last; a move into [40, 50) would break one (33 -> 45 pairs 0+45 and 66+99 no longer)
     analysis = make_analysis(100, 10.0, states={40: 0.1, 50: 0.1})
-    assert picks(analysis, "adaptive", frames=4) == [33, 45, 66, 99]
-    assert picks(analysis, "adaptive", frames=4, max_gap_s=3.3) == [0, 33, 66, 99]  # a gap of 34 is too long
+    assert picks(analysis, "adaptive", frames=4) == [0, 33, 66, 99]
 
 
 def test_adaptive_serves_the_strongest_change_first():

@@ -239,44 +239,80 @@ def step_diffs(cells: np.ndarray, third: int, first: int, grid: int) -> np.ndarr
 
 
 @njit(cache=True, nogil=True)
+def _pair_held(first: int, count: int) -> bool:
+    """Whether a state whose ``count`` picks start at pick ``first`` holds a Qwen pair (picks
+    ``2k`` and ``2k + 1``)."""
+    return count >= 3 or (count == 2 and first % 2 == 0)
+
+
+@njit(cache=True, nogil=True)
+def _pair_flips(state_of: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pick's state's first pick (int64 (n,)), and the prefix sums (int64 (n + 1,)) of what
+    shifting a pick by one place does to the pairs of the state it opens: +1 or -1 for the first
+    of a state of exactly two picks (the pair forms or breaks), 0 for any other pick."""
+    n = len(state_of)
+    first = np.empty(n, dtype=np.int64)
+    flips = np.zeros(n + 1, dtype=np.int64)
+    for j in range(n):
+        opens = j == 0 or state_of[j - 1] != state_of[j]
+        first[j] = j if opens else first[j - 1]
+        change = (1 if j % 2 else -1) if opens and held[state_of[j]] == 2 else 0
+        flips[j + 1] = flips[j] + change
+    return first, flips
+
+
+@njit(cache=True, nogil=True)
+def _pairs_gained(i: int, slot: int, first: np.ndarray, flips: np.ndarray, count: int) -> int:
+    """States holding a Qwen pair gained (negative: lost) by moving pick ``i`` of a state of
+    ``count`` picks to the place before pick ``slot`` (into a state holding none). The picks
+    between shift one place: only the states they hold whole and the donor's state change."""
+    a = first[i]
+    if i < slot:  # picks i+1..slot-1 shift back; the donor keeps its first place
+        shifted, new_first = flips[slot] - flips[i + 1], a
+    else:  # picks slot..i-1 shift on, the donor's first with them (or its next pick stays put)
+        shifted, new_first = flips[i] - flips[slot] - (flips[a + 1] - flips[a] if a < i else 0), a + 1
+    return shifted + int(_pair_held(new_first, count - 1)) - int(_pair_held(a, count))
+
+
+@njit(cache=True, nogil=True)
 def cover_states(picks: np.ndarray, state_of: np.ndarray, held: np.ndarray, order: np.ndarray,
-                 targets: np.ndarray, max_gap: float, length: int) -> np.ndarray:
+                 targets: np.ndarray, max_gap: float, length: int, keep_pairs: bool) -> np.ndarray:
     """Picks moved into states that hold none, greedily.
 
     For each state of ``order`` that holds no pick, a pick that lies in a state holding two or
     more moves to the state's ``targets`` frame, if the gap its move leaves (frames between its
     neighbours, or between a neighbour and the target where the target falls between them; ``-1``
-    and ``length`` bound the ends) is at most ``max_gap`` frames: of those, one whose Qwen pair
-    (picks ``2k`` and ``2k + 1``) does not lie in one state if there is one, then the smallest
-    gap, then the earliest.
+    and ``length`` bound the ends) is at most ``max_gap`` frames. With ``keep_pairs`` (the picks
+    go to Qwen as they are, paired ``2k`` and ``2k + 1``; a move shifts the picks between its
+    ends by one place), the number of states that hold a pair must never fall below the one
+    ``picks`` start with. Of the moves allowed: the smallest gap, then the most states holding a
+    pair, then the earliest pick.
 
     picks: int64 (n,) sorted frames in ``[0, length)``; state_of: int64 (n,) their states;
     held: int64 (k,) picks per state; order: int64 (m,) states to serve; targets: int64 (k,).
     Returns int64 (n,), sorted.
     """
     picks, state_of, held = picks.copy(), state_of.copy(), held.copy()
-    n = len(picks)
+    n, slack = len(picks), 0
     for state in order:
         if held[state] > 0:
             continue
         target = targets[state]
-        penalty = 2 * length + 2  # above any gap (at most length + 1 frames)
-        best, best_cost = -1, 2 * penalty
+        slot = np.searchsorted(picks, target)
+        first, flips = _pair_flips(state_of, held)
+        best, best_gain, best_gap = -1, -n, max_gap + 1.0
         for i in range(n):
             if held[state_of[i]] < 2:
                 continue
             before = picks[i - 1] if i > 0 else -1
             after = picks[i + 1] if i + 1 < n else length
             gap = max(target - before, after - target) if before < target < after else after - before
-            if gap > max_gap:
-                continue
-            partner = i ^ 1
-            tight = partner < n and state_of[partner] == state_of[i]
-            cost = gap + penalty if tight else gap  # a loose pair's pick first
-            if cost < best_cost:
-                best, best_cost = i, cost
+            gain = _pairs_gained(i, slot, first, flips, held[state_of[i]]) if keep_pairs else 0
+            if gap <= max_gap and gain >= -slack and (gap < best_gap or (gap == best_gap and gain > best_gain)):
+                best, best_gain, best_gap = i, gain, gap
         if best < 0:
             continue
+        slack += best_gain
         held[state_of[best]] -= 1
         held[state] += 1
         position = best

@@ -36,14 +36,16 @@ def _uniform_floor(length: int, count: int, pickable: np.ndarray) -> np.ndarray:
 
 
 def _cover_states(picks: np.ndarray, states: np.ndarray, strengths: np.ndarray, pickable: np.ndarray,
-                  max_gap: float, length: int) -> np.ndarray:
+                  max_gap: float, length: int, keep_pairs: bool) -> np.ndarray:
     """``picks`` (sorted relative frames in ``[0, length)``) with frames moved into the ``states``
     (``[start, end)`` relative frames) that hold none, strongest change first, then longest.
 
     A frame moves from a state holding two or more, the one whose move leaves the smallest gap
     (never above ``max_gap`` frames), to the middle one of the state's ``pickable`` frames
     (:func:`framepick._kernels.cover_states`). States that ``picks`` hold stay held, so the held
-    states only grow. Sorted int64.
+    states only grow; with ``keep_pairs`` (``picks`` go to Qwen as they are, two by two), the
+    states that hold both frames of a Qwen pair never fall below their count in ``picks``.
+    Sorted int64.
     """
     from .._kernels import cover_states
 
@@ -54,7 +56,7 @@ def _cover_states(picks: np.ndarray, states: np.ndarray, strengths: np.ndarray, 
     order = np.lexsort((-room, -strengths))
     order = order[(held[order] == 0) & (room[order] > 0)]
     targets = pickable[np.minimum((low + high) // 2, len(pickable) - 1)]
-    return cover_states(picks, state_of, held, order, targets, float(max_gap), length)
+    return cover_states(picks, state_of, held, order, targets, float(max_gap), length, keep_pairs)
 
 
 @register(
@@ -78,6 +80,9 @@ def select_adaptive(analysis: Analysis, *, max_gap_s: float | None, **params: An
 
     A state ``uniform`` holds is never given up, so ``adaptive`` holds every state ``uniform``
     holds and more; where every state is held already, it is ``uniform`` (up to transitions).
+    Without ``pair_s`` the frames go to Qwen as they are, merged two by two, and a move shifts
+    which frames pair: a move is then made only if at least as many states still hold both
+    frames of such a pair as in the floor.
     """
     first, last = frame_range(analysis, params["start_s"], params["end_s"])
     count = budget(analysis, first, last, params)
@@ -86,4 +91,5 @@ def select_adaptive(analysis: Analysis, *, max_gap_s: float | None, **params: An
     states, strengths = states_within(analysis, first, last)
     max_gap = GAP_SPACINGS * length / count if max_gap_s is None else max_gap_s * analysis.info.fps
     picks = _uniform_floor(length, count, pickable)
-    return first + _cover_states(picks, states, strengths, pickable, max_gap, length)
+    keep_pairs = not params["pair_s"]
+    return first + _cover_states(picks, states, strengths, pickable, max_gap, length, keep_pairs)
