@@ -298,32 +298,47 @@ def pair_held_states(state_of):
     return len({a for a, b in zip(state_of[::2], state_of[1::2], strict=False) if a == b})
 
 
-def naive_cover_states(picks, state_of, held, order, targets, max_gap, length, keep_pairs):
+def naive_cover_states(picks, state_of, held, order, targets, partners, max_gap, length, keep_pairs):
     picks, state_of, held = list(picks), list(state_of), held.copy()
     start_pairs = pair_held_states(state_of)
-    for state in order:
-        if held[state]:
-            continue
+
+    def best_move(count, frames):
+        """(gap, -gain, i) of the best allowed move of picks i..i+count-1 to ``frames``, or None."""
         ranks = []
-        for i in range(len(picks)):
+        for i in range(len(picks) - count + 1):
+            donors = state_of[i:i + count]
+            if any(held[d] - donors.count(d) < 1 for d in donors):
+                continue
             before = picks[i - 1] if i else -1
-            after = picks[i + 1] if i + 1 < len(picks) else length
-            inside = before < targets[state] < after
-            gap = max(targets[state] - before, after - targets[state]) if inside else after - before
-            moved = state_of[:i] + state_of[i + 1:]
-            moved.insert(int(np.searchsorted(picks[:i] + picks[i + 1:], targets[state])), state)
+            after = picks[i + count] if i + count < len(picks) else length
+            inside = before < frames[0] and frames[-1] < after
+            gap = max(frames[0] - before, after - frames[-1]) if inside else after - before
+            kept, kept_states = picks[:i] + picks[i + count:], state_of[:i] + state_of[i + count:]
+            at = int(np.searchsorted(kept, frames[0]))
+            moved = kept_states[:at] + [state] * count + kept_states[at:]
             gain = pair_held_states(moved) - pair_held_states(state_of) if keep_pairs else 0
-            floor = not keep_pairs or pair_held_states(moved) >= start_pairs  # never below the picks' own
-            allowed = held[state_of[i]] >= 2 and gap <= max_gap and floor
-            ranks.append((gap, -gain) if allowed else (np.inf, np.inf))
-        if np.isfinite(min(ranks)[0]):
-            donor = min(range(len(ranks)), key=ranks.__getitem__)  # smallest gap, most pairs, earliest
-            held[state_of.pop(donor)] -= 1
-            picks.pop(donor)
-            held[state] += 1
-            position = int(np.searchsorted(picks, targets[state]))
-            picks.insert(position, targets[state])
-            state_of.insert(position, state)
+            if gap <= max_gap and (not keep_pairs or pair_held_states(moved) >= start_pairs):
+                ranks.append((gap, -gain, i))
+        return min(ranks, default=None)
+
+    again = True
+    while again:  # passes while one gains a pair
+        again = False
+        for state in (s for s in order if not held[s]):
+            frames = [targets[state]]
+            move = best_move(1, frames)
+            if move is None and keep_pairs and partners[state] >= 0:
+                frames = sorted([targets[state], partners[state]])
+                move = best_move(2, frames)
+            if move is not None:
+                i, again = move[2], again or move[1] < 0
+                for donor in state_of[i:i + len(frames)]:
+                    held[donor] -= 1
+                del picks[i:i + len(frames)], state_of[i:i + len(frames)]
+                held[state] += len(frames)
+                at = int(np.searchsorted(picks, frames[0]))
+                picks[at:at] = frames
+                state_of[at:at] = [state] * len(frames)
     return np.asarray(picks)
 
 
@@ -340,9 +355,10 @@ def test_cover_states_equals_python(seed, keep_pairs):
     held = np.bincount(state_of, minlength=len(starts))
     order = rng.permutation(len(starts))
     targets = (starts + ends) // 2
+    partners = np.where(ends - starts >= 4, targets + 1, -1)
     for max_gap in (150.0, 400.0, np.inf):
-        got = _kernels.cover_states(picks, state_of, held, order, targets, max_gap, length, keep_pairs)
-        want = naive_cover_states(picks, state_of, held, order, targets, max_gap, length, keep_pairs)
+        got = _kernels.cover_states(picks, state_of, held, order, targets, partners, max_gap, length, keep_pairs)
+        want = naive_cover_states(picks, state_of, held, order, targets, partners, max_gap, length, keep_pairs)
         np.testing.assert_array_equal(got, want)
         assert np.all(np.diff(got) > 0) and len(got) == len(picks)
     assert not np.array_equal(got, picks)  # frames were moved
@@ -357,8 +373,9 @@ def test_cover_states_keeps_qwen_pairs(seed):
     state_of = np.searchsorted(starts, picks, side="right") - 1
     held = np.bincount(state_of, minlength=len(starts))
     targets = (starts + np.append(starts[1:], 3000)) // 2
+    partners = np.full(len(starts), -1)
     order = rng.permutation(len(starts))
     pairs = [pair_held_states(list(np.searchsorted(starts, chosen, side="right") - 1)) for chosen in
-             (picks, *(_kernels.cover_states(picks, state_of, held, order, targets, np.inf, 3000, keep)
+             (picks, *(_kernels.cover_states(picks, state_of, held, order, targets, partners, np.inf, 3000, keep)
                        for keep in (True, False)))]
     assert pairs[1] >= pairs[0] > pairs[2]

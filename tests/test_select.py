@@ -206,6 +206,14 @@ def test_adaptive_keeps_the_states_qwen_sees_as_pairs():
     assert picks(analysis, "adaptive", frames=4) == [0, 33, 66, 99]
 
 
+def test_adaptive_moves_two_frames_where_one_would_break_a_pair():
+    # states [0, 28), [28, 39), [39, 94), [94, 100): uniform's Qwen pairs 0+20 and 40+59 lie in the
+    # first and the third. One frame moved into [28, 39) shifts the pairs after it (33+40 or 33+59);
+    # two (40 and 59, to 33 and the frame 0.5 s on, 38) keep them, and the new state holds a pair
+    analysis = make_analysis(100, 10.0, states={28: 0.5, 39: 0.5, 94: 0.5})
+    assert picks(analysis, "adaptive", frames=6) == [0, 20, 33, 38, 79, 99]
+
+
 def test_adaptive_serves_the_strongest_change_first():
     # two unheld states, [20, 30) and [70, 80), one frame to give (from [30, 70), which holds two)
     for (early, late), moved in (((0.1, 0.5), 75), ((0.5, 0.1), 25)):

@@ -275,8 +275,73 @@ def _pairs_gained(i: int, slot: int, first: np.ndarray, flips: np.ndarray, count
 
 
 @njit(cache=True, nogil=True)
+def _pairs_gained_by_two(i: int, slot: int, state_of: np.ndarray, first: np.ndarray, held: np.ndarray) -> int:
+    """States holding a Qwen pair gained (negative: lost) by moving picks ``i`` and ``i + 1`` to
+    the place before pick ``slot`` (into a state holding none): the picks between shift two
+    places, which keeps their pairs; only the donors' states and the new one can change."""
+    a, b, start = state_of[i], state_of[i + 1], first[i]
+    if a == b:
+        lost = int(_pair_held(start, held[a])) - int(_pair_held(start, held[a] - 2))
+    else:  # the first donor keeps its first place's parity, the second's first place flips
+        lost = (int(_pair_held(start, held[a])) - int(_pair_held(start, held[a] - 1))
+                + int(_pair_held(i + 1, held[b])) - int(_pair_held(i, held[b] - 1)))
+    place = slot - (2 if i + 1 < slot else 1 if i < slot else 0)
+    return int(place % 2 == 0) - lost
+
+
+@njit(cache=True, nogil=True)
+def _moved(picks: np.ndarray, state_of: np.ndarray, i: int, count: int, frames: np.ndarray,
+           state: int) -> tuple[np.ndarray, np.ndarray]:
+    """``picks`` and ``state_of`` without picks ``i`` to ``i + count - 1``, with the sorted
+    ``frames`` (of ``state``) in their places instead."""
+    kept = np.concatenate((picks[:i], picks[i + count:]))
+    kept_states = np.concatenate((state_of[:i], state_of[i + count:]))
+    at = np.searchsorted(kept, frames[0])
+    states = np.empty_like(frames)
+    states[:] = state
+    return (np.concatenate((kept[:at], frames, kept[at:])),
+            np.concatenate((kept_states[:at], states, kept_states[at:])))
+
+
+@njit(cache=True, nogil=True)
+def _gap_left(picks: np.ndarray, i: int, count: int, low: int, high: int, length: int) -> int:
+    """Frames between the neighbours of picks ``i`` to ``i + count - 1`` once they are gone, or,
+    where the new frames ``low..high`` fall between those neighbours, the larger gap they leave."""
+    before = picks[i - 1] if i > 0 else -1
+    after = picks[i + count] if i + count < len(picks) else length
+    return max(low - before, after - high) if before < low and high < after else after - before
+
+
+@njit(cache=True, nogil=True)
+def _best_move(picks: np.ndarray, state_of: np.ndarray, held: np.ndarray, frames: np.ndarray,
+               max_gap: float, length: int, keep_pairs: bool, slack: int) -> tuple[int, int]:
+    """The first of the ``len(frames)`` (1 or 2) neighbouring picks whose move to ``frames`` (of
+    a state holding none, sorted) :func:`cover_states` makes, and the states holding a Qwen pair
+    it gains; ``(-1, 0)`` if none is allowed (``slack``: how many it may lose)."""
+    count, n = len(frames), len(picks)
+    slot = np.searchsorted(picks, frames[0])
+    first, flips = _pair_flips(state_of, held)
+    best, best_gain, best_gap = -1, 0, max_gap + 1.0
+    for i in range(n - count + 1):
+        a, b = state_of[i], state_of[i + count - 1]
+        if held[a] < (count + 1 if a == b else 2) or held[b] < 2:
+            continue
+        gap = _gap_left(picks, i, count, frames[0], frames[-1], length)
+        if not keep_pairs:
+            gain = 0
+        elif count == 1:
+            gain = _pairs_gained(i, slot, first, flips, held[a])
+        else:
+            gain = _pairs_gained_by_two(i, slot, state_of, first, held)
+        if gap <= max_gap and gain >= -slack and (gap < best_gap or (gap == best_gap and gain > best_gain)):
+            best, best_gain, best_gap = i, gain, gap
+    return best, best_gain
+
+
+@njit(cache=True, nogil=True)
 def cover_states(picks: np.ndarray, state_of: np.ndarray, held: np.ndarray, order: np.ndarray,
-                 targets: np.ndarray, max_gap: float, length: int, keep_pairs: bool) -> np.ndarray:
+                 targets: np.ndarray, partners: np.ndarray, max_gap: float, length: int,
+                 keep_pairs: bool) -> np.ndarray:
     """Picks moved into states that hold none, greedily.
 
     For each state of ``order`` that holds no pick, a pick that lies in a state holding two or
@@ -286,41 +351,32 @@ def cover_states(picks: np.ndarray, state_of: np.ndarray, held: np.ndarray, orde
     go to Qwen as they are, paired ``2k`` and ``2k + 1``; a move shifts the picks between its
     ends by one place), the number of states that hold a pair must never fall below the one
     ``picks`` start with. Of the moves allowed: the smallest gap, then the most states holding a
-    pair, then the earliest pick.
+    pair, then the earliest pick. Where no move of one pick is allowed, two neighbouring picks
+    (from states that keep one each) move to the state's ``targets`` and ``partners`` frames
+    (``-1``: none): the picks between shift two places, so their pairs stay. ``order`` is gone
+    through again after a pass whose moves gained a pair (which may allow a move refused before).
 
     picks: int64 (n,) sorted frames in ``[0, length)``; state_of: int64 (n,) their states;
-    held: int64 (k,) picks per state; order: int64 (m,) states to serve; targets: int64 (k,).
-    Returns int64 (n,), sorted.
+    held: int64 (k,) picks per state; order: int64 (m,) states to serve; targets, partners:
+    int64 (k,). Returns int64 (n,), sorted.
     """
     picks, state_of, held = picks.copy(), state_of.copy(), held.copy()
-    n, slack = len(picks), 0
-    for state in order:
-        if held[state] > 0:
-            continue
-        target = targets[state]
-        slot = np.searchsorted(picks, target)
-        first, flips = _pair_flips(state_of, held)
-        best, best_gain, best_gap = -1, -n, max_gap + 1.0
-        for i in range(n):
-            if held[state_of[i]] < 2:
+    slack, again = 0, True
+    while again:
+        again = False
+        for state in order:
+            if held[state] > 0:
                 continue
-            before = picks[i - 1] if i > 0 else -1
-            after = picks[i + 1] if i + 1 < n else length
-            gap = max(target - before, after - target) if before < target < after else after - before
-            gain = _pairs_gained(i, slot, first, flips, held[state_of[i]]) if keep_pairs else 0
-            if gap <= max_gap and gain >= -slack and (gap < best_gap or (gap == best_gap and gain > best_gain)):
-                best, best_gain, best_gap = i, gain, gap
-        if best < 0:
-            continue
-        slack += best_gain
-        held[state_of[best]] -= 1
-        held[state] += 1
-        position = best
-        while position + 1 < n and picks[position + 1] < target:  # shift later picks back
-            picks[position], state_of[position] = picks[position + 1], state_of[position + 1]
-            position += 1
-        while position > 0 and picks[position - 1] > target:  # or earlier picks forward
-            picks[position], state_of[position] = picks[position - 1], state_of[position - 1]
-            position -= 1
-        picks[position], state_of[position] = target, state
+            frames = np.array([targets[state]])
+            best, gain = _best_move(picks, state_of, held, frames, max_gap, length, keep_pairs, slack)
+            if best < 0 and keep_pairs and partners[state] >= 0:
+                frames = np.sort(np.array([targets[state], partners[state]]))
+                best, gain = _best_move(picks, state_of, held, frames, max_gap, length, keep_pairs, slack)
+            if best < 0:
+                continue
+            slack, again = slack + gain, again or gain > 0
+            for k in range(len(frames)):
+                held[state_of[best + k]] -= 1
+            held[state] += len(frames)
+            picks, state_of = _moved(picks, state_of, best, len(frames), frames, state)
     return picks

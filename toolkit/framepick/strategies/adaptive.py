@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import MAX_SECONDS, Span
-from ..qwen_rules import qwen_linspace
+from ..qwen_rules import PAIR_S, qwen_linspace
 from ..types import Analysis
 from ._common import BUDGET, PAIRS, RANGE, allowed_frames, budget, frame_range, scenes_within, states_within
 from ._registry import register
@@ -36,7 +36,7 @@ def _uniform_floor(length: int, count: int, pickable: np.ndarray) -> np.ndarray:
 
 
 def _cover_states(picks: np.ndarray, states: np.ndarray, strengths: np.ndarray, pickable: np.ndarray,
-                  max_gap: float, length: int, keep_pairs: bool) -> np.ndarray:
+                  max_gap: float, length: int, keep_pairs: bool, pair_gap: int) -> np.ndarray:
     """``picks`` (sorted relative frames in ``[0, length)``) with frames moved into the ``states``
     (``[start, end)`` relative frames) that hold none, strongest change first, then longest.
 
@@ -44,8 +44,9 @@ def _cover_states(picks: np.ndarray, states: np.ndarray, strengths: np.ndarray, 
     (never above ``max_gap`` frames), to the middle one of the state's ``pickable`` frames
     (:func:`framepick._kernels.cover_states`). States that ``picks`` hold stay held, so the held
     states only grow; with ``keep_pairs`` (``picks`` go to Qwen as they are, two by two), the
-    states that hold both frames of a Qwen pair never fall below their count in ``picks``.
-    Sorted int64.
+    states that hold both frames of a Qwen pair never fall below their count in ``picks``, and
+    where no single frame may move, two neighbouring frames move: to the middle one and the
+    pickable frame up to ``pair_gap`` frames after it (or the one before it). Sorted int64.
     """
     from .._kernels import cover_states
 
@@ -55,8 +56,12 @@ def _cover_states(picks: np.ndarray, states: np.ndarray, strengths: np.ndarray, 
     held = np.bincount(state_of, minlength=len(states))
     order = np.lexsort((-room, -strengths))
     order = order[(held[order] == 0) & (room[order] > 0)]
-    targets = pickable[np.minimum((low + high) // 2, len(pickable) - 1)]
-    return cover_states(picks, state_of, held, order, targets, float(max_gap), length, keep_pairs)
+    middle = np.minimum((low + high) // 2, len(pickable) - 1)
+    targets = pickable[middle]
+    after = np.minimum(np.searchsorted(pickable, targets + pair_gap, side="right") - 1, high - 1)
+    partner = np.where(after > middle, after, middle - 1)
+    partners = np.where((room >= 2) & (partner >= low), pickable[np.clip(partner, 0, len(pickable) - 1)], -1)
+    return cover_states(picks, state_of, held, order, targets, partners, float(max_gap), length, keep_pairs)
 
 
 @register(
@@ -82,7 +87,9 @@ def select_adaptive(analysis: Analysis, *, max_gap_s: float | None, **params: An
     holds and more; where every state is held already, it is ``uniform`` (up to transitions).
     Without ``pair_s`` the frames go to Qwen as they are, merged two by two, and a move shifts
     which frames pair: a move is then made only if at least as many states still hold both
-    frames of such a pair as in the floor.
+    frames of such a pair as in the floor; where no single frame may move, two neighbouring
+    frames move into the state together (``PAIR_S`` apart at most), which keeps the pairs of
+    the frames between.
     """
     first, last = frame_range(analysis, params["start_s"], params["end_s"])
     count = budget(analysis, first, last, params)
@@ -91,5 +98,5 @@ def select_adaptive(analysis: Analysis, *, max_gap_s: float | None, **params: An
     states, strengths = states_within(analysis, first, last)
     max_gap = GAP_SPACINGS * length / count if max_gap_s is None else max_gap_s * analysis.info.fps
     picks = _uniform_floor(length, count, pickable)
-    keep_pairs = not params["pair_s"]
-    return first + _cover_states(picks, states, strengths, pickable, max_gap, length, keep_pairs)
+    keep_pairs, pair_gap = not params["pair_s"], max(1, round(PAIR_S * analysis.info.fps))
+    return first + _cover_states(picks, states, strengths, pickable, max_gap, length, keep_pairs, pair_gap)
