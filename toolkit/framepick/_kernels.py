@@ -1,4 +1,5 @@
-"""Compiled kernels behind :mod:`framepick.score`. Private: arrays in, arrays out, no validation.
+"""Compiled kernels behind :mod:`framepick.score` (and ``cover_states``, behind the ``adaptive``
+strategy). Private: arrays in, arrays out, no validation.
 
 Callers pass C-contiguous arrays of the documented dtypes; :mod:`framepick.score` makes sure of it.
 Each kernel has a plain NumPy reference in ``tests/test_kernels.py``.
@@ -313,14 +314,14 @@ def _gap_left(picks: np.ndarray, i: int, count: int, low: int, high: int, length
 
 
 @njit(cache=True, nogil=True)
-def _best_move(picks: np.ndarray, state_of: np.ndarray, held: np.ndarray, frames: np.ndarray,
-               max_gap: float, length: int, keep_pairs: bool, slack: int) -> tuple[int, int]:
+def _best_move(picks: np.ndarray, state_of: np.ndarray, held: np.ndarray, first: np.ndarray, flips: np.ndarray,
+               frames: np.ndarray, max_gap: float, length: int, keep_pairs: bool, slack: int) -> tuple[int, int]:
     """The first of the ``len(frames)`` (1 or 2) neighbouring picks whose move to ``frames`` (of
     a state holding none, sorted) :func:`cover_states` makes, and the states holding a Qwen pair
-    it gains; ``(-1, 0)`` if none is allowed (``slack``: how many it may lose)."""
+    it gains; ``(-1, 0)`` if none is allowed (``slack``: how many it may lose; ``first`` and
+    ``flips``: :func:`_pair_flips` of the picks)."""
     count, n = len(frames), len(picks)
     slot = np.searchsorted(picks, frames[0])
-    first, flips = _pair_flips(state_of, held)
     best, best_gain, best_gap = -1, 0, max_gap + 1.0
     for i in range(n - count + 1):
         a, b = state_of[i], state_of[i + count - 1]
@@ -361,6 +362,7 @@ def cover_states(picks: np.ndarray, state_of: np.ndarray, held: np.ndarray, orde
     int64 (k,). Returns int64 (n,), sorted.
     """
     picks, state_of, held = picks.copy(), state_of.copy(), held.copy()
+    first, flips = _pair_flips(state_of, held)
     slack, again = 0, True
     while again:
         again = False
@@ -368,10 +370,11 @@ def cover_states(picks: np.ndarray, state_of: np.ndarray, held: np.ndarray, orde
             if held[state] > 0:
                 continue
             frames = np.array([targets[state]])
-            best, gain = _best_move(picks, state_of, held, frames, max_gap, length, keep_pairs, slack)
+            best, gain = _best_move(picks, state_of, held, first, flips, frames, max_gap, length, keep_pairs, slack)
             if best < 0 and keep_pairs and partners[state] >= 0:
                 frames = np.sort(np.array([targets[state], partners[state]]))
-                best, gain = _best_move(picks, state_of, held, frames, max_gap, length, keep_pairs, slack)
+                best, gain = _best_move(picks, state_of, held, first, flips, frames, max_gap, length, keep_pairs,
+                                        slack)
             if best < 0:
                 continue
             slack, again = slack + gain, again or gain > 0
@@ -379,4 +382,5 @@ def cover_states(picks: np.ndarray, state_of: np.ndarray, held: np.ndarray, orde
                 held[state_of[best + k]] -= 1
             held[state] += len(frames)
             picks, state_of = _moved(picks, state_of, best, len(frames), frames, state)
+            first, flips = _pair_flips(state_of, held)
     return picks
