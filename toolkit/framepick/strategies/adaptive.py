@@ -59,8 +59,8 @@ def _cover_states(picks: np.ndarray, states: np.ndarray, strengths: np.ndarray, 
     middle = np.minimum((low + high) // 2, len(pickable) - 1)
     targets = pickable[middle]
     after = np.minimum(np.searchsorted(pickable, targets + pair_gap, side="right") - 1, high - 1)
-    partner = np.where(after > middle, after, middle - 1)
-    partners = np.where((room >= 2) & (partner >= low), pickable[np.clip(partner, 0, len(pickable) - 1)], -1)
+    partner = np.where(after > middle, after, middle - 1)  # with room for two, middle - 1 >= low
+    partners = np.where(room >= 2, pickable[np.clip(partner, 0, len(pickable) - 1)], -1)
     return cover_states(picks, state_of, held, order, targets, partners, float(max_gap), length, keep_pairs)
 
 
